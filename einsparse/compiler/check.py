@@ -1,0 +1,75 @@
+"""Checks of a statement against the formats of its tensors, before any scheduling.
+
+Everything here needs only the statement and the formats, no data: ranks, the output format, division
+by sparse operands. Extents and dtypes are checked by the runtime when data arrives.
+"""
+
+from __future__ import annotations
+
+from einsparse.compiler import index_ir as ir
+from einsparse.compiler.formats import Format, parse_format
+from einsparse.errors import FormatError, NotSupportedError, OperandError, StatementError, point_at
+
+
+def check(assignment: ir.Assignment, formats: dict[str, Format], text: str) -> None:
+    for access in [assignment.output, *ir.accesses(assignment.rhs)]:
+        fmt = formats[access.tensor]
+        if fmt.rank != len(access.indices):
+            raise OperandError(point_at(
+                f"{access.tensor} has rank {fmt.rank} (format {fmt.name}) but is indexed with "
+                f"{len(access.indices)} ind{'ex' if len(access.indices) == 1 else 'ices'}",
+                text, access.span.start, access.span.end))
+    output_format = formats[assignment.output.tensor]
+    if not output_format.is_dense:
+        raise NotSupportedError(
+            f"sparse output formats are not supported yet: output {assignment.output.tensor} was given "
+            f"format {output_format.name}; use a dense output format"
+        )
+    _check_divisors(assignment.rhs, formats, text)
+
+
+def _check_divisors(expr: ir.Expr, formats: dict[str, Format], text: str) -> None:
+    if isinstance(expr, ir.Recip):
+        for access in ir.accesses(expr.operand):
+            if not formats[access.tensor].is_dense:
+                raise StatementError(point_at(
+                    f"cannot divide by the sparse operand {access.tensor} (format "
+                    f"{formats[access.tensor].name}): its implicit zeros would divide by zero; "
+                    f"divide by a literal or a dense operand", text, access.span.start, access.span.end))
+    for child in _children(expr):
+        _check_divisors(child, formats, text)
+
+
+def _children(expr: ir.Expr):
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        return (expr.operand,)
+    if isinstance(expr, ir.Add):
+        return expr.terms
+    if isinstance(expr, ir.Mul):
+        return expr.factors
+    if isinstance(expr, ir.Sum):
+        return (expr.body,)
+    return ()
+
+
+def resolve_formats(assignment: ir.Assignment, given: dict[str, object], text: str) -> dict[str, Format]:
+    """The format of every tensor of the statement: the one given, else dense of the access's rank."""
+    ranks: dict[str, int] = {}
+    for access in [assignment.output, *ir.accesses(assignment.rhs)]:
+        rank = len(access.indices)
+        if access.tensor in ranks and ranks[access.tensor] != rank:
+            raise OperandError(point_at(
+                f"{access.tensor} is indexed with {rank} indices here but {ranks[access.tensor]} before",
+                text, access.span.start, access.span.end))
+        ranks[access.tensor] = rank
+    unknown = sorted(set(given) - set(ranks))
+    if unknown:
+        raise FormatError(
+            f"a format was given for {unknown[0]}, which is not in the statement "
+            f"(its tensors: {', '.join(ranks)})"
+        )
+    return {
+        name: parse_format(given[name], rank, what=f"format of {name}") if name in given
+        else Format.dense(rank)
+        for name, rank in ranks.items()
+    }

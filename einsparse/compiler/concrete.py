@@ -1,0 +1,183 @@
+"""Concrete index notation: the statement as nested loops, given a loop order.
+
+    Forall(i, ...)                  a loop over index i
+    Where(consumer, producer, t)    the producer fills temporary t, then the consumer reads it
+    Seq(s1, s2, ...)                statements one after another, inside the same loops
+    Accumulate(target, rhs)         target += rhs (outputs start at zero, or at their old values for +=)
+
+`concretize` places every part of the right side at the loop depth where its indices are bound:
+- a reduction innermost in the loop order becomes a scalar accumulator (`t = 0; for k: t += ...`);
+- a reduction that is a top-level term, reached while output indices are still unbound, is scattered
+  straight into the output (order i,k,j for CSR SpMM), its sibling terms computed in their own loops
+  inside the shared outer ones, so `A*B + D` never builds A*B;
+- a reduction nested inside a product with unbound indices goes to a dense workspace over them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Union
+
+from einsparse.compiler import index_ir as ir
+
+
+@dataclass(frozen=True)
+class Forall:
+    index: str
+    body: "Stmt"
+
+
+@dataclass(frozen=True)
+class Where:
+    consumer: "Stmt"
+    producer: "Stmt"
+    temp: ir.Temp
+
+
+@dataclass(frozen=True)
+class Seq:
+    stmts: tuple["Stmt", ...]
+
+
+@dataclass(frozen=True)
+class Accumulate:
+    target: Union[ir.Access, ir.TempRef]
+    rhs: ir.Expr
+
+
+Stmt = Union[Forall, Where, Seq, Accumulate]
+
+
+def target_indices(target) -> tuple[str, ...]:
+    return target.indices if isinstance(target, ir.Access) else target.temp.indices
+
+
+def concretize(assignment: ir.Assignment, order: tuple[str, ...]) -> Stmt:
+    names = (f"t{n}" for n in itertools.count())
+    return _concretize(assignment.output, assignment.rhs, frozenset(), order, names)
+
+
+def _signed_terms(expr: ir.Expr, sign: bool = False) -> list[tuple[bool, ir.Expr]]:
+    """Flatten additions and negations: [(negated?, term), ...]."""
+    if isinstance(expr, ir.Add):
+        return [pair for term in expr.terms for pair in _signed_terms(term, sign)]
+    if isinstance(expr, ir.Neg):
+        return _signed_terms(expr.operand, not sign)
+    return [(sign, expr)]
+
+
+def _rebuild(terms: list[tuple[bool, ir.Expr]]) -> ir.Expr:
+    parts = tuple(ir.Neg(t) if negated else t for negated, t in terms)
+    return parts[0] if len(parts) == 1 else ir.Add(parts)
+
+
+def _binding_sum(expr: ir.Expr, index: str):
+    """The Sum node binding `index` in `expr` (there is exactly one after normalization)."""
+    if isinstance(expr, ir.Sum):
+        if index in expr.indices:
+            return expr
+        return _binding_sum(expr.body, index)
+    children = ()
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        children = (expr.operand,)
+    elif isinstance(expr, ir.Add):
+        children = expr.terms
+    elif isinstance(expr, ir.Mul):
+        children = expr.factors
+    for child in children:
+        found = _binding_sum(child, index)
+        if found is not None:
+            return found
+    return None
+
+
+def _replace(expr: ir.Expr, old: ir.Expr, new: ir.Expr) -> ir.Expr:
+    if expr is old:
+        return new
+    if isinstance(expr, ir.Neg):
+        return ir.Neg(_replace(expr.operand, old, new))
+    if isinstance(expr, ir.Recip):
+        return ir.Recip(_replace(expr.operand, old, new), expr.span)
+    if isinstance(expr, ir.Add):
+        return ir.Add(tuple(_replace(t, old, new) for t in expr.terms))
+    if isinstance(expr, ir.Mul):
+        return ir.Mul(tuple(_replace(f, old, new) for f in expr.factors))
+    if isinstance(expr, ir.Sum):
+        return ir.Sum(expr.indices, _replace(expr.body, old, new))
+    return expr
+
+
+def _without(sum_node: ir.Sum, index: str) -> ir.Expr:
+    rest = tuple(i for i in sum_node.indices if i != index)
+    return ir.Sum(rest, sum_node.body) if rest else sum_node.body
+
+
+def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names) -> Stmt:
+    wanted = set(target_indices(target)) | ir.index_set(rhs)
+    pending = [v for v in order if v in wanted and v not in bound]
+    if not pending:
+        return Accumulate(target, rhs)
+    v = pending[0]
+    summed = _binding_sum(rhs, v)
+    if summed is None:  # an output index: loop over it
+        return Forall(v, _concretize(target, rhs, bound | {v}, order, names))
+
+    terms = _signed_terms(rhs)
+    position = next((k for k, (_, t) in enumerate(terms) if t is summed), None)
+    if position is None:
+        # Nested in a product: compute it first into a temporary over its still-unbound indices.
+        free = ir.free_indices(summed)
+        temp = ir.Temp(next(names), tuple(i for i in order if i in free and i not in bound), summed)
+        ref = ir.TempRef(temp)
+        consumer = _concretize(target, _replace(rhs, summed, ref), bound, order, names)
+        producer = _concretize(ref, summed, bound, order, names)
+        return Where(consumer, producer, temp)
+
+    negated, _ = terms[position]
+    others = terms[:position] + terms[position + 1:]
+    target_bound = set(target_indices(target)) <= bound
+    if target_bound and (isinstance(target, ir.Access) or target.temp.indices):
+        # Accumulate in a register, then add it to the output once.
+        temp = ir.Temp(next(names), (), summed)
+        ref = ir.TempRef(temp)
+        consumer = _concretize(target, _rebuild(others + [(negated, ref)]), bound, order, names)
+        producer = _concretize(ref, summed, bound, order, names)
+        return Where(consumer, producer, temp)
+    if others:
+        return Seq((
+            _concretize(target, _rebuild(others), bound, order, names),
+            _concretize(target, _rebuild([(negated, summed)]), bound, order, names),
+        ))
+    inner = _rebuild([(negated, _without(summed, v))])
+    return Forall(v, _concretize(target, inner, bound | {v}, order, names))
+
+
+def show(stmt: Stmt, indent: int = 0) -> str:
+    """Readable text of concrete index notation, one statement per line."""
+    pad = "  " * indent
+    if isinstance(stmt, Forall):
+        return f"{pad}forall {stmt.index}:\n{show(stmt.body, indent + 1)}"
+    if isinstance(stmt, Where):
+        temp = stmt.temp
+        shape = f"[{','.join(temp.indices)}]" if temp.indices else ""
+        kind = "workspace" if temp.indices else "scalar"
+        return (f"{pad}where {kind} {temp.name}{shape} = 0:\n"
+                f"{pad}  producer:\n{show(stmt.producer, indent + 2)}\n"
+                f"{pad}  consumer:\n{show(stmt.consumer, indent + 2)}")
+    if isinstance(stmt, Seq):
+        return "\n".join(show(s, indent) for s in stmt.stmts)
+    if isinstance(stmt, Accumulate):
+        return f"{pad}{ir.show(stmt.target)} += {ir.show(stmt.rhs)}"
+    raise TypeError(f"not a concrete statement: {stmt!r}")
+
+
+def temps(stmt: Stmt) -> list[ir.Temp]:
+    """Every temporary introduced in `stmt`, outermost first."""
+    if isinstance(stmt, Forall):
+        return temps(stmt.body)
+    if isinstance(stmt, Where):
+        return [stmt.temp, *temps(stmt.producer), *temps(stmt.consumer)]
+    if isinstance(stmt, Seq):
+        return [t for s in stmt.stmts for t in temps(s)]
+    return []

@@ -1,0 +1,40 @@
+"""Loop IR -> the source of a Python module holding one Numba kernel, and the kernel's argument list.
+
+The kernel takes, in this order: the extent of every index (`n_i`), the arrays of every kernel
+operand (`A2_pos`, `A2_crd`, `A_vals`; the output's last), the dense workspaces, and `zero`, a zero of
+the result's dtype that temporaries start from. The source does not depend on dtypes: Numba
+specializes it for the arrays it receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from einsparse.compiler import loop_ir as loop
+
+
+@dataclass(frozen=True)
+class KernelParam:
+    """One kernel argument: `kind` is extent, pos, crd, vals, workspace or zero."""
+
+    name: str
+    kind: str
+    operand: str = ""       # kernel operand (pos, crd, vals)
+    level: int = -1         # level of a pos or crd array
+    indices: tuple = ()     # the index of an extent; the indices of a workspace
+
+
+DECORATOR = "@numba.njit(cache=True, nogil=True)"
+
+
+def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:
+    comments = "\n".join(f"# {line}" for line in header)
+    signature = ",\n        ".join(p.name for p in params)
+    return (
+        f"{comments}\n"
+        "import numba\n"
+        "import numpy as np\n\n\n"
+        f"{DECORATOR}\n"
+        f"def kernel(\n        {signature},\n):\n"
+        f"{loop.to_python(body)}\n"
+    )

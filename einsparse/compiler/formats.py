@@ -1,0 +1,152 @@
+"""Storage formats: one level kind per mode, plus the order in which the levels store the modes.
+
+A format string is either a name (`dense`, `csr`, `csc`, `dcsr`, `dcsc`, `csf`) or one letter per level
+(`d` dense, `c` compressed), optionally followed by `:` and the mode order, e.g. `"dc"` is CSR,
+`"dc:1,0"` is CSC, `"ccc:2,0,1"` is CSF that stores mode 2 outermost. Level `k` of the format stores
+tensor mode `mode_order[k]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from einsparse.errors import FormatError
+
+DENSE = "dense"
+COMPRESSED = "compressed"
+
+_LETTERS = {"d": DENSE, "c": COMPRESSED}
+_LETTER_OF = {kind: letter for letter, kind in _LETTERS.items()}
+
+# Named formats of a fixed rank: name -> (letters, mode order).
+_NAMED = {
+    "csr": ("dc", (0, 1)),
+    "csc": ("dc", (1, 0)),
+    "dcsr": ("cc", (0, 1)),
+    "dcsc": ("cc", (1, 0)),
+}
+# Named formats of any rank: name -> the letter repeated once per mode.
+_ANY_RANK = {"dense": "d", "csf": "c"}
+
+
+@dataclass(frozen=True)
+class Format:
+    """Level kinds, outermost first, and the tensor mode each level stores."""
+
+    levels: tuple[str, ...]
+    mode_order: tuple[int, ...]
+
+    def __post_init__(self):
+        if len(self.levels) != len(self.mode_order):
+            raise FormatError(
+                f"format has {len(self.levels)} levels but a mode order of {len(self.mode_order)}"
+            )
+        if sorted(self.mode_order) != list(range(len(self.mode_order))):
+            raise FormatError(
+                f"mode order {','.join(map(str, self.mode_order))} is not a permutation of "
+                f"0..{len(self.mode_order) - 1}"
+            )
+        for kind in self.levels:
+            if kind not in _LETTER_OF:
+                raise FormatError(f"unknown level kind {kind!r}: use 'dense' or 'compressed'")
+
+    @property
+    def rank(self) -> int:
+        return len(self.levels)
+
+    @property
+    def is_dense(self) -> bool:
+        """True when every level is dense: the tensor stores every entry."""
+        return all(kind == DENSE for kind in self.levels)
+
+    def level_of_mode(self, mode: int) -> int:
+        return self.mode_order.index(mode)
+
+    def __str__(self) -> str:
+        letters = "".join(_LETTER_OF[kind] for kind in self.levels)
+        if self.mode_order == tuple(range(self.rank)):
+            return letters
+        return letters + ":" + ",".join(map(str, self.mode_order))
+
+    @property
+    def name(self) -> str:
+        """The conventional name when there is one (`csr`, `dense`, ...), else the letter string."""
+        text = str(self)
+        for name, (letters, order) in _NAMED.items():
+            if self.rank == 2 and text == _spell(letters, order):
+                return name
+        if self.rank > 0 and self.mode_order == tuple(range(self.rank)):
+            for name, letter in _ANY_RANK.items():
+                if set(self.levels) == {_LETTERS[letter]}:
+                    return name
+        return text
+
+    @staticmethod
+    def dense(rank: int) -> "Format":
+        return Format((DENSE,) * rank, tuple(range(rank)))
+
+
+def _spell(letters: str, order: tuple[int, ...]) -> str:
+    if order == tuple(range(len(order))):
+        return letters
+    return letters + ":" + ",".join(map(str, order))
+
+
+def parse_format(spec: "str | Format", rank: int | None = None, *, what: str = "format") -> Format:
+    """Turn a format name, letter string or `Format` into a `Format`, checking it against `rank`.
+
+    `what` names the tensor in error messages (e.g. "format of A").
+    """
+    if isinstance(spec, Format):
+        fmt = spec
+    elif isinstance(spec, str):
+        fmt = _parse_text(spec.strip(), rank, what)
+    else:
+        raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
+    if rank is not None and fmt.rank != rank:
+        raise FormatError(
+            f"{what} {spec!s} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
+            f"but the tensor has rank {rank}"
+        )
+    return fmt
+
+
+def _parse_text(text: str, rank: int | None, what: str) -> Format:
+    lowered = text.lower()
+    if lowered in _NAMED:
+        letters, order = _NAMED[lowered]
+        return _from_letters(letters, order, text, what)
+    if lowered in _ANY_RANK:
+        if rank is None:
+            raise FormatError(f"{what} {text!r} needs a rank: use Format.dense(rank) or letters like 'dd'")
+        return Format((_LETTERS[_ANY_RANK[lowered]],) * rank, tuple(range(rank)))
+    letters, _, order_text = text.partition(":")
+    if not letters and not order_text:
+        if rank in (None, 0):
+            return Format((), ())
+    if not letters or any(letter not in _LETTERS for letter in letters.lower()):
+        known = ", ".join(list(_NAMED) + list(_ANY_RANK))
+        raise FormatError(
+            f"unknown {what} {text!r}: use one of {known}, or one letter per mode "
+            f"('d' dense, 'c' compressed) with an optional mode order, e.g. 'dc:1,0'"
+        )
+    if order_text:
+        try:
+            order = tuple(int(part) for part in order_text.split(","))
+        except ValueError:
+            raise FormatError(
+                f"{what} {text!r}: the mode order after ':' must be comma-separated integers"
+            ) from None
+    else:
+        order = tuple(range(len(letters)))
+    return _from_letters(letters.lower(), order, text, what)
+
+
+def _from_letters(letters: str, order: tuple[int, ...], text: str, what: str) -> Format:
+    if len(order) != len(letters):
+        raise FormatError(
+            f"{what} {text!r}: {len(letters)} level letters but a mode order of {len(order)} modes"
+        )
+    if sorted(order) != list(range(len(order))):
+        raise FormatError(f"{what} {text!r}: the mode order must be a permutation of 0..{len(order) - 1}")
+    return Format(tuple(_LETTERS[letter] for letter in letters), order)

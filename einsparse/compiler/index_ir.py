@@ -1,0 +1,188 @@
+"""Index notation: the statement with every reduction explicit as `Sum(k, ...)`.
+
+`C[i,j] = A[i,k]*B[k,j] + D[i,j]` becomes `C[i,j] = Sum(k, A[i,k]*B[k,j]) + D[i,j]`. Nodes are frozen
+and hashable; every access carries an `id` unique within its statement, so two accesses of the same
+tensor (`A[i,k]*A[k,j]`) are told apart by the iterators built for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from einsparse.compiler.syntax import NO_SPAN, Span
+
+
+@dataclass(frozen=True)
+class Access:
+    tensor: str
+    indices: tuple[str, ...]
+    id: int = 0
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Union[int, float]
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+
+
+@dataclass(frozen=True)
+class Add:
+    terms: tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Mul:
+    """A product; `Recip` factors divide."""
+
+    factors: tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Recip:
+    """`1 / operand` as a factor of a product; the divisor is never sparse, so it is present everywhere."""
+
+    operand: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Sum:
+    indices: tuple[str, ...]
+    body: "Expr"
+
+
+@dataclass(frozen=True)
+class Temp:
+    """A temporary introduced by the schedule: a scalar accumulator or a dense workspace over `indices`.
+
+    `expr` is the reduction it holds, so co-iteration knows where the temporary can be nonzero.
+    """
+
+    name: str
+    indices: tuple[str, ...]
+    expr: "Expr"
+
+
+@dataclass(frozen=True)
+class TempRef:
+    temp: Temp
+
+
+Expr = Union[Access, Literal, Neg, Add, Mul, Recip, Sum, TempRef]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """`output op= rhs` in index notation, with `index_origin` mapping renamed reduction indices
+    (two sums over `i` in different terms become `i` and `i1`) back to the name whose extent they take."""
+
+    output: Access
+    op: str
+    rhs: Expr
+    index_origin: tuple[tuple[str, str], ...] = ()
+
+    def origin(self, index: str) -> str:
+        return dict(self.index_origin).get(index, index)
+
+    def __str__(self) -> str:
+        return f"{show(self.output)} {self.op} {show(self.rhs)}"
+
+
+def accesses(expr: Expr) -> list[Access]:
+    """Every access in `expr`, left to right (temporaries' reductions included)."""
+    found: list[Access] = []
+
+    def walk(node: Expr) -> None:
+        if isinstance(node, Access):
+            found.append(node)
+        elif isinstance(node, (Neg, Recip)):
+            walk(node.operand)
+        elif isinstance(node, (Add,)):
+            for term in node.terms:
+                walk(term)
+        elif isinstance(node, Mul):
+            for factor in node.factors:
+                walk(factor)
+        elif isinstance(node, Sum):
+            walk(node.body)
+        elif isinstance(node, TempRef):
+            walk(node.temp.expr)
+
+    walk(expr)
+    return found
+
+
+def index_set(expr: Expr) -> frozenset[str]:
+    """All index names used in `expr`, bound by a Sum or not; a temporary counts by its own indices."""
+    if isinstance(expr, Access):
+        return frozenset(expr.indices)
+    if isinstance(expr, TempRef):
+        return frozenset(expr.temp.indices)
+    if isinstance(expr, (Neg, Recip)):
+        return index_set(expr.operand)
+    if isinstance(expr, Add):
+        return frozenset().union(*(index_set(t) for t in expr.terms))
+    if isinstance(expr, Mul):
+        return frozenset().union(*(index_set(f) for f in expr.factors))
+    if isinstance(expr, Sum):
+        return index_set(expr.body)
+    return frozenset()
+
+
+def free_indices(expr: Expr) -> frozenset[str]:
+    """Indices of `expr` not bound by a Sum inside it."""
+    if isinstance(expr, Access):
+        return frozenset(expr.indices)
+    if isinstance(expr, Literal):
+        return frozenset()
+    if isinstance(expr, (Neg, Recip)):
+        return free_indices(expr.operand)
+    if isinstance(expr, Add):
+        return frozenset().union(*(free_indices(t) for t in expr.terms))
+    if isinstance(expr, Mul):
+        return frozenset().union(*(free_indices(f) for f in expr.factors))
+    if isinstance(expr, Sum):
+        return free_indices(expr.body) - set(expr.indices)
+    if isinstance(expr, TempRef):
+        return frozenset(expr.temp.indices)
+    raise TypeError(f"not an index-notation node: {expr!r}")
+
+
+def show(expr: "Expr | Access") -> str:
+    """Readable text of index notation, e.g. `Sum(k, A[i,k]*B[k,j]) + D[i,j]`."""
+    return _show(expr, 0)
+
+
+def _show(expr: Expr, context: int) -> str:
+    if isinstance(expr, Access):
+        return f"{expr.tensor}[{','.join(expr.indices)}]" if expr.indices else expr.tensor
+    if isinstance(expr, Literal):
+        return repr(expr.value)
+    if isinstance(expr, TempRef):
+        temp = expr.temp
+        return f"{temp.name}[{','.join(temp.indices)}]" if temp.indices else temp.name
+    if isinstance(expr, Sum):
+        return f"Sum({','.join(expr.indices)}, {_show(expr.body, 0)})"
+    if isinstance(expr, Neg):
+        return "-" + _show(expr.operand, 3)
+    if isinstance(expr, Recip):
+        return "1/" + _show(expr.operand, 3)
+    if isinstance(expr, Add):
+        parts = [_show(expr.terms[0], 1)]
+        for term in expr.terms[1:]:
+            if isinstance(term, Neg):
+                parts.append(" - " + _show(term.operand, 2))
+            else:
+                parts.append(" + " + _show(term, 1))
+        text = "".join(parts)
+        return f"({text})" if context > 1 else text
+    if isinstance(expr, Mul):
+        text = "*".join(_show(f, 2) for f in expr.factors)
+        return f"({text})" if context > 2 else text
+    raise TypeError(f"not an index-notation node: {expr!r}")

@@ -1,0 +1,140 @@
+"""Statement text -> syntax tree (syntax.py nodes with spans), or a ParseError that points at the culprit.
+
+The grammar lives in einsparse/grammar/einsum.lark; this module turns lark's parse tree into syntax nodes and
+lark's errors into one-line messages in human words followed by the statement with a caret.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+
+from einsparse.compiler.syntax import Access, BinOp, Expr, Index, Neg, Number, Span, Statement
+from einsparse.errors import ParseError, point_at
+from einsparse.grammar import parser
+
+__all__ = ["parse"]
+
+
+def parse(text: str) -> Statement:
+    """Parse one statement such as `C[i,j] = A[i,k]*B[k,j]`; raises ParseError if it is malformed."""
+    if not text.strip():
+        raise ParseError("the statement is empty")
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as error:
+        raise ParseError(_describe(text, error)) from None
+    # Non-recursive so that deeply nested input cannot overflow the stack here.
+    left, op, rhs, start = _BUILD.transform(tree)
+    # The grammar reads the left side as an expression; only a plain, unparenthesized access is an output.
+    if not isinstance(left, Access) or left.span.start != start:
+        kind = "a number" if isinstance(left, Number) else "an expression"
+        message = f"the left side of '{op}' must be the output, like C[i,j], not {kind}"
+        raise ParseError(point_at(message, text, start, len(text[: op.start_pos].rstrip())))
+    return Statement(left, op.value, rhs, text=text)
+
+
+def _span(meta) -> Span:
+    return Span(meta.start_pos, meta.end_pos)
+
+
+@v_args(meta=True)
+class _Build(Transformer_NonRecursive):
+    """Lark tree -> syntax nodes. Every terminal is named, so children include the punctuation tokens."""
+
+    def statement(self, meta, children):
+        left, op, rhs = children
+        return left, op, rhs, meta.start_pos
+
+    def binop(self, meta, children) -> BinOp:
+        left, op, right = children
+        return BinOp(op.value, left, right, _span(meta))
+
+    def neg(self, meta, children) -> Neg:
+        return Neg(children[1], _span(meta))
+
+    def paren(self, meta, children) -> Expr:
+        return children[1]
+
+    def number(self, meta, children) -> Number:
+        token = children[0]
+        # The grammar admits only ASCII digits, so all-digits means an integer literal.
+        return Number(int(token) if token.isdigit() else float(token), _span(meta))
+
+    def access(self, meta, children) -> Access:
+        name, *rest = children
+        indices = tuple(Index(t.value, Span(t.start_pos, t.end_pos)) for t in rest if t.type == "NAME")
+        return Access(name.value, indices, _span(meta))
+
+
+_BUILD = _Build()
+
+# What each lark terminal is called in a message, in the order a message lists them.
+_WORDS = {
+    "NAME": "an operand",  # "an index" inside brackets, where a number may not appear
+    "NUMBER": "a number",
+    "MINUS": "'-'",
+    "LPAR": "'('",
+    "LSQB": "'['",
+    "COMMA": "','",
+    "RSQB": "']'",
+    "RPAR": "')'",
+    "EQUAL": "'='",
+    "PLUSEQUAL": "'+='",
+    "$END": "the end of the statement",
+}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH"}
+
+# A lone output access such as `C`, `C[i,j]` or `y(i)` (the parser has already accepted what is inside).
+_OUTPUT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*(\[[^\]]*\]|\([^)]*\))?")
+
+
+def _expected(names: set[str]) -> str:
+    """A set of lark terminal names in words: `an operand, a number, '-' or '('`."""
+    names = set(names)
+    words = []
+    if _OPERATORS <= names:
+        words.append("an operator")
+        # Where an operator may follow, '[' and '(' could only open the indices of the name just read.
+        names -= _OPERATORS | {"LSQB", "LPAR"}
+    for name, phrase in _WORDS.items():
+        if name in names:
+            words.append("an index" if name == "NAME" and "NUMBER" not in names else phrase)
+    words += sorted(names - _WORDS.keys())  # not expected to happen; raw names beat dropping them
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _column(text: str, pos: int) -> int:
+    """1-based column of offset `pos` within its line."""
+    return pos - text.rfind("\n", 0, pos)
+
+
+def _describe(text: str, error: UnexpectedInput) -> str:
+    """The ParseError message for a lark error: one line, then the statement with a caret."""
+    if isinstance(error, UnexpectedCharacters):
+        pos = error.pos_in_stream
+        return point_at(f"unexpected character {text[pos]!r} at column {_column(text, pos)}", text, pos)
+    token = getattr(error, "token", None)
+    at_end = token is None or token.type == "$END"
+    pos = len(text.rstrip()) if at_end else token.start_pos  # at the end: just after the last token
+    expected = _acceptable(text[:pos])
+    before = " ".join(text[:pos].split())  # one line even if the output spans several
+    if "EQUAL" in expected and _OUTPUT.fullmatch(before):
+        return point_at(f"missing '=' or '+=' after the output {before}", text, pos)
+    if at_end:
+        return point_at(f"the statement ends too early: expected {_expected(expected)}", text, pos)
+    message = f"unexpected {token.value!r} at column {_column(text, pos)}: expected {_expected(expected)}"
+    return point_at(message, text, pos)
+
+
+def _acceptable(prefix: str) -> set[str]:
+    """The terminals that may follow `prefix`, which parses so far.
+
+    Lark's own expected set is blurred by LALR's merged states (the left and right sides share their
+    states, so it would offer '=' on the right); trying each terminal on the parser is exact.
+    """
+    interactive = parser().parse_interactive(prefix)
+    interactive.exhaust_lexer()
+    return interactive.accepts()

@@ -1,0 +1,148 @@
+"""Choosing the loop order: the iteration graph, its cycles, and a cost model over valid orders.
+
+A compressed level can only be walked inside its parent, so each sparse access `A[i,k]` stored with mode
+order (0,1) says "i before k". These edges form the iteration graph. When an access's edges would close
+a cycle (`A[i,j] + B[j,i]`, both CSR), that access reads a copy stored in the mode order the loops want,
+made once before the kernel. Among the valid orders we keep the cheapest by, in turn:
+1. fewer dense workspace dimensions (memory and zeroing),
+2. fewer strided walks over dense storage (a dense level visited before its parent),
+3. fewer reductions outside output indices (scatter), then the order of first appearance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from einsparse.compiler import concrete as cin
+from einsparse.compiler import index_ir as ir
+from einsparse.compiler.formats import COMPRESSED, Format
+from einsparse.compiler.operands import KernelOperand, map_accesses, reorder_operand
+
+_MAX_ORDERS = 5000
+
+
+@dataclass(frozen=True)
+class Schedule:
+    assignment: ir.Assignment
+    operands: dict  # kernel name -> KernelOperand
+    order: tuple[str, ...]
+    concrete: cin.Stmt
+    reordered: tuple[str, ...]  # accesses that read a reordered copy, for explain()
+
+
+def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> Schedule:
+    indices = _indices_in_order(assignment)
+    edges: set[tuple[str, str]] = set()
+    conflicting: list[ir.Access] = []
+    for access in ir.accesses(assignment.rhs):
+        new = _access_edges(access, operands[access.tensor].format)
+        if _acyclic(indices, edges | new):
+            edges |= new
+        else:
+            conflicting.append(access)
+
+    best = None
+    for rank, order in enumerate(_topological_orders(indices, edges)):
+        stmt = cin.concretize(assignment, order)
+        key = (*_cost(assignment, operands, order, stmt), rank)
+        if best is None or key < best[0]:
+            best = (key, order, stmt)
+    _, order, stmt = best
+
+    if conflicting:
+        assignment, operands = _reorder(assignment, operands, conflicting, order)
+        stmt = cin.concretize(assignment, order)
+    return Schedule(assignment, operands, order, stmt,
+                    tuple(ir.show(a) for a in conflicting))
+
+
+def _indices_in_order(assignment: ir.Assignment) -> list[str]:
+    names = list(assignment.output.indices)
+    for access in ir.accesses(assignment.rhs):
+        names += access.indices
+    return list(dict.fromkeys(names))
+
+
+def level_indices(access: ir.Access, fmt: Format) -> tuple[str, ...]:
+    return tuple(access.indices[m] for m in fmt.mode_order)
+
+
+def _access_edges(access: ir.Access, fmt: Format) -> set[tuple[str, str]]:
+    """Each compressed level comes after every level above it and before every level below it."""
+    names = level_indices(access, fmt)
+    edges = set()
+    for c, kind in enumerate(fmt.levels):
+        if kind == COMPRESSED:
+            edges |= {(names[l], names[c]) for l in range(c)}
+            edges |= {(names[c], names[l]) for l in range(c + 1, len(names))}
+    return {(a, b) for a, b in edges if a != b}
+
+
+def _acyclic(nodes: list[str], edges: set) -> bool:
+    return next(iter(_topological_orders(nodes, edges)), None) is not None
+
+
+def _topological_orders(nodes: list[str], edges: set):
+    """Valid orders, those closest to `nodes`' order first, at most _MAX_ORDERS of them."""
+    before = {n: {a for a, b in edges if b == n} for n in nodes}
+    count = 0
+
+    def extend(prefix: list[str], placed: set[str]):
+        nonlocal count
+        if count >= _MAX_ORDERS:
+            return
+        if len(prefix) == len(nodes):
+            count += 1
+            yield tuple(prefix)
+            return
+        for n in nodes:
+            if n not in placed and before[n] <= placed:
+                prefix.append(n)
+                placed.add(n)
+                yield from extend(prefix, placed)
+                placed.discard(n)
+                prefix.pop()
+
+    return extend([], set())
+
+
+def _cost(assignment, operands, order, stmt) -> tuple[int, int, int]:
+    where = {name: k for k, name in enumerate(order)}
+    workspace = sum(len(t.indices) for t in cin.temps(stmt))
+    strided = 0
+    dense_accesses = [a for a in ir.accesses(assignment.rhs) if operands[a.tensor].format.is_dense]
+    for access in [assignment.output, *dense_accesses]:
+        names = level_indices(access, operands[access.tensor].format)
+        strided += sum(1 for x in range(len(names)) for y in range(x + 1, len(names))
+                       if where[names[y]] < where[names[x]])
+    outputs = set(assignment.output.indices)
+    scatter = sum(1 for o in outputs for r in where if r not in outputs and where[r] < where[o])
+    return workspace, strided, scatter
+
+
+def _reorder(assignment, operands, conflicting, order):
+    """Point each conflicting access at a copy stored in the loop order."""
+    operands = dict(operands)
+    taken = set(operands)
+    where = {name: k for k, name in enumerate(order)}
+    renamed = {}
+    for access in conflicting:
+        fmt = operands[access.tensor].format
+        mode_order = tuple(sorted(range(fmt.rank), key=lambda m: where[access.indices[m]]))
+        copy = next((op for op in operands.values()
+                     if op.tensor == operands[access.tensor].tensor and op.modes == operands[access.tensor].modes
+                     and op.format == Format(fmt.levels, mode_order)), None)
+        if copy is None:
+            copy = reorder_operand(operands, access.tensor, mode_order, taken)
+            operands[copy.name] = copy
+        renamed[access.id] = copy.name
+
+    def rename(access: ir.Access) -> ir.Access:
+        if access.id in renamed:
+            return ir.Access(renamed[access.id], access.indices, access.id, access.span)
+        return access
+
+    rhs = map_accesses(assignment.rhs, rename)
+    used = {a.tensor for a in ir.accesses(rhs)} | {assignment.output.tensor}
+    operands = {name: op for name, op in operands.items() if name in used}
+    return ir.Assignment(assignment.output, assignment.op, rhs, assignment.index_origin), operands

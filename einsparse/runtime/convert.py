@@ -1,0 +1,423 @@
+"""Getting data into and out of `Tensor`s: NumPy, scipy.sparse, pydata/sparse, coordinate lists.
+
+Every format goes through two general routines instead of one function per pair of formats:
+`build` turns coordinates sorted in level order into levels, top down; `walk` expands levels back into
+coordinates, top down. `asformat` is walk + build. Both are vectorized: the only Python loop is over
+levels.
+
+Zeros: a dense innermost level stores a value at every coordinate under its parent, so a zero there is
+padding, not an entry. When a tensor whose innermost level is dense (a NumPy array, `dense`, `cd`, ...)
+is converted to a format with a compressed level, or listed by `to_coo`, values exactly equal to zero
+are dropped. A tensor whose innermost level is compressed (csr, csc, csf, a COO list, ...) keeps its
+explicitly stored zeros: each of its values sits at a coordinate that was stored on purpose.
+
+Index arrays (pos, crd) share one dtype per tensor: int32 when every coordinate and every position count
+fits in int32, else int64; tensors taken from scipy keep scipy's index dtype. Values are normalized by
+`normalize_dtype`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from einsparse.compiler.formats import COMPRESSED, DENSE, Format, parse_format
+from einsparse.errors import DTypeError, OperandError, ShapeError
+from einsparse.runtime.levels import CompressedLevel, DenseLevel, index_dtype
+from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
+
+# Input value types the kernels do not compute with, and the supported type each becomes.
+_PROMOTE = {
+    np.dtype(np.bool_): np.int64,
+    np.dtype(np.int8): np.int64,
+    np.dtype(np.int16): np.int64,
+    np.dtype(np.uint8): np.int64,
+    np.dtype(np.uint16): np.int64,
+    np.dtype(np.uint32): np.int64,
+    np.dtype(np.float16): np.float32,
+    np.dtype(np.complex64): np.complex128,
+}
+
+
+# ---------------------------------------------------------------------------------------------- dtypes
+
+
+def normalize_dtype(dtype, name: str = "operand") -> np.dtype:
+    """The supported value dtype an input of `dtype` is stored as; DTypeError naming `name` if none."""
+    dtype = np.dtype(dtype)
+    native = dtype.newbyteorder("=")  # '>f8' is float64 data in the wrong byte order, not another type
+    if native in VALUE_DTYPES:
+        return native
+    if native in _PROMOTE:
+        return np.dtype(_PROMOTE[native])
+    raise DTypeError(
+        f"{name} has dtype {dtype}, which einsparse does not compute with; "
+        f"use float32, float64, int32, int64 or complex128"
+    )
+
+
+def _values(array: np.ndarray, name: str) -> np.ndarray:
+    """`array` as a supported dtype, copying only when the dtype must change."""
+    return array.astype(normalize_dtype(array.dtype, name), copy=False)
+
+
+# ---------------------------------------------------------------------------------------------- memory
+
+
+def _memory_bound() -> int | None:
+    """Physical memory in bytes, the most a single array can hope to use; None when unknown."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _guard(count: int, dtype, shape, what: str) -> None:
+    """ShapeError before allocating `count` elements of `dtype` when they cannot fit in memory."""
+    nbytes = int(count) * np.dtype(dtype).itemsize
+    bound = _memory_bound()
+    if bound is not None and nbytes > bound:
+        raise ShapeError(
+            f"{what} of shape {tuple(shape)} needs {nbytes / 2**30:.1f} GiB, more than the "
+            f"{bound / 2**30:.1f} GiB of memory on this machine; use a sparse format"
+        )
+
+
+# ---------------------------------------------------------------------------------------------- build
+
+
+def _default(fmt, rank: int, name: str, kind: str = DENSE) -> Format:
+    if fmt is None:
+        return Format((kind,) * rank, tuple(range(rank)))
+    return parse_format(fmt, rank, what=f"format of {name}")
+
+
+def _sorted_unique(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort the columns of `keys` (rank, n) lexicographically and sum the values of equal columns."""
+    rank, n = keys.shape
+    if rank == 0:  # every entry of a 0-d tensor is its one value
+        return np.zeros((0, 1), np.int64), np.atleast_1d(vals.sum(dtype=vals.dtype))
+    if n > 1 and not _strictly_sorted(keys):
+        order = np.lexsort(keys[::-1])  # lexsort's last key is the primary one
+        keys, vals = keys[:, order], vals[order]
+        first = np.ones(n, bool)
+        first[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
+        if not first.all():
+            starts = np.flatnonzero(first)
+            keys, vals = keys[:, starts], np.add.reduceat(vals, starts, dtype=vals.dtype)
+    return keys, vals
+
+
+def _strictly_sorted(keys: np.ndarray) -> bool:
+    """Whether consecutive columns strictly increase lexicographically (so no sort is needed)."""
+    step = np.diff(keys, axis=1)
+    differs = step != 0
+    first = differs.argmax(axis=0)  # the row deciding each comparison
+    return bool((differs.any(axis=0) & (step[first, np.arange(step.shape[1])] > 0)).all())
+
+
+def build(fmt: Format, shape, keys: np.ndarray, vals: np.ndarray) -> Tensor:
+    """The tensor holding `vals` at `keys` (rank, n): coordinates in level order, sorted and unique.
+
+    Each level maps every entry to its position there; the positions stay sorted along the entries,
+    so a compressed level's children of one parent are consecutive and its new parents are where the
+    (parent, coordinate) pair changes.
+    """
+    shape = tuple(shape)
+    n = keys.shape[1]
+    extents = [shape[m] for m in fmt.mode_order]
+    idx = index_dtype(n, *extents, *_position_counts(fmt, extents, n))
+    parent, count, levels = np.zeros(n, np.int64), 1, []
+    for kind, extent, crd in zip(fmt.levels, extents, keys):
+        if kind == DENSE:
+            parent, count = parent * extent + crd, count * extent
+            levels.append(DenseLevel(extent))
+            continue
+        new = np.ones(n, bool)
+        new[1:] = (parent[1:] != parent[:-1]) | (crd[1:] != crd[:-1])
+        _guard(count + 1, idx, shape, f"format {fmt} of a tensor")
+        pos = np.zeros(count + 1, idx)
+        np.cumsum(np.bincount(parent[new], minlength=count), out=pos[1:])
+        levels.append(CompressedLevel(pos, crd[new].astype(idx)))
+        parent, count = np.cumsum(new) - 1, int(new.sum())
+    if count == n:  # one value per position, in order: the values are already laid out
+        out = vals
+    else:  # a dense innermost level pads with zeros
+        _guard(count, vals.dtype, shape, f"format {fmt} of a tensor")
+        out = np.zeros(count, vals.dtype)
+        out[parent] = vals
+    return Tensor(shape, fmt, levels, out)
+
+
+def _position_counts(fmt: Format, extents, n: int):
+    """An upper bound on the positions of each level: what its index arrays may have to hold."""
+    count = 1
+    for kind, extent in zip(fmt.levels, extents):
+        count = count * extent if kind == DENSE else min(n, count * extent)
+        yield count
+
+
+# ---------------------------------------------------------------------------------------------- walk
+
+
+def walk(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Every stored position of `t`: (coordinates in level order (rank, n) int64, last-level positions).
+
+    The coordinates come out sorted lexicographically in level order.
+    """
+    parent, coords = np.zeros(1, np.int64), []
+    for level in t.levels:
+        if isinstance(level, DenseLevel):
+            size = level.size
+            coords = [c.repeat(size) for c in coords] + [np.tile(np.arange(size), len(parent))]
+            parent = (parent[:, None] * size + np.arange(size)).ravel()
+            continue
+        starts = level.pos[parent].astype(np.int64)
+        lens = level.pos[parent + 1] - starts
+        # positions of each parent's children, all at once: a global arange shifted per parent
+        offsets = np.cumsum(lens) - lens
+        q = np.arange(int(lens.sum())) + np.repeat(starts - offsets, lens)
+        coords = [c.repeat(lens) for c in coords] + [level.crd[q].astype(np.int64)]
+        parent = q
+    keys = np.array(coords, np.int64).reshape(t.ndim, len(parent))
+    return keys, parent
+
+
+def _has_padding(fmt: Format) -> bool:
+    return fmt.rank > 0 and fmt.levels[-1] == DENSE
+
+
+def _entries(t: Tensor, order) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of `t` (padding zeros dropped) with coordinates in level order of `order`, sorted."""
+    keys, positions = walk(t)
+    vals = t.vals[positions]
+    if _has_padding(t.format):
+        keep = vals != 0
+        keys, vals = keys[:, keep], vals[keep]
+    by_mode = np.empty_like(keys)
+    by_mode[list(t.format.mode_order)] = keys
+    return _sorted_unique(by_mode[list(order)], vals)
+
+
+def to_coo(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(coords int64 (ndim, n), values) in row-major order of the modes; padding zeros dropped."""
+    return _entries(t, range(t.ndim))
+
+
+def asformat(t: Tensor, format) -> Tensor:
+    fmt = parse_format(format, t.ndim, what="target format")
+    if fmt == t.format:
+        return t
+    if fmt.is_dense and t.format.is_dense:  # only a transpose
+        return from_numpy(to_numpy(t), fmt)
+    keys, vals = _entries(t, fmt.mode_order)
+    return build(fmt, t.shape, keys, vals)
+
+
+def to_numpy(t: Tensor) -> np.ndarray:
+    _guard(np.prod(t.shape, dtype=object), t.dtype, t.shape, "a dense array")
+    if t.format.is_dense:  # vals is the array with its modes in level order
+        level_shape = [t.shape[m] for m in t.format.mode_order]
+        return t.vals.reshape(level_shape).transpose(np.argsort(t.format.mode_order))
+    out = np.zeros(t.shape, t.dtype)
+    keys, positions = walk(t)
+    by_mode = np.empty_like(keys)
+    by_mode[list(t.format.mode_order)] = keys
+    out[tuple(by_mode)] = t.vals[positions]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- numpy
+
+
+def from_numpy(array, format=None, *, name: str = "array") -> Tensor:
+    """A tensor holding `array`; dense row-major (no copy for a C-contiguous array) unless `format`."""
+    array = np.asarray(array)
+    fmt = _default(format, array.ndim, name)
+    array = _values(array, name)
+    by_level = array.transpose(fmt.mode_order)
+    if fmt.is_dense:
+        _guard(array.size, array.dtype, array.shape, "a dense array")
+        vals = np.ascontiguousarray(by_level).ravel()
+        return Tensor(array.shape, fmt, [DenseLevel(by_level.shape[k]) for k in range(array.ndim)], vals)
+    keys = np.nonzero(by_level)  # row-major over the levels: already sorted for `build`
+    return build(fmt, array.shape, np.array(keys, np.int64).reshape(array.ndim, -1), by_level[keys])
+
+
+# ---------------------------------------------------------------------------------------------- coo
+
+
+def from_coo(coords, values, shape, format=None, *, name: str = "operand") -> Tensor:
+    """A tensor from coordinates (ndim, nnz) and values (nnz,); duplicates summed; default csf."""
+    try:
+        shape = tuple(int(n) for n in shape)
+    except TypeError:
+        raise ShapeError(f"shape of {name} must be a tuple of ints, not {shape!r}") from None
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"shape {shape} of {name} has a negative extent")
+    rank = len(shape)
+    values = np.asarray(values)
+    if values.ndim != 1:
+        raise ShapeError(f"values of {name} must be a 1-d array, not of shape {values.shape}")
+    keys = _coordinates(coords, rank, len(values), name)
+    for mode, extent in enumerate(shape):
+        bad = (keys[mode] < 0) | (keys[mode] >= extent)
+        if bad.any():
+            value = keys[mode][bad.argmax()]
+            raise ShapeError(f"coordinate {value} of mode {mode} of {name} is out of range 0..{extent - 1}")
+    fmt = _default(format, rank, name, COMPRESSED)
+    keys, vals = _sorted_unique(keys[list(fmt.mode_order)], _values(values, name))
+    return build(fmt, shape, keys, vals)
+
+
+def _coordinates(coords, rank: int, count: int, name: str) -> np.ndarray:
+    """`coords` as an int64 array of shape (rank, count)."""
+    try:
+        keys = np.asarray(coords)
+    except ValueError:
+        raise ShapeError(f"coordinates of {name} must have one row per mode, all of one length") from None
+    if keys.size == 0:
+        keys = keys.reshape(rank, count) if rank * count == 0 else keys
+    if keys.ndim == 1 and rank == 1:
+        keys = keys[None, :]
+    if keys.shape != (rank, count):
+        raise ShapeError(
+            f"coordinates of {name} have shape {keys.shape}, expected ({rank}, {count}): "
+            f"one row per mode, one column per value"
+        )
+    if keys.size and not np.issubdtype(keys.dtype, np.integer):
+        raise OperandError(f"coordinates of {name} must be integers, not {keys.dtype}")
+    return keys.astype(np.int64, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------- scipy
+
+
+def _is_scipy(obj) -> bool:
+    return type(obj).__module__.startswith("scipy.sparse")
+
+
+def from_scipy(matrix, format=None, *, name: str = "matrix") -> Tensor:
+    """A tensor from a scipy.sparse matrix or array; a canonical CSR/CSC shares its arrays (no copy)."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(matrix):
+        raise OperandError(f"{name}: expected a scipy.sparse matrix, not a {type(matrix).__name__}")
+    rank = matrix.ndim
+    default = "csr" if rank == 2 else "csf"
+    if matrix.format in ("csr", "csc") and rank == 2:
+        default = matrix.format
+    fmt = parse_format(format if format is not None else default, rank, what=f"format of {name}")
+    if rank == 2 and matrix.format in ("csr", "csc") and fmt == parse_format(matrix.format, 2):
+        return _from_compressed(matrix, fmt, name)
+    coo = matrix.tocoo()
+    return from_coo(np.array(coo.coords).reshape(rank, -1), coo.data, matrix.shape, fmt, name=name)
+
+
+def _from_compressed(matrix, fmt: Format, name: str) -> Tensor:
+    """CSR/CSC: scipy's indptr/indices/data are exactly the pos/crd/vals of a dense+compressed tensor."""
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()  # never sort or sum the user's matrix in place
+        matrix.sum_duplicates()
+    pos, crd = matrix.indptr, matrix.indices
+    if pos.dtype != crd.dtype:  # scipy keeps them equal, but index arrays must share one dtype
+        pos, crd = pos.astype(np.int64), crd.astype(np.int64)
+    outer = matrix.shape[fmt.mode_order[0]]
+    levels = [DenseLevel(outer), CompressedLevel(pos, crd)]
+    return Tensor(matrix.shape, fmt, levels, _values(matrix.data, name))
+
+
+def to_scipy(t: Tensor):
+    """A csc_matrix for format csc, else a csr_matrix; csr/csc share the tensor's arrays."""
+    import scipy.sparse as sp
+
+    if t.ndim != 2:
+        raise ShapeError(f"only a 2-d tensor becomes a scipy.sparse matrix; this one has shape {t.shape}")
+    name = t.format.name if t.format.name in ("csr", "csc") else "csr"
+    source = t if name == t.format.name else asformat(t, "csr")
+    cls = sp.csr_matrix if name == "csr" else sp.csc_matrix
+    pos, crd = source.levels[1].pos, source.levels[1].crd
+    matrix = cls((source.vals, crd, pos), shape=t.shape, copy=False)
+    if not np.shares_memory(matrix.indices, crd):  # scipy narrows int64 indices that fit in int32
+        matrix.indices, matrix.indptr = crd, pos
+    return matrix
+
+
+# ---------------------------------------------------------------------------------------------- pydata
+
+
+def _is_pydata(obj) -> bool:
+    return type(obj).__module__.split(".")[0] == "sparse"
+
+
+def from_pydata(array, format=None, *, name: str = "array") -> Tensor:
+    """A tensor from a pydata/sparse COO or GCXS array (fill value 0)."""
+    import sparse
+
+    if array.fill_value != 0:
+        raise OperandError(
+            f"{name} has fill value {array.fill_value}; einsparse needs arrays that are zero where not stored"
+        )
+    if isinstance(array, sparse.GCXS) and array.ndim == 2 and array.compressed_axes in ((0,), (1,)):
+        default = "csr" if array.compressed_axes == (0,) else "csc"
+        return from_scipy(array.to_scipy_sparse(), format if format is not None else default, name=name)
+    coo = array if isinstance(array, sparse.COO) else array.asformat("coo")
+    return from_coo(coo.coords, coo.data, coo.shape, format, name=name)
+
+
+# ---------------------------------------------------------------------------------------------- dispatch
+
+
+def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
+    """`obj` as a Tensor, in `format` when given (parsed against the operand's rank)."""
+    if isinstance(obj, Tensor):
+        if format is None:
+            return obj
+        return asformat(obj, parse_format(format, obj.ndim, what=f"format of {name}"))
+    if _is_scipy(obj):
+        return from_scipy(obj, format, name=name)
+    if _is_pydata(obj):
+        return from_pydata(obj, format, name=name)
+    try:
+        array = np.asarray(obj)
+    except (ValueError, TypeError):
+        array = None
+    if array is None or (not isinstance(obj, (np.ndarray, np.generic)) and array.dtype.kind in "OUSV"):
+        raise OperandError(
+            f"{name}: cannot read a {type(obj).__name__} as a tensor; pass a NumPy array, "
+            f"a scipy.sparse matrix, a pydata/sparse array, an einsparse tensor or a number"
+        )
+    return from_numpy(array, format, name=name)
+
+
+def tensor(data, format=None, shape=None) -> Tensor:
+    """The public constructor: anything `as_tensor` reads, or `(coords, values)` with `shape=`."""
+    if shape is not None and isinstance(data, tuple) and len(data) == 2:
+        return from_coo(data[0], data[1], shape, format, name="tensor")
+    try:
+        result = as_tensor(data, format, name="tensor")
+    except OperandError:
+        if isinstance(data, tuple) and len(data) == 2 and shape is None:
+            raise OperandError("tensor: a (coords, values) tuple needs shape=") from None
+        raise
+    if shape is not None and tuple(shape) != result.shape:
+        raise ShapeError(f"tensor: data of shape {result.shape} does not match shape={tuple(shape)}")
+    return result
+
+
+def natural_format(obj, name: str = "operand") -> Format:
+    """The format `obj` is stored in already, so reading it needs no conversion."""
+    if isinstance(obj, Tensor):
+        return obj.format
+    if _is_scipy(obj):
+        if obj.ndim == 2 and obj.format in ("csr", "csc"):
+            return parse_format(obj.format, 2)
+        return parse_format("csr" if obj.ndim == 2 else "csf", obj.ndim)
+    if _is_pydata(obj):
+        import sparse
+
+        if isinstance(obj, sparse.GCXS) and obj.ndim == 2 and obj.compressed_axes == (1,):
+            return parse_format("csc", 2)
+        return parse_format("csr" if obj.ndim == 2 and isinstance(obj, sparse.GCXS) else "csf", obj.ndim)
+    return Format.dense(np.ndim(obj))

@@ -1,0 +1,110 @@
+"""`Tensor`: a shape, a `Format`, one level per mode in the format's mode order, and a values array.
+
+The conversion algorithms live in `convert.py`; this class only holds the storage and forwards to them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from einsparse.compiler.formats import Format
+from einsparse.errors import DTypeError, FormatError, ShapeError
+from einsparse.runtime.levels import CompressedLevel, DenseLevel
+
+# The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
+VALUE_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.complex128))
+
+
+class Tensor:
+    """A tensor in TACO's level storage. Build one with `einsparse.tensor(...)`, not directly.
+
+    `nnz` is the number of stored values, `len(vals)`: for formats with a dense innermost level this
+    counts the zero padding the dense level implies, not only the nonzeros.
+    """
+
+    __slots__ = ("shape", "format", "levels", "vals")
+
+    def __init__(self, shape, format: Format, levels, vals: np.ndarray):
+        self.shape = tuple(int(n) for n in shape)
+        self.format = format
+        self.levels = tuple(levels)
+        self.vals = vals
+        self._check()
+
+    def _check(self) -> None:
+        """Cheap consistency checks (O(levels), not O(entries)): catch wiring bugs early."""
+        if self.format.rank != len(self.shape) or len(self.levels) != len(self.shape):
+            raise FormatError(
+                f"tensor of shape {self.shape} has format {self.format} and {len(self.levels)} levels"
+            )
+        if self.vals.ndim != 1:
+            raise ShapeError(f"tensor values must be a 1-d array, not {self.vals.ndim}-d")
+        if self.vals.dtype not in VALUE_DTYPES:
+            raise DTypeError(
+                f"tensor values have dtype {self.vals.dtype}, which einsparse does not compute with"
+            )
+        count = 1
+        for k, (kind, level) in enumerate(zip(self.format.levels, self.levels)):
+            extent = self.shape[self.format.mode_order[k]]
+            if level.kind != kind:
+                raise FormatError(f"level {k} is {level.kind} but format {self.format} says {kind}")
+            if isinstance(level, DenseLevel) and level.size != extent:
+                raise ShapeError(f"dense level {k} has size {level.size} but its mode has extent {extent}")
+            if isinstance(level, CompressedLevel) and level.parent_count() != count:
+                raise ShapeError(f"level {k} has pos of length {len(level.pos)}, expected {count + 1}")
+            count = level.positions(count)
+        if count != len(self.vals):
+            raise ShapeError(f"the last level has {count} positions but there are {len(self.vals)} values")
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.vals.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def nnz(self) -> int:
+        """Stored values, len(vals); includes the zeros a dense innermost level stores."""
+        return len(self.vals)
+
+    def to_numpy(self) -> np.ndarray:
+        """A dense array; for an all-dense format it may be a view of `vals` (no copy)."""
+        from einsparse.runtime.convert import to_numpy
+
+        return to_numpy(self)
+
+    def to_scipy(self):
+        """A scipy.sparse matrix (2-d only): csc_matrix for format csc, csr_matrix otherwise."""
+        from einsparse.runtime.convert import to_scipy
+
+        return to_scipy(self)
+
+    def to_coo(self) -> tuple[np.ndarray, np.ndarray]:
+        """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes."""
+        from einsparse.runtime.convert import to_coo
+
+        return to_coo(self)
+
+    def asformat(self, format: "str | Format") -> "Tensor":
+        """The same tensor in another format of the same rank (`self` when the format is unchanged)."""
+        from einsparse.runtime.convert import asformat
+
+        return asformat(self, format)
+
+    def __array__(self, dtype=None, copy=None):
+        dense = self.to_numpy()
+        shares = np.shares_memory(dense, self.vals)
+        if copy is False and (not shares or (dtype is not None and np.dtype(dtype) != dense.dtype)):
+            raise ValueError(f"a {self.format.name} tensor cannot become a NumPy array without a copy")
+        if dtype is not None:
+            dense = dense.astype(dtype, copy=False)
+        if copy and np.shares_memory(dense, self.vals):
+            dense = dense.copy()
+        return dense
+
+    def __repr__(self) -> str:
+        return (
+            f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz})"
+        )

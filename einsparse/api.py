@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import string
 import threading
+from collections.abc import Mapping
 
+from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
+from einsparse.compiler.check import check_operand_ranks
 from einsparse.compiler.formats import Format, parse_format
+from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
-from einsparse.errors import NotSupportedError, OperandError, StatementError
-from einsparse.runtime.convert import natural_format, tensor  # noqa: F401  (re-exported)
+from einsparse.errors import FormatError, NotSupportedError, OperandError, ParseError, StatementError
+from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.kernel import Kernel
 
 _kernels: dict[tuple, Kernel] = {}
@@ -21,7 +26,8 @@ def compile(statement: str, formats: "dict | None" = None) -> Kernel:  # noqa: A
 
     The result is cached in memory by statement and formats, and its machine code on disk.
     """
-    parsed = parse(statement) if isinstance(statement, str) else statement
+    parsed = _parsed(statement)
+    formats = _checked_formats(formats)
     plan_key = (syn.deparse(parsed), _format_key(formats))
     kernel = _kernels.get(plan_key)
     if kernel is None:
@@ -29,6 +35,29 @@ def compile(statement: str, formats: "dict | None" = None) -> Kernel:  # noqa: A
         with _kernels_lock:
             kernel = _kernels.setdefault(plan_key, kernel)
     return kernel
+
+
+def _parsed(statement) -> syn.Statement:
+    if isinstance(statement, syn.Statement):
+        return statement
+    if isinstance(statement, str):
+        return parse(statement)
+    raise ParseError(f"the statement must be a string such as 'C[i,j] = A[i,k]*B[k,j]', "
+                     f"not {type(statement).__name__}")
+
+
+def _checked_formats(formats) -> dict:
+    """`formats` as a dict from tensor names to format specs; FormatError if it is something else."""
+    if formats is None:
+        return {}
+    if not isinstance(formats, Mapping):
+        raise FormatError(f"formats must be a dict from tensor names to formats, such as {{'A': 'csr'}}, "
+                          f"not {type(formats).__name__}; pass operands by name, such as A=...")
+    for name in formats:
+        if not isinstance(name, str):
+            raise FormatError(f"formats has the key {name!r}, which is not a tensor name; use the names "
+                              f"of the statement, such as {{'A': 'csr'}}")
+    return dict(formats)
 
 
 def _format_key(formats) -> tuple:
@@ -39,35 +68,33 @@ def _format_key(formats) -> tuple:
 
 def evaluate(statement: str, formats: "dict | None" = None, **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own."""
-    parsed = parse(statement)
-    chosen = dict(formats or {})
+    parsed = _parsed(statement)
+    chosen = _checked_formats(formats)
     output = parsed.output.name
+    # Statement errors first, then operands whose rank does not fit the statement: both before any
+    # format is derived from an operand, so a wrong rank is reported as the operand's, not a format's.
+    assignment = normalize(parsed)
+    inputs = {access.tensor for access in ir.accesses(assignment.rhs)}
+    shapes = {name: operand_shape(value, name=f"{'output' if name == output else 'operand'} {name}")
+              for name, value in operands.items() if name in inputs or name == output}
+    check_operand_ranks(assignment, shapes, parsed.text or syn.deparse(parsed))
     for name, value in operands.items():
-        if name not in chosen and name != output:
+        if name not in chosen and name in inputs:
             chosen[name] = natural_format(value, name=f"operand {name}")
-    kernel = compile(parsed, {k: v for k, v in chosen.items() if _in_statement(parsed, k)})
+    kernel = compile(parsed, chosen)
     return kernel(**operands)
-
-
-def _in_statement(statement: syn.Statement, name: str) -> bool:
-    if statement.output.name == name:
-        return True
-    return any(access.name == name for access in _accesses(statement.rhs))
-
-
-def _accesses(node):
-    if isinstance(node, syn.Access):
-        yield node
-    elif isinstance(node, syn.Neg):
-        yield from _accesses(node.operand)
-    elif isinstance(node, syn.BinOp):
-        yield from _accesses(node.left)
-        yield from _accesses(node.right)
 
 
 def einsum(subscripts: str, *operands, format=None):  # noqa: A002 (numpy's parameter name)
     """NumPy's `einsum` subscripts (`"ik,kj->ij"`, or implicit output `"ik,kj"`) over any operands."""
     statement, names = einsum_statement(subscripts, len(operands))
+    terms = subscripts.replace(" ", "").partition("->")[0].split(",")
+    for position, (name, term, operand) in enumerate(zip(names, terms, operands)):
+        shape = operand_shape(operand, name=f"einsum operand {position} ({name})")
+        if len(shape) != len(term):
+            raise OperandError(
+                f"einsum operand {position} ({name}) has rank {len(shape)} (shape {shape}) but its "
+                f"subscripts {term!r} name {len(term)} ind{'ex' if len(term) == 1 else 'ices'}")
     formats = {} if format is None else {"out": format}
     return evaluate(statement, formats, **dict(zip(names, operands)))
 
@@ -77,23 +104,37 @@ _OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def einsum_statement(subscripts: str, count: int) -> tuple[str, list[str]]:
     """`"ik,kj->ij"` with 2 operands -> (`"out[i,j] = A[i,k]*B[k,j]"`, ["A", "B"])."""
+    if not isinstance(subscripts, str):
+        raise StatementError(f"einsum subscripts must be a string such as 'ij,jk->ik', "
+                             f"not {type(subscripts).__name__}")
     text = subscripts.replace(" ", "")
     if "." in text:
         raise NotSupportedError(f"einsum subscripts {subscripts!r}: ellipsis ('...') is not supported yet")
+    if text.count("->") > 1:
+        raise StatementError(f"einsum subscripts {subscripts!r} have more than one '->'")
     inputs, arrow, output = text.partition("->")
     terms = inputs.split(",")
-    if len(terms) != count:
-        raise OperandError(f"einsum subscripts {subscripts!r} name {len(terms)} operand"
-                           f"{'s' if len(terms) != 1 else ''} but {count} were given")
-    for term in terms + [output]:
-        bad = [c for c in term if not c.isalpha()]
-        if bad:
-            raise StatementError(f"einsum subscripts {subscripts!r}: {bad[0]!r} is not an index letter")
-    if not arrow:
-        counts = {c: inputs.count(c) for c in inputs if c.isalpha()}
-        output = "".join(sorted(c for c, n in counts.items() if n == 1))
     if count > len(_OPERAND_NAMES):
         raise NotSupportedError(f"einsum with more than {len(_OPERAND_NAMES)} operands")
+    if len(terms) != count:
+        raise OperandError(f"einsum subscripts {subscripts!r} name {len(terms)} operand"
+                           f"{'s' if len(terms) != 1 else ''} but {count} "
+                           f"{'was' if count == 1 else 'were'} given")
+    for term in terms + [output]:
+        bad = [c for c in term if c not in string.ascii_letters]
+        if bad:
+            raise StatementError(f"einsum subscripts {subscripts!r}: {bad[0]!r} is not an index letter "
+                                 f"(use a-z and A-Z)")
+    if arrow:
+        for position, letter in enumerate(output):
+            if letter in output[:position]:
+                raise StatementError(f"einsum subscripts {subscripts!r}: output index {letter} appears twice")
+            if letter not in inputs:
+                raise StatementError(f"einsum subscripts {subscripts!r}: output index {letter} is not in any "
+                                     f"operand's subscripts")
+    else:
+        counts = {c: inputs.count(c) for c in inputs if c.isalpha()}
+        output = "".join(sorted(c for c, n in counts.items() if n == 1))
     names = list(_OPERAND_NAMES[:count])
     factors = "*".join(_access(name, term) for name, term in zip(names, terms)) or "1"
     return f"{_access('out', output)} = {factors}", names

@@ -7,7 +7,8 @@ by sparse operands. Extents and dtypes are checked by the runtime when data arri
 from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import Format, parse_format
+from einsparse.compiler.formats import Format, read_format
+from einsparse.compiler.formats import _shown
 from einsparse.errors import FormatError, NotSupportedError, OperandError, StatementError, point_at
 
 
@@ -30,6 +31,9 @@ def check(assignment: ir.Assignment, formats: dict[str, Format], text: str) -> N
 
 def _check_divisors(expr: ir.Expr, formats: dict[str, Format], text: str) -> None:
     if isinstance(expr, ir.Recip):
+        if isinstance(expr.operand, ir.Literal) and expr.operand.value == 0:
+            raise StatementError(point_at("division by zero: the divisor is the literal 0", text,
+                                          expr.span.start, expr.span.end))
         for access in ir.accesses(expr.operand):
             if not formats[access.tensor].is_dense:
                 raise StatementError(point_at(
@@ -55,21 +59,58 @@ def _children(expr: ir.Expr):
 def resolve_formats(assignment: ir.Assignment, given: dict[str, object], text: str) -> dict[str, Format]:
     """The format of every tensor of the statement: the one given, else dense of the access's rank."""
     ranks: dict[str, int] = {}
+    first: dict[str, ir.Access] = {}
     for access in [assignment.output, *ir.accesses(assignment.rhs)]:
         rank = len(access.indices)
         if access.tensor in ranks and ranks[access.tensor] != rank:
             raise OperandError(point_at(
-                f"{access.tensor} is indexed with {rank} indices here but {ranks[access.tensor]} before",
+                f"{access.tensor} is indexed with {_indices(rank)} here but with "
+                f"{_indices(ranks[access.tensor])} in {_source(first[access.tensor], text)}",
                 text, access.span.start, access.span.end))
         ranks[access.tensor] = rank
-    unknown = sorted(set(given) - set(ranks))
+        first.setdefault(access.tensor, access)
+    unknown = [name for name in given if name not in ranks]
     if unknown:
         raise FormatError(
             f"a format was given for {unknown[0]}, which is not in the statement "
             f"(its tensors: {', '.join(ranks)})"
         )
-    return {
-        name: parse_format(given[name], rank, what=f"format of {name}") if name in given
-        else Format.dense(rank)
-        for name, rank in ranks.items()
-    }
+    formats = {}
+    for name, rank in ranks.items():
+        if name not in given:
+            formats[name] = Format.dense(rank)
+            continue
+        fmt = read_format(given[name], rank, what=f"format of {name}")
+        if fmt.rank != rank:
+            access = first[name]
+            raise FormatError(point_at(
+                f"format of {name} {_shown(given[name])!r} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
+                f"but {name} is indexed with {_indices(rank)}", text, access.span.start, access.span.end))
+        formats[name] = fmt
+    return formats
+
+
+def check_operand_ranks(assignment: ir.Assignment, shapes: dict[str, tuple], text: str) -> None:
+    """OperandError at the first access whose number of indices differs from its operand's rank.
+
+    `shapes` maps the names of the operands given (the output included, when given) to their shapes.
+    """
+    for access in [assignment.output, *ir.accesses(assignment.rhs)]:
+        shape = shapes.get(access.tensor)
+        if shape is None or len(shape) == len(access.indices):
+            continue
+        role = "output" if access is assignment.output else "operand"
+        what = (f"{role} {access.tensor} is a scalar (rank 0)" if not shape
+                else f"{role} {access.tensor} has rank {len(shape)} (shape {tuple(shape)})")
+        raise OperandError(point_at(f"{what} but is indexed with {_indices(len(access.indices))}", text,
+                                    access.span.start, access.span.end))
+
+
+def _source(access: ir.Access, text: str) -> str:
+    """The access as the user wrote it (index names before any renaming of reductions)."""
+    written = " ".join(text[access.span.start:access.span.end].split())
+    return written or ir.show(access)
+
+
+def _indices(count: int) -> str:
+    return f"{count} index" if count == 1 else f"{count} indices"

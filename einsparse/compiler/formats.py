@@ -97,18 +97,29 @@ def parse_format(spec: "str | Format", rank: int | None = None, *, what: str = "
 
     `what` names the tensor in error messages (e.g. "format of A").
     """
-    if isinstance(spec, Format):
-        fmt = spec
-    elif isinstance(spec, str):
-        fmt = _parse_text(spec.strip(), rank, what)
-    else:
-        raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
+    fmt = read_format(spec, rank, what=what)
     if rank is not None and fmt.rank != rank:
         raise FormatError(
-            f"{what} {spec!s} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
+            f"{what} {_shown(spec)!r} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
             f"but the tensor has rank {rank}"
         )
     return fmt
+
+
+def read_format(spec: "str | Format", rank: int | None = None, *, what: str = "format") -> Format:
+    """Like `parse_format`, without checking the rank: `rank` only sizes `dense` and `csf`.
+
+    The caller compares `.rank` itself when it can say more about a mismatch (where the tensor is used).
+    """
+    if isinstance(spec, Format):
+        return spec
+    if isinstance(spec, str):
+        return _parse_text(spec.strip(), rank, what)
+    raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
+
+
+def _shown(spec: "str | Format") -> str:
+    return spec.strip() if isinstance(spec, str) else str(spec)
 
 
 def _parse_text(text: str, rank: int | None, what: str) -> Format:
@@ -127,7 +138,7 @@ def _parse_text(text: str, rank: int | None, what: str) -> Format:
     if not letters or any(letter not in _LETTERS for letter in letters.lower()):
         known = ", ".join(list(_NAMED) + list(_ANY_RANK))
         raise FormatError(
-            f"unknown {what} {text!r}: use one of {known}, or one letter per mode "
+            f"{what} {text!r} is unknown: use one of {known}, or one letter per mode "
             f"('d' dense, 'c' compressed) with an optional mode order, e.g. 'dc:1,0'"
         )
     if order_text:

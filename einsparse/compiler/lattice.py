@@ -51,6 +51,8 @@ def stmt_lattice(stmt: cin.Stmt, iterator_of: IteratorOf) -> set[Point]:
     if isinstance(stmt, cin.Where):
         return disjunction(stmt_lattice(stmt.producer, iterator_of), stmt_lattice(stmt.consumer, iterator_of))
     if isinstance(stmt, cin.Seq):
+        if not stmt.stmts:
+            return set()  # nothing to compute: no point needs visiting
         points = stmt_lattice(stmt.stmts[0], iterator_of)
         for part in stmt.stmts[1:]:
             points = disjunction(points, stmt_lattice(part, iterator_of))

@@ -379,6 +379,11 @@ def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
         return from_scipy(obj, format, name=name)
     if _is_pydata(obj):
         return from_pydata(obj, format, name=name)
+    return from_numpy(_readable_array(obj, name), format, name=name)
+
+
+def _readable_array(obj, name: str) -> np.ndarray:
+    """`obj` (an array, a number, nested lists) as a NumPy array; OperandError for anything else."""
     try:
         array = np.asarray(obj)
     except (ValueError, TypeError):
@@ -388,7 +393,14 @@ def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
             f"{name}: cannot read a {type(obj).__name__} as a tensor; pass a NumPy array, "
             f"a scipy.sparse matrix, a pydata/sparse array, an einsparse tensor or a number"
         )
-    return from_numpy(array, format, name=name)
+    return array
+
+
+def operand_shape(obj, name: str = "operand") -> tuple[int, ...]:
+    """The shape of anything `as_tensor` reads, without converting it; OperandError if unreadable."""
+    if isinstance(obj, Tensor) or _is_scipy(obj) or _is_pydata(obj):
+        return tuple(int(n) for n in obj.shape)
+    return _readable_array(obj, name).shape
 
 
 def tensor(data, format=None, shape=None) -> Tensor:
@@ -420,4 +432,4 @@ def natural_format(obj, name: str = "operand") -> Format:
         if isinstance(obj, sparse.GCXS) and obj.ndim == 2 and obj.compressed_axes == (1,):
             return parse_format("csc", 2)
         return parse_format("csr" if obj.ndim == 2 and isinstance(obj, sparse.GCXS) else "csf", obj.ndim)
-    return Format.dense(np.ndim(obj))
+    return Format.dense(_readable_array(obj, name).ndim)

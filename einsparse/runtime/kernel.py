@@ -14,11 +14,12 @@ import os
 import numpy as np
 
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler.check import check_operand_ranks
 from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.pipeline import Plan
 from einsparse.errors import DTypeError, EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
-from einsparse.runtime.convert import as_tensor, from_coo
+from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
 from einsparse.runtime.levels import DenseLevel
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
@@ -90,6 +91,10 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
         raise OperandError(f"unexpected operand {unexpected[0]}: it is not in {plan.statement}")
     if plan.statement.op == "+=" and given_output is None:
         raise OperandError(f"missing operand {plan.output.tensor}: '+=' accumulates into it, so pass it")
+    shapes = {name: operand_shape(operands[name], name=f"operand {name}") for name in plan.inputs}
+    if given_output is not None:
+        shapes[plan.output.tensor] = operand_shape(given_output, name=f"output {plan.output.tensor}")
+    check_operand_ranks(plan.index_notation, shapes, plan.statement.text or str(plan.statement))
 
 
 def _extents(plan: Plan, tensors: dict, given_output) -> dict[str, int]:
@@ -134,14 +139,23 @@ class _Output:
         self.storage_shape = tuple(self.shape[m] for m in fmt.mode_order)
         self.mode_order = fmt.mode_order
         accumulate = plan.statement.op == "+="
+        name = plan.output.tensor
+        if isinstance(given, np.ndarray):
+            if not given.flags.writeable:
+                raise OperandError(f"output {name} is a read-only array; pass a writable one, or leave "
+                                   f"{name} out to get a new array")
+            if given.dtype.kind not in "biufc":
+                raise DTypeError(f"output {name} has dtype {given.dtype}, which einsparse does not compute "
+                                 f"with; use float32, float64, int32, int64 or complex128")
+            if not accumulate and not np.can_cast(dtype, given.dtype, "same_kind"):
+                raise DTypeError(f"cannot write a {dtype} result into output {name} of dtype {given.dtype}")
         if accumulate:
-            old = given.to_numpy() if isinstance(given, Tensor) else np.asarray(given)
+            old = given if isinstance(given, np.ndarray) else as_tensor(given, name=f"output {name}").to_numpy()
             if old.dtype not in VALUE_DTYPES:
-                raise DTypeError(f"output {plan.output.tensor} has dtype {old.dtype}, which einsparse does "
-                                 f"not compute with")
+                raise DTypeError(f"output {name} has dtype {old.dtype}, which einsparse does not compute "
+                                 f"with; use float32, float64, int32, int64 or complex128")
             if not np.can_cast(dtype, old.dtype, "same_kind"):
-                raise DTypeError(f"cannot accumulate a {dtype} result into output {plan.output.tensor} of "
-                                 f"dtype {old.dtype}")
+                raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype {old.dtype}")
             dtype = old.dtype
         self.dtype = np.dtype(dtype)
         size = math.prod(self.storage_shape)

@@ -72,13 +72,16 @@ class Format:
     def name(self) -> str:
         """The conventional name when there is one (`csr`, `dense`, ...), else the letter string."""
         text = str(self)
+        if self.rank == 0:
+            return "scalar"
         for name, (letters, order) in _NAMED.items():
             if self.rank == 2 and text == _spell(letters, order):
                 return name
-        if self.rank > 0 and self.mode_order == tuple(range(self.rank)):
-            for name, letter in _ANY_RANK.items():
-                if set(self.levels) == {_LETTERS[letter]}:
-                    return name
+        if self.mode_order == tuple(range(self.rank)):
+            if self.is_dense:
+                return "dense"
+            if self.rank > 1 and set(self.levels) == {COMPRESSED}:
+                return "csf"
         return text
 
     @staticmethod
@@ -100,7 +103,7 @@ def parse_format(spec: "str | Format", rank: int | None = None, *, what: str = "
     fmt = read_format(spec, rank, what=what)
     if rank is not None and fmt.rank != rank:
         raise FormatError(
-            f"{what} {_shown(spec)!r} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
+            f"{what} {spec_text(spec)!r} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
             f"but the tensor has rank {rank}"
         )
     return fmt
@@ -118,7 +121,7 @@ def read_format(spec: "str | Format", rank: int | None = None, *, what: str = "f
     raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
 
 
-def _shown(spec: "str | Format") -> str:
+def spec_text(spec: "str | Format") -> str:
     return spec.strip() if isinstance(spec, str) else str(spec)
 
 

@@ -104,7 +104,9 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
         placed = []
         for position, (factor, divides) in enumerate(pairs):
             siblings = frozenset().union(*(u for k, u in enumerate(uses) if k != position))
-            inner = _place(factor, outer | siblings, counter)
+            # A divisor is an elementwise operand (a/b is a times 1/b): nothing is summed inside it.
+            inner_outer = outer | siblings | (uses[position] if divides else frozenset())
+            inner = _place(factor, inner_outer, counter)
             placed.append(ir.Recip(inner, factor.span) if divides else inner)
         product = ir.Mul(tuple(placed))
         used = frozenset().union(*(ir.free_indices(f) for f in placed))

@@ -74,7 +74,7 @@ def reorder_operand(operands: dict[str, KernelOperand], name: str, mode_order: t
     """A copy of operand `name` stored with `mode_order` (same level kinds), under a fresh name."""
     old = operands[name]
     fmt = Format(old.format.levels, mode_order)
-    new_name = _fresh(f"{old.tensor}_{''.join(map(str, mode_order))}", taken)
+    new_name = _fresh(f"{old.tensor}_r", taken)
     taken.add(new_name)
     return KernelOperand(new_name, old.tensor, fmt, old.modes, old.source_format)
 

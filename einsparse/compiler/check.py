@@ -7,8 +7,7 @@ by sparse operands. Extents and dtypes are checked by the runtime when data arri
 from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import Format, read_format
-from einsparse.compiler.formats import _shown
+from einsparse.compiler.formats import Format, read_format, spec_text
 from einsparse.errors import FormatError, NotSupportedError, OperandError, StatementError, point_at
 
 
@@ -65,7 +64,7 @@ def resolve_formats(assignment: ir.Assignment, given: dict[str, object], text: s
         if access.tensor in ranks and ranks[access.tensor] != rank:
             raise OperandError(point_at(
                 f"{access.tensor} is indexed with {_indices(rank)} here but with "
-                f"{_indices(ranks[access.tensor])} in {_source(first[access.tensor], text)}",
+                f"{_indices(ranks[access.tensor])} in {written(first[access.tensor], text)}",
                 text, access.span.start, access.span.end))
         ranks[access.tensor] = rank
         first.setdefault(access.tensor, access)
@@ -82,10 +81,10 @@ def resolve_formats(assignment: ir.Assignment, given: dict[str, object], text: s
             continue
         fmt = read_format(given[name], rank, what=f"format of {name}")
         if fmt.rank != rank:
-            access = first[name]
+            access, levels = first[name], "level" if fmt.rank == 1 else "levels"
             raise FormatError(point_at(
-                f"format of {name} {_shown(given[name])!r} has {fmt.rank} level{'s' if fmt.rank != 1 else ''} "
-                f"but {name} is indexed with {_indices(rank)}", text, access.span.start, access.span.end))
+                f"format of {name} {spec_text(given[name])!r} has {fmt.rank} {levels} but {name} is indexed "
+                f"with {_indices(rank)}", text, access.span.start, access.span.end))
         formats[name] = fmt
     return formats
 
@@ -106,10 +105,10 @@ def check_operand_ranks(assignment: ir.Assignment, shapes: dict[str, tuple], tex
                                     access.span.start, access.span.end))
 
 
-def _source(access: ir.Access, text: str) -> str:
-    """The access as the user wrote it (index names before any renaming of reductions)."""
-    written = " ".join(text[access.span.start:access.span.end].split())
-    return written or ir.show(access)
+def written(access: ir.Access, text: str) -> str:
+    """The access as the user wrote it: index names before any renaming of reductions, spaces dropped."""
+    source = "".join(text[access.span.start:access.span.end].split())
+    return source or ir.show(access)
 
 
 def _indices(count: int) -> str:

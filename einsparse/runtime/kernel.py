@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.check import check_operand_ranks
+from einsparse.compiler.check import check_operand_ranks, written
 from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.pipeline import Plan
 from einsparse.errors import DTypeError, EinsparseError, InternalError, OperandError, ShapeError
@@ -100,12 +100,13 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
 def _extents(plan: Plan, tensors: dict, given_output) -> dict[str, int]:
     """One extent per index, checked against every operand that uses it."""
     extents: dict[str, tuple[int, str]] = {}
+    text = plan.statement.text or str(plan.statement)
 
     def record(access: ir.Access, shape) -> None:
         for mode, index in enumerate(access.indices):
             name = plan.origin(index)
             extent = int(shape[mode])
-            where = f"{ir.show(access)} (mode {mode})"
+            where = f"{written(access, text)} (mode {mode})"
             if name in extents and extents[name][0] != extent:
                 raise ShapeError(f"index {name} has extent {extents[name][0]} in {extents[name][1]} "
                                  f"but {extent} in {where}")
@@ -148,14 +149,17 @@ class _Output:
                 raise DTypeError(f"output {name} has dtype {given.dtype}, which einsparse does not compute "
                                  f"with; use float32, float64, int32, int64 or complex128")
             if not accumulate and not np.can_cast(dtype, given.dtype, "same_kind"):
-                raise DTypeError(f"cannot write a {dtype} result into output {name} of dtype {given.dtype}")
+                raise DTypeError(f"cannot write a {dtype} result into output {name} of dtype "
+                                 f"{given.dtype}")
         if accumulate:
-            old = given if isinstance(given, np.ndarray) else as_tensor(given, name=f"output {name}").to_numpy()
+            old = (given if isinstance(given, np.ndarray)
+                   else as_tensor(given, name=f"output {name}").to_numpy())  # scipy, pydata, Tensor, lists
             if old.dtype not in VALUE_DTYPES:
                 raise DTypeError(f"output {name} has dtype {old.dtype}, which einsparse does not compute "
                                  f"with; use float32, float64, int32, int64 or complex128")
             if not np.can_cast(dtype, old.dtype, "same_kind"):
-                raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype {old.dtype}")
+                raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype "
+                                 f"{old.dtype}")
             dtype = old.dtype
         self.dtype = np.dtype(dtype)
         size = math.prod(self.storage_shape)

@@ -24,7 +24,8 @@ class KernelParam:
     indices: tuple = ()     # the index of an extent; the indices of a workspace
 
 
-DECORATOR = "@numba.njit(cache=True, nogil=True)"
+# error_model="numpy": a division by zero gives inf or nan as in NumPy, instead of raising.
+DECORATOR = '@numba.njit(cache=True, nogil=True, error_model="numpy")'
 
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:
@@ -33,7 +34,8 @@ def module_source(header: list[str], params: list[KernelParam], body: tuple[loop
     return (
         f"{comments}\n"
         "import numba\n"
-        "import numpy as np\n\n\n"
+        "import numpy as np\n\n"
+        "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"
         f"{loop.to_python(body)}\n"

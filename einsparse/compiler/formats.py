@@ -117,8 +117,16 @@ def read_format(spec: "str | Format", rank: int | None = None, *, what: str = "f
     if isinstance(spec, Format):
         return spec
     if isinstance(spec, str):
-        return _parse_text(spec.strip(), rank, what)
+        known = _parsed.get((spec, rank))
+        if known is None:
+            known = _parse_text(spec.strip(), rank, what)
+            if len(_parsed) < 4096:
+                _parsed[(spec, rank)] = known
+        return known
     raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
+
+
+_parsed: dict[tuple, Format] = {}  # format strings read before: kernels parse the same few on every call
 
 
 def spec_text(spec: "str | Format") -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from einsparse.compiler.formats import COMPRESSED, DENSE
+from einsparse.compiler.loop_ir import subscript
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ class CompressedLevelCode:
 
     def bounds(self, parent: str):
         after = "1" if parent == "0" else f"{parent} + 1"
-        return f"{self.pos}[{parent}]", f"{self.pos}[{after}]"
+        return subscript(self.pos, parent), subscript(self.pos, after)
 
     def coordinate(self, position: str) -> str:
-        return f"{self.crd}[{position}]"
+        return subscript(self.crd, position)
 
     @property
     def params(self) -> tuple[LevelParam, ...]:

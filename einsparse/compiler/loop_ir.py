@@ -43,6 +43,12 @@ class If:
 Node = Union[Line, Comment, For, While, If]
 
 
+def subscript(array: str, index: str) -> str:
+    """`array[u(index)]`: positions are never negative, and an unsigned subscript spares Numba the
+    check for Python's negative-index wraparound on every access (it blocks vectorization)."""
+    return f"{array}[{index}]" if index.isdigit() else f"{array}[u({index})]"
+
+
 def to_python(nodes: tuple[Node, ...], indent: int = 1) -> str:
     return "\n".join(_lines(nodes, indent))
 

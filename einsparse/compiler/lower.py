@@ -253,7 +253,7 @@ class Lowerer:
         last = (storage.key, len(storage.levels) - 1)
         if last not in positions:
             raise InternalError(f"{ir.show(node)} is read before all its indices are bound")
-        return f"{storage.vals}[{positions[last]}]"
+        return loop.subscript(storage.vals, positions[last])
 
     def _target(self, target, positions) -> str:
         if isinstance(target, ir.TempRef) and not target.temp.indices:

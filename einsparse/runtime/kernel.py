@@ -30,6 +30,14 @@ class Kernel:
     def __init__(self, plan: Plan):
         self.plan = plan
         self._dispatcher = None
+        # Worked out once, so a call does little more than convert operands and check extents.
+        self._inputs = set(plan.inputs)
+        self._input_formats = tuple((name, plan.formats[name]) for name in plan.inputs)
+        self._accumulate = plan.statement.op == "+="
+        self._extent_checks = tuple((access.tensor, mode, plan.origin(index))
+                                    for access in ir.accesses(plan.index_notation.rhs)
+                                    for mode, index in enumerate(access.indices))
+        self._dtypes: dict[tuple, np.dtype] = {}
 
     @property
     def source(self) -> str:
@@ -59,15 +67,27 @@ class Kernel:
             self._dispatcher = cache.load_kernel(self.plan.source)
         return self._dispatcher
 
-    def __call__(self, **operands):
+    def __call__(self, *positional, **operands):
+        if positional:
+            raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
+                               f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")
         plan = self.plan
         output_name = plan.output.tensor
         given_output = operands.pop(output_name, None)
-        _check_names(plan, operands, given_output)
-        tensors = {name: as_tensor(operands[name], plan.formats[name], name=f"operand {name}")
-                   for name in plan.inputs}
-        extents = _extents(plan, tensors, given_output)
-        dtype = result_dtype(plan.index_notation.rhs, {n: t.dtype for n, t in tensors.items()})
+        if operands.keys() != self._inputs or (self._accumulate and given_output is None):
+            _check_names(plan, operands, given_output)  # raises the precise error
+        try:
+            tensors = {name: as_tensor(operands[name], fmt, name=f"operand {name}")
+                       for name, fmt in self._input_formats}
+            extents = self._extents(tensors, given_output)
+        except EinsparseError:
+            _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
+            raise
+        dtypes = tuple(t.dtype for t in tensors.values())
+        dtype = self._dtypes.get(dtypes)
+        if dtype is None:
+            dtype = result_dtype(plan.index_notation.rhs, dict(zip(tensors, dtypes)))
+            self._dtypes[dtypes] = dtype
         output = _Output(plan, extents, dtype, given_output)
         arrays = _kernel_operands(plan, tensors)
         arrays[output_name] = output.tensor
@@ -80,6 +100,17 @@ class Kernel:
             raise InternalError(f"kernel for {self.statement} failed: {type(error).__name__}: "
                                 f"{str(error).splitlines()[0] if str(error) else ''}") from error
         return output.result()
+
+    def _extents(self, tensors: dict, given_output) -> dict[str, int]:
+        """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
+        extents: dict[str, int] = {}
+        for name, mode, index in self._extent_checks:
+            extent = tensors[name].shape[mode]
+            if extents.setdefault(index, extent) != extent:
+                return _extents(self.plan, tensors, given_output)
+        if given_output is not None or any(i not in extents for i in self.plan.output.indices):
+            return _extents(self.plan, tensors, given_output)
+        return extents
 
 
 def _check_names(plan: Plan, operands: dict, given_output) -> None:

@@ -76,13 +76,16 @@ class Kernel:
         given_output = operands.pop(output_name, None)
         if operands.keys() != self._inputs or (self._accumulate and given_output is None):
             _check_names(plan, operands, given_output)  # raises the precise error
+        failure = None
         try:
             tensors = {name: as_tensor(operands[name], fmt, name=f"operand {name}")
                        for name, fmt in self._input_formats}
             extents = self._extents(tensors, given_output)
-        except EinsparseError:
+        except EinsparseError as error:
+            failure = error
+        if failure is not None:
             _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
-            raise
+            raise failure
         dtypes = tuple(t.dtype for t in tensors.values())
         dtype = self._dtypes.get(dtypes)
         if dtype is None:

@@ -148,3 +148,11 @@ def test_zero_skipping_on_huge_doubly_compressed_matrices():
     assert kernel(A=A, B=B) == 2.0 * (1 + 2 + 3 + 4)
     assert "range(n_" not in kernel.source
     assert "i: intersect A1, B1" in kernel.explain()
+
+
+def test_format_objects_parse_and_print():
+    assert es.Format.parse("csr") == es.Format(("dense", "compressed"), (0, 1))
+    assert str(es.Format.parse("csc")) == "dc:1,0" and es.Format.parse("dc:1,0").name == "csc"
+    assert es.Format.parse("dense", rank=3) == es.Format.dense(3) and es.Format.dense(3).name == "dense"
+    assert es.Format.parse("ccc:2,0,1").mode_order == (2, 0, 1)
+    assert es.Format.parse("csf", rank=3).name == "csf" and es.Format.parse("c").name == "c"

@@ -85,6 +85,11 @@ class Format:
         return text
 
     @staticmethod
+    def parse(spec: "str | Format", rank: "int | None" = None) -> "Format":
+        """`Format.parse("csr")`, `Format.parse("dc:1,0")`, `Format.parse("dense", rank=3)`."""
+        return parse_format(spec, rank)
+
+    @staticmethod
     def dense(rank: int) -> "Format":
         return Format((DENSE,) * rank, tuple(range(rank)))
 

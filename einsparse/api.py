@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
-from einsparse.compiler.check import check_operand_ranks
+from einsparse.compiler.check import check_operand_ranks, choose_output_format, resolve_formats
 from einsparse.compiler.formats import Format, parse_format
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
@@ -67,7 +67,11 @@ def _format_key(formats) -> tuple:
 
 
 def evaluate(statement: str, formats: "dict | None" = None, **operands):
-    """Compile (cached) and run `statement` on `operands`; formats default to the operands' own."""
+    """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
+
+    Without a format for the output, it is sparse when the result is structurally sparse (every output
+    index only where sparse operands store something: `A + B`, `A*B`, SDDMM), else a dense array.
+    """
     parsed = _parsed(statement)
     chosen = _checked_formats(formats)
     output = parsed.output.name
@@ -81,6 +85,12 @@ def evaluate(statement: str, formats: "dict | None" = None, **operands):
     for name, value in operands.items():
         if name not in chosen and name in inputs:
             chosen[name] = natural_format(value, name=f"operand {name}")
+    if output not in chosen:
+        if output in operands:  # a given output keeps its own format
+            chosen[output] = natural_format(operands[output], name=f"output {output}")
+        else:
+            resolved = resolve_formats(assignment, chosen, parsed.text or syn.deparse(parsed))
+            chosen[output] = choose_output_format(assignment, resolved)
     kernel = compile(parsed, chosen)
     return kernel(**operands)
 

@@ -40,7 +40,7 @@ def lattice_of(statement: str, formats: dict, index: str) -> set:
         order = [access.indices[m] for m in fmt.mode_order]
         if index in order and fmt.levels[order.index(index)] == "compressed":
             names[access.id] = f"{access.tensor}{order.index(index) + 1}"
-            return order.index(index)
+            return access.id
         return None
 
     points = lat.expr_lattice(assignment.rhs, iterator_of)

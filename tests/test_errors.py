@@ -35,8 +35,9 @@ M = np.arange(9.0).reshape(3, 3)  # 3x3 operands throughout
 N = np.ones((3, 3))
 v = np.ones(3)
 
-HELP_FORMATS = ("use one of csr, csc, dcsr, dcsc, dense, csf, or one letter per mode ('d' dense, "
-                "'c' compressed) with an optional mode order, e.g. 'dc:1,0'")
+HELP_FORMATS = ("use one of csr, csc, dcsr, dcsc, dense, csf, coo, or one letter per mode ('d' dense, "
+                "'c' compressed, 'u' non-unique compressed, 's' singleton) with an optional mode order, "
+                "e.g. 'dc:1,0'")
 HELP_DTYPES = "which einsparse does not compute with; use float32, float64, int32, int64 or complex128"
 HELP_KINDS = ("cannot read a {} as a tensor; pass a NumPy array, a scipy.sparse matrix, "
               "a pydata/sparse array, an einsparse tensor or a number")
@@ -179,8 +180,9 @@ CASES = [
     ("index only on the output", lambda: es.evaluate("C[i,j] = A[i,i]", A=M), ShapeError,
      "the extent of index j is unknown: it appears only in the output C; pass C=<array> to give the "
      "output's shape"),
-    ("sparse output format", lambda: es.evaluate(MATMUL, {"C": "csr"}, A=M, B=N), NotSupportedError,
-     "sparse output formats are not supported yet: output C was given format csr; use a dense output format"),
+    ("singleton after a unique level", lambda: es.evaluate(MATMUL, {"C": "cs"}, A=M, B=N), FormatError,
+     "format of C 'cs': a singleton level ('s') must follow a non-unique level ('u', or an 's' followed by "
+     "another 's')"),
 
     # ---- extents
     ("extent mismatch", lambda: es.evaluate(MATMUL, A=M, B=np.ones((4, 3))), ShapeError,
@@ -279,8 +281,8 @@ CASES = [
      "einsum operand 1 (B): " + HELP_KINDS.format("str")),
     ("einsum extent mismatch", lambda: es.einsum("ij,jk->ik", M, np.ones((4, 3))), ShapeError,
      "index j has extent 3 in A[i,j] (mode 1) but 4 in B[j,k] (mode 0)"),
-    ("einsum sparse output", lambda: es.einsum("ij,jk->ik", M, N, format="csr"), NotSupportedError,
-     "sparse output formats are not supported yet: output out was given format csr; use a dense output format"),
+    ("non-unique level without a singleton below", lambda: es.einsum("ij,jk->ik", M, N, format="uc"),
+     FormatError, "format of out 'uc': a non-unique level must be followed by a singleton level ('s')"),
     ("einsum garbage output format", lambda: es.einsum("ij,jk->ik", M, N, format="xyz"), FormatError,
      "format of out 'xyz' is unknown: " + HELP_FORMATS),
 ]

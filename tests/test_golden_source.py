@@ -19,6 +19,9 @@ KERNELS = {
     "add_csr": ("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr"}),
     "sparse_plus_dense_vector": ("y[i] = a[i] + b[i]", {"a": "c"}),
     "mttkrp_csf": ("M[i,j] = T[i,k,l]*U[k,j]*V[l,j]", {"T": "csf"}),
+    "spgemm_csr_to_csr": ("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}),
+    "add_csr_to_dcsr": ("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "dcsr"}),
+    "spmv_coo": ("y[i] = A[i,j]*x[j]", {"A": "coo"}),
 }
 
 

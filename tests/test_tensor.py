@@ -10,42 +10,86 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from einsparse.compiler.formats import COMPRESSED, DENSE, Format, parse_format
+from einsparse.compiler.formats import (
+    COMPRESSED,
+    COMPRESSED_NONUNIQUE,
+    DENSE,
+    SINGLETON,
+    Format,
+    is_unique,
+    parse_format,
+)
 from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
 from einsparse.runtime import convert
-from einsparse.runtime.convert import as_tensor, from_coo, from_numpy, from_pydata, from_scipy, tensor
-from einsparse.runtime.levels import CompressedLevel, DenseLevel
+from einsparse.runtime.convert import (
+    as_tensor,
+    from_coo,
+    from_numpy,
+    from_pydata,
+    from_scipy,
+    natural_format,
+    tensor,
+)
+from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel
 from einsparse.runtime.tensor import Tensor
 
 
 def all_formats(rank):
-    """Every combination of level kinds with every mode order."""
-    for kinds in itertools.product((DENSE, COMPRESSED), repeat=rank):
+    """Every letter string over d, c, u, s that `Format` accepts, with every mode order."""
+    for letters in itertools.product("dcus", repeat=rank):
         for order in itertools.permutations(range(rank)):
-            yield Format(kinds, order)
+            try:
+                yield parse_format("".join(letters) + ":" + ",".join(map(str, order)), rank)
+            except FormatError:
+                pass  # e.g. a `u` with no singleton under it
+
+
+FORMATS = {rank: list(all_formats(rank)) for rank in range(4)}
 
 
 def check_structure(t: Tensor):
-    """The storage invariants, checked independently of the conversion code."""
-    count = 1
+    """The storage invariants, checked independently of the conversion code.
+
+    Besides each level's arrays: expanding the levels by hand, the coordinate prefixes down to a unique
+    level are strictly increasing over its positions (distinct and sorted in level order), down to a
+    non-unique level non-decreasing; the last level's positions are the values, in order.
+    """
+    prefixes = [((), 0)]  # (coordinates in level order, position) of every position of the level
     index_dtypes = set()
     for k, level in enumerate(t.levels):
-        extent = t.shape[t.format.mode_order[k]]
+        kind, extent = t.format.levels[k], t.shape[t.format.mode_order[k]]
+        assert level.kind == kind
+        count = len(prefixes)
         if isinstance(level, DenseLevel):
-            assert t.format.levels[k] == DENSE and level.size == extent
-            count *= extent
+            assert kind == DENSE and level.size == extent
+            prefixes = [(c + (i,), p * extent + i) for c, p in prefixes for i in range(extent)]
             continue
-        assert t.format.levels[k] == COMPRESSED
-        pos, crd = level.pos, level.crd
-        index_dtypes |= {pos.dtype, crd.dtype}
-        assert pos.ndim == crd.ndim == 1 and len(pos) == count + 1
-        assert pos[0] == 0 and np.all(np.diff(pos) >= 0) and pos[-1] == len(crd)
-        assert np.all((crd >= 0) & (crd < extent))
-        for p in range(count):  # strictly increasing within each parent
-            assert np.all(np.diff(crd[pos[p] : pos[p + 1]]) > 0)
-        count = len(crd)
+        crd = level.crd
+        index_dtypes.add(crd.dtype)
+        assert crd.ndim == 1 and np.all((crd >= 0) & (crd < extent))
+        if isinstance(level, SingletonLevel):
+            assert kind.startswith(SINGLETON) and not hasattr(level, "pos")
+            assert len(crd) == count  # one coordinate per parent position
+            assert t.format.levels[k - 1] in (COMPRESSED_NONUNIQUE, "singleton-nonunique")
+            prefixes = [(c + (int(crd[p]),), p) for c, p in prefixes]
+        else:
+            assert kind in (COMPRESSED, COMPRESSED_NONUNIQUE)
+            pos = level.pos
+            index_dtypes.add(pos.dtype)
+            assert pos.ndim == 1 and len(pos) == count + 1
+            assert pos[0] == 0 and np.all(np.diff(pos) >= 0) and pos[-1] == len(crd)
+            for p in range(count):  # within each parent: strictly increasing if unique, else sorted
+                step = np.diff(crd[pos[p] : pos[p + 1]])
+                assert np.all(step > 0) if is_unique(kind) else np.all(step >= 0)
+            prefixes = [(c + (int(crd[q]),), q) for c, p in prefixes for q in range(pos[p], pos[p + 1])]
+        assert [p for _, p in prefixes] == list(range(len(prefixes)))  # each position reached once
+        coords = [c for c, _ in prefixes]
+        if is_unique(kind):
+            assert all(a < b for a, b in zip(coords, coords[1:])), f"level {k} of {t.format}"
+        else:
+            assert coords == sorted(coords)
     assert len(index_dtypes) <= 1 and index_dtypes <= {np.dtype(np.int32), np.dtype(np.int64)}
-    assert t.vals.ndim == 1 and len(t.vals) == count == t.nnz
+    assert t.vals.ndim == 1 and len(t.vals) == len(prefixes) == t.nnz
 
 
 def sample(shape, seed=0, dtype=np.float64):
@@ -57,7 +101,13 @@ def sample(shape, seed=0, dtype=np.float64):
 # ------------------------------------------------------------------------------------ round trips
 
 SHAPES = {0: [()], 1: [(0,), (1,), (7,)], 2: [(0, 3), (1, 1), (4, 5)], 3: [(2, 0, 3), (3, 4, 2)]}
-CASES = [(shape, fmt) for rank, shapes in SHAPES.items() for shape in shapes for fmt in all_formats(rank)]
+CASES = [(shape, fmt) for rank, shapes in SHAPES.items() for shape in shapes for fmt in FORMATS[rank]]
+
+
+def test_format_enumeration():
+    # d and c anywhere; u followed by a run of s: 2, 5 and 13 letter strings of ranks 1, 2 and 3
+    assert [len(FORMATS[rank]) for rank in range(4)] == [1, 2, 2 * 5, 6 * 13]
+    assert parse_format("coo", 3) in FORMATS[3] and parse_format("us:1,0") in FORMATS[2]
 
 
 @pytest.mark.parametrize("shape,fmt", CASES, ids=[f"{s}-{f}" for s, f in CASES])
@@ -69,20 +119,85 @@ def test_numpy_round_trip_every_format(shape, fmt):
         assert np.array_equal(t.to_numpy(), array)
         assert np.array_equal(np.asarray(t), array)
         # stored values: every nonzero, plus only the padding a dense innermost level implies
-        if fmt.rank and fmt.levels[-1] == COMPRESSED:
+        if fmt.rank and fmt.levels[-1] != DENSE:
             assert t.nnz == np.count_nonzero(array)
 
 
 @pytest.mark.parametrize("rank", [1, 2, 3])
-def test_asformat_every_pair(rank):
+def test_asformat_pairs(rank):
+    """Every pair of formats: 78 * 78 of rank 3, about 2 s."""
     array = sample((3, 4, 2)[:rank], seed=rank)
-    tensors = [from_numpy(array, fmt) for fmt in all_formats(rank)]
-    for source in tensors:
-        for target in all_formats(rank):
-            converted = source.asformat(target)
-            check_structure(converted)
-            assert converted.format == target
-            assert np.array_equal(converted.to_numpy(), array)
+    tensors = {fmt: from_numpy(array, fmt) for fmt in FORMATS[rank]}
+    for source, target in itertools.product(FORMATS[rank], repeat=2):
+        converted = tensors[source].asformat(target)
+        check_structure(converted)
+        assert converted.format == target
+        assert np.array_equal(converted.to_numpy(), array)
+
+
+def test_coo_layout():
+    # TACO's COO: one position per entry at the `u` level, its coordinate repeated per entry
+    t = tensor(([[0, 2, 0], [1, 0, 3]], [1.0, 3.0, 2.0]), shape=(3, 4), format="coo")
+    check_structure(t)
+    top, bottom = t.levels
+    assert isinstance(top, CompressedLevel) and top.kind == COMPRESSED_NONUNIQUE
+    assert isinstance(bottom, SingletonLevel) and bottom.kind == SINGLETON
+    assert top.pos.tolist() == [0, 3] and top.crd.tolist() == [0, 0, 2]
+    assert bottom.crd.tolist() == [1, 3, 0] and t.vals.tolist() == [1.0, 2.0, 3.0]
+    assert t.format.name == "coo" and repr(t).startswith("Tensor(shape=(3, 4), format='coo'")
+    # column-major COO sorts by column first
+    t = t.asformat("us:1,0")
+    assert t.levels[0].crd.tolist() == [0, 1, 3] and t.levels[1].crd.tolist() == [2, 0, 0]
+
+
+def test_nonunique_run_merges_below():
+    # `usc`: the run u+s holds distinct (i, j) pairs; the compressed level under it holds the k's
+    coords = [[0, 0, 0, 1], [1, 1, 2, 0], [0, 2, 0, 1]]
+    t = tensor((coords, [1.0, 2.0, 3.0, 4.0]), shape=(2, 3, 3), format="usc")
+    check_structure(t)
+    assert t.levels[0].pos.tolist() == [0, 3] and t.levels[0].crd.tolist() == [0, 0, 1]
+    assert t.levels[1].crd.tolist() == [1, 2, 0]
+    assert t.levels[2].pos.tolist() == [0, 2, 3, 4] and t.levels[2].crd.tolist() == [0, 2, 0, 1]
+    # `dus`: the run restarts under each dense parent
+    t = t.asformat("dus")
+    assert t.levels[1].pos.tolist() == [0, 3, 4] and t.levels[1].crd.tolist() == [1, 1, 2, 0]
+    # `uss`: both singletons have the top level's positions
+    t = t.asformat("coo")
+    assert [level.kind for level in t.levels] == [COMPRESSED_NONUNIQUE, "singleton-nonunique", SINGLETON]
+    assert [len(level.crd) for level in t.levels] == [4, 4, 4]
+
+
+def test_singleton_with_two_coordinates_under_one_parent():
+    # only a malformed format (a singleton under a unique level) can ask for this; build refuses
+    malformed = object.__new__(Format)
+    object.__setattr__(malformed, "levels", (COMPRESSED, SINGLETON))
+    object.__setattr__(malformed, "mode_order", (0, 1))
+    keys = np.array([[0, 0], [1, 2]])
+    with pytest.raises(FormatError, match="singleton level 1 would need two coordinates"):
+        convert.build(malformed, (1, 3), keys, np.ones(2))
+
+
+def test_tensor_checks_singleton_length():
+    pos, crd = np.array([0, 2], np.int32), np.array([0, 1], np.int32)
+    levels = [CompressedLevel(pos, crd, False), SingletonLevel(np.array([0], np.int32))]
+    with pytest.raises(ShapeError, match="singleton level 1 has 1 coordinates, expected 2"):
+        Tensor((2, 2), parse_format("coo", 2), levels, np.ones(2))
+    with pytest.raises(FormatError, match="level 0 is compressed but format us says compressed-nonunique"):
+        Tensor((2, 2), parse_format("coo", 2), [CompressedLevel(pos, crd), levels[1]], np.ones(2))
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_tensor_coo_any_rank_sums_duplicates(rank):
+    rng = np.random.default_rng(rank)
+    shape = (3, 4, 2)[:rank]
+    coords = np.array([rng.integers(0, n, 20) for n in shape])
+    values = rng.integers(1, 5, 20).astype(np.float64)
+    expected = np.zeros(shape)
+    np.add.at(expected, tuple(coords), values)
+    t = tensor((coords, values), shape=shape, format="coo")
+    check_structure(t)
+    assert t.format == parse_format("coo", rank) and t.format.name == ("coo" if rank > 1 else "c")
+    assert np.array_equal(t.to_numpy(), expected) and t.nnz == np.count_nonzero(expected)
 
 
 def test_format_strings_and_same_format():
@@ -255,7 +370,8 @@ def test_scipy_other_types(kind, array_api):
     ctor = getattr(sp, f"{kind}_{'array' if array_api else 'matrix'}")
     t = from_scipy(ctor(array))
     check_structure(t)
-    assert t.format == parse_format("csr", 2)
+    assert t.format == parse_format(kind if kind == "coo" else "csr", 2)
+    assert natural_format(ctor(array)) == t.format
     assert np.array_equal(t.to_numpy(), array)
     # explicit formats
     for fmt in ("csc", "dcsr", "dense", "cd:1,0"):
@@ -267,6 +383,74 @@ def test_scipy_coo_duplicates_summed():
     t = from_scipy(m)
     assert np.array_equal(t.to_numpy(), [[0.0, 3.0], [3.0, 0.0]]) and t.nnz == 2
     assert m.nnz == 3  # not mutated
+
+
+@pytest.mark.parametrize("array_api", [False, True])
+def test_scipy_coo_zero_copy(array_api):
+    array = sample((5, 6), seed=4)
+    m = (sp.coo_array if array_api else sp.coo_matrix)(array)
+    assert m.has_canonical_format
+    t = from_scipy(m)
+    check_structure(t)
+    assert t.format == parse_format("coo", 2)
+    assert np.shares_memory(t.levels[0].crd, m.row) and np.shares_memory(t.levels[1].crd, m.col)
+    assert np.shares_memory(t.vals, m.data) and t.levels[0].pos.tolist() == [0, m.nnz]
+    assert np.array_equal(t.to_numpy(), array)
+    back = t.to_scipy()
+    assert isinstance(back, sp.coo_matrix) and back.has_canonical_format
+    assert np.shares_memory(back.row, m.row) and np.shares_memory(back.col, m.col)
+    assert np.shares_memory(back.data, m.data) and np.array_equal(back.toarray(), array)
+
+
+def test_scipy_coo_sorted_but_not_flagged_is_shared():
+    # built from arrays, scipy does not know they are canonical; checking is cheap, copying is not
+    row, col = np.array([0, 0, 2], np.int32), np.array([1, 3, 0], np.int32)
+    m = sp.coo_matrix((np.array([1.0, 2.0, 3.0]), (row, col)), shape=(3, 4))
+    assert not m.has_canonical_format
+    t = from_scipy(m)
+    assert np.shares_memory(t.levels[0].crd, m.row) and np.shares_memory(t.vals, m.data)
+
+
+@pytest.mark.parametrize("array_api", [False, True])
+def test_scipy_coo_non_canonical_not_mutated(array_api):
+    # unsorted, with a duplicate (0, 1)
+    row, col = np.array([2, 0, 1, 0], np.int32), np.array([0, 1, 2, 1], np.int32)
+    data = np.array([1.0, 2.0, 3.0, 4.0])
+    m = (sp.coo_array if array_api else sp.coo_matrix)((data, (row, col)), shape=(3, 3))
+    saved = [a.copy() for a in (m.row, m.col, m.data)]
+    t = from_scipy(m)
+    check_structure(t)
+    assert t.format == parse_format("coo", 2) and t.nnz == 3
+    assert np.array_equal(t.to_numpy(), m.toarray())
+    for before, after in zip(saved, (m.row, m.col, m.data)):
+        assert np.array_equal(before, after)
+    assert not m.has_canonical_format and not np.shares_memory(t.vals, m.data)
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 4, 2)])
+def test_scipy_coo_other_ranks(shape):
+    array = sample(shape, seed=6)
+    m = sp.coo_array(array)
+    t = from_scipy(m)
+    check_structure(t)
+    assert t.format == parse_format("coo", len(shape)) == natural_format(m)
+    assert all(np.shares_memory(level.crd, c) for level, c in zip(t.levels, m.coords))
+    assert np.array_equal(t.to_numpy(), array)
+
+
+def test_to_scipy_coo():
+    array = sample((4, 5), seed=8)
+    for fmt in ("coo", "us:1,0"):
+        t = from_numpy(array, fmt)
+        back = t.to_scipy()
+        assert isinstance(back, sp.coo_matrix) and np.array_equal(back.toarray(), array)
+        assert np.shares_memory(back.data, t.vals)
+    # column-major COO is shared too, but scipy must not think it sorted row-major
+    assert not from_numpy(array, "us:1,0").to_scipy().has_canonical_format
+    t = from_coo([[0, 1], [5, 2**31 + 3]], [1.0, 2.0], (2, 2**31 + 10), "coo")
+    back = t.to_scipy()
+    assert back.col.dtype == np.int64 and np.shares_memory(back.col, t.levels[1].crd)
+    assert back.row.dtype == np.int64 and np.shares_memory(back.row, t.levels[0].crd)
 
 
 def test_scipy_csr_to_other_format():
@@ -292,7 +476,7 @@ def test_pydata_round_trip():
     coo = sparse.COO.from_numpy(array)
     t = from_pydata(coo)
     check_structure(t)
-    assert t.format == parse_format("csf", 3)
+    assert t.format == parse_format("coo", 3) == natural_format(coo)
     assert np.array_equal(t.to_numpy(), array)
     assert np.array_equal(as_tensor(coo, "dcd:2,0,1").to_numpy(), array)
     for axes in [(0,), (1,)]:
@@ -305,6 +489,37 @@ def test_pydata_round_trip():
     assert np.array_equal(as_tensor(gcxs3).to_numpy(), array)
     with pytest.raises(OperandError, match="fill value"):
         from_pydata(sparse.COO.from_numpy(np.ones((2, 2)), fill_value=1.0))
+
+
+@pytest.mark.parametrize("shape", [(7,), (4, 6), (3, 4, 5)])
+def test_pydata_coo_zero_copy(shape):
+    sparse = pytest.importorskip("sparse")
+    array = sample(shape, seed=2)
+    coo = sparse.COO.from_numpy(array)
+    t = from_pydata(coo)
+    check_structure(t)
+    assert np.array_equal(t.to_numpy(), array)
+    assert t.format == parse_format("coo", len(shape)) == natural_format(coo)
+    assert all(np.shares_memory(level.crd, coo.coords) for level in t.levels)
+    assert np.shares_memory(t.vals, coo.data) and t.levels[0].crd.dtype == coo.coords.dtype
+    for fmt in ("dense", "csf"):  # other formats convert
+        assert np.array_equal(from_pydata(coo, fmt).to_numpy(), array)
+
+
+def test_pydata_coo_non_canonical_not_mutated():
+    sparse = pytest.importorskip("sparse")
+    # told it is sorted without duplicates, pydata keeps these as given: einsparse checks
+    coords = np.array([[1, 0, 1], [0, 2, 0]])
+    coo = sparse.COO(coords, np.array([1.0, 2.0, 3.0]), shape=(2, 3), sorted=True, has_duplicates=False)
+    t = from_pydata(coo)
+    check_structure(t)
+    assert np.array_equal(t.to_numpy(), [[0.0, 0.0, 2.0], [4.0, 0.0, 0.0]]) and t.nnz == 2
+    assert coo.coords.tolist() == [[1, 0, 1], [0, 2, 0]] and coo.data.tolist() == [1.0, 2.0, 3.0]
+    assert not np.shares_memory(t.levels[0].crd, coo.coords)
+    # nor does pydata check the range then
+    coo = sparse.COO(np.array([[0, 1], [0, 3]]), [1.0, 2.0], shape=(2, 3), sorted=True, has_duplicates=False)
+    with pytest.raises(ShapeError, match=r"coordinate 3 of mode 1 of array is out of range 0\.\.2"):
+        from_pydata(coo)
 
 
 # ------------------------------------------------------------------------------------ dtypes
@@ -423,11 +638,7 @@ def arrays_and_formats(draw, count=1):
     dtype = draw(st.sampled_from([np.float64, np.int32, np.complex128]))
     flat = draw(st.lists(st.sampled_from([0, 0, 0, 1, -2, 3]), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
     array = np.array(flat, dtype=dtype).reshape(shape)
-    formats = []
-    for _ in range(count):
-        kinds = tuple(draw(st.lists(st.sampled_from([DENSE, COMPRESSED]), min_size=rank, max_size=rank)))
-        order = tuple(draw(st.permutations(range(rank))))
-        formats.append(Format(kinds, order))
+    formats = [draw(st.sampled_from(FORMATS[rank])) for _ in range(count)]
     return array, formats
 
 
@@ -454,19 +665,18 @@ def test_random_asformat(case):
         lambda rank: st.tuples(
             st.lists(st.integers(1, 4), min_size=rank, max_size=rank),
             st.lists(st.lists(st.integers(0, 3), min_size=rank, max_size=rank), max_size=12),
-            st.permutations(range(rank)),
-            st.lists(st.sampled_from([DENSE, COMPRESSED]), min_size=rank, max_size=rank),
+            st.sampled_from(FORMATS[rank]),
         )
     )
 )
 def test_random_coo_with_duplicates(case):
-    shape, entries, order, kinds = case
+    shape, entries, fmt = case
     entries = [[min(c, n - 1) for c, n in zip(entry, shape)] for entry in entries]
     values = np.arange(1, len(entries) + 1, dtype=np.float64)
     expected = np.zeros(shape)
     for entry, value in zip(entries, values):
         expected[tuple(entry)] += value
     coords = np.array(entries, dtype=np.int64).reshape(-1, len(shape)).T
-    t = from_coo(coords, values, tuple(shape), Format(tuple(kinds), tuple(order)))
+    t = from_coo(coords, values, tuple(shape), fmt)
     check_structure(t)
     assert np.array_equal(t.to_numpy(), expected)

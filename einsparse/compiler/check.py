@@ -7,8 +7,9 @@ by sparse operands. Extents and dtypes are checked by the runtime when data arri
 from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import Format, read_format, spec_text
-from einsparse.errors import FormatError, NotSupportedError, OperandError, StatementError, point_at
+from einsparse.compiler.formats import COMPRESSED, DENSE, Format, read_format, spec_text
+from einsparse.compiler.lattice import expr_lattice
+from einsparse.errors import FormatError, OperandError, StatementError, point_at
 
 
 def check(assignment: ir.Assignment, formats: dict[str, Format], text: str) -> None:
@@ -19,12 +20,6 @@ def check(assignment: ir.Assignment, formats: dict[str, Format], text: str) -> N
                 f"{access.tensor} has rank {fmt.rank} (format {fmt.name}) but is indexed with "
                 f"{len(access.indices)} ind{'ex' if len(access.indices) == 1 else 'ices'}",
                 text, access.span.start, access.span.end))
-    output_format = formats[assignment.output.tensor]
-    if not output_format.is_dense:
-        raise NotSupportedError(
-            f"sparse output formats are not supported yet: output {assignment.output.tensor} was given "
-            f"format {output_format.name}; use a dense output format"
-        )
     _check_divisors(assignment.rhs, formats, text)
 
 
@@ -113,3 +108,37 @@ def written(access: ir.Access, text: str) -> str:
 
 def _indices(count: int) -> str:
     return f"{count} index" if count == 1 else f"{count} indices"
+
+
+def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format]) -> Format:
+    """The output format when none is given: sparse when the result is structurally sparse.
+
+    The result is sparse when, along some output index, the right side is zero wherever the sparse
+    operands holding that index store nothing (no dense operand, literal or broadcast fills it in):
+    `A + B`, `A .* B`, SDDMM, SpGEMM are sparse; SpMM with a dense B, or `A + 1`, are dense.
+    It then takes the level kinds and mode order of an input over the same indices (`A + B` stays in
+    A's format), else CSR-like levels: dense outermost, compressed below (`C[i,j] = A[i,k]*B[k,j]`
+    with sparse A and B gives CSR).
+    """
+    output = assignment.output
+    rank = len(output.indices)
+    if rank == 0:
+        return Format.dense(0)
+    def sparse_along(index: str) -> bool:
+        def key_of(node):
+            if not isinstance(node, ir.Access) or index not in node.indices:
+                return None
+            fmt = formats[node.tensor]
+            level = fmt.level_of_mode(node.indices.index(index))
+            return None if fmt.levels[level] == DENSE else node.id
+        return frozenset() not in expr_lattice(assignment.rhs, key_of)
+
+    if not any(sparse_along(index) for index in output.indices):
+        return Format.dense(rank)
+    for access in ir.accesses(assignment.rhs):
+        fmt = formats[access.tensor]
+        if (sorted(access.indices) == sorted(output.indices) and len(set(access.indices)) == rank
+                and not fmt.is_dense):
+            order = tuple(output.indices.index(access.indices[m]) for m in fmt.mode_order)
+            return Format(fmt.unique_levels.levels, order)
+    return Format((DENSE,) + (COMPRESSED,) * (rank - 1) if rank > 1 else (COMPRESSED,), tuple(range(rank)))

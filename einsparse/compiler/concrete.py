@@ -53,9 +53,14 @@ def target_indices(target) -> tuple[str, ...]:
     return target.indices if isinstance(target, ir.Access) else target.temp.indices
 
 
-def concretize(assignment: ir.Assignment, order: tuple[str, ...]) -> Stmt:
+def concretize(assignment: ir.Assignment, order: tuple[str, ...], *, sparse_output: bool = False) -> Stmt:
+    """Nested loops for `assignment` in loop `order`.
+
+    A sparse output is appended to, each coordinate once and in order, so nothing is ever scattered
+    into it: a reduction reached while some of its indices are unbound goes to a workspace instead.
+    """
     names = (f"t{n}" for n in itertools.count())
-    return _concretize(assignment.output, assignment.rhs, frozenset(), order, names)
+    return _concretize(assignment.output, assignment.rhs, frozenset(), order, names, sparse_output)
 
 
 def _signed_terms(expr: ir.Expr, sign: bool = False) -> list[tuple[bool, ir.Expr]]:
@@ -113,7 +118,7 @@ def _without(sum_node: ir.Sum, index: str) -> ir.Expr:
     return ir.Sum(rest, sum_node.body) if rest else sum_node.body
 
 
-def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names) -> Stmt:
+def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names, sparse: bool) -> Stmt:
     wanted = set(target_indices(target)) | ir.index_set(rhs)
     pending = [v for v in order if v in wanted and v not in bound]
     if not pending:
@@ -121,36 +126,37 @@ def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names) -> Stmt:
     v = pending[0]
     summed = _binding_sum(rhs, v)
     if summed is None:  # an output index: loop over it
-        return Forall(v, _concretize(target, rhs, bound | {v}, order, names))
+        return Forall(v, _concretize(target, rhs, bound | {v}, order, names, sparse))
 
     terms = _signed_terms(rhs)
     position = next((k for k, (_, t) in enumerate(terms) if t is summed), None)
-    if position is None:
+    target_bound = set(target_indices(target)) <= bound
+    appended = sparse and isinstance(target, ir.Access)
+    if position is None or (appended and not target_bound):
         # Nested in a product: compute it first into a temporary over its still-unbound indices.
         free = ir.free_indices(summed)
         temp = ir.Temp(next(names), tuple(i for i in order if i in free and i not in bound), summed)
         ref = ir.TempRef(temp)
-        consumer = _concretize(target, _replace(rhs, summed, ref), bound, order, names)
-        producer = _concretize(ref, summed, bound, order, names)
+        consumer = _concretize(target, _replace(rhs, summed, ref), bound, order, names, sparse)
+        producer = _concretize(ref, summed, bound, order, names, sparse)
         return Where(consumer, producer, temp)
 
     negated, _ = terms[position]
     others = terms[:position] + terms[position + 1:]
-    target_bound = set(target_indices(target)) <= bound
     if target_bound and (isinstance(target, ir.Access) or target.temp.indices):
         # Accumulate in a register, then add it to the output once.
         temp = ir.Temp(next(names), (), summed)
         ref = ir.TempRef(temp)
-        consumer = _concretize(target, _rebuild(others + [(negated, ref)]), bound, order, names)
-        producer = _concretize(ref, summed, bound, order, names)
+        consumer = _concretize(target, _rebuild(others + [(negated, ref)]), bound, order, names, sparse)
+        producer = _concretize(ref, summed, bound, order, names, sparse)
         return Where(consumer, producer, temp)
     if others:
         return Seq((
-            _concretize(target, _rebuild(others), bound, order, names),
-            _concretize(target, _rebuild([(negated, summed)]), bound, order, names),
+            _concretize(target, _rebuild(others), bound, order, names, sparse),
+            _concretize(target, _rebuild([(negated, summed)]), bound, order, names, sparse),
         ))
     inner = _rebuild([(negated, _without(summed, v))])
-    return Forall(v, _concretize(target, inner, bound | {v}, order, names))
+    return Forall(v, _concretize(target, inner, bound | {v}, order, names, sparse))
 
 
 def show(stmt: Stmt, indent: int = 0) -> str:

@@ -28,7 +28,19 @@ class KernelParam:
 DECORATOR = '@numba.njit(cache=True, nogil=True, error_model="numpy")'
 
 
-def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:
+GROW = """@numba.njit(cache=True, nogil=True)
+def grow(array, needed):
+    \"\"\"A zero-padded copy of `array` with room for `needed` entries, at least twice as long.\"\"\"
+    bigger = np.zeros(max(needed, 2 * len(array)), array.dtype)
+    bigger[:len(array)] = array
+    return bigger
+
+
+"""
+
+
+def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...],
+                  growable: bool = False) -> str:
     comments = "\n".join(f"# {line}" for line in header)
     signature = ",\n        ".join(p.name for p in params)
     return (
@@ -36,6 +48,7 @@ def module_source(header: list[str], params: list[KernelParam], body: tuple[loop
         "import numba\n"
         "import numpy as np\n\n"
         "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
+        f"{GROW if growable else ''}"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"
         f"{loop.to_python(body)}\n"

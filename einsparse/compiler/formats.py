@@ -1,9 +1,17 @@
 """Storage formats: one level kind per mode, plus the order in which the levels store the modes.
 
-A format string is either a name (`dense`, `csr`, `csc`, `dcsr`, `dcsc`, `csf`) or one letter per level
-(`d` dense, `c` compressed), optionally followed by `:` and the mode order, e.g. `"dc"` is CSR,
-`"dc:1,0"` is CSC, `"ccc:2,0,1"` is CSF that stores mode 2 outermost. Level `k` of the format stores
-tensor mode `mode_order[k]`.
+A format string is either a name (`dense`, `csr`, `csc`, `dcsr`, `dcsc`, `csf`, `coo`) or one letter per
+level, optionally followed by `:` and the mode order. Level `k` of the format stores tensor mode
+`mode_order[k]`. The letters:
+
+- `d` dense: every coordinate of the mode, located by position arithmetic;
+- `c` compressed: `pos` and `crd` arrays, coordinates sorted and unique within each parent;
+- `u` compressed, non-unique: like `c` but a coordinate may repeat (COO's top level);
+- `s` singleton: exactly one coordinate per parent position (COO's lower levels). A singleton level
+  follows a non-unique level (`u`, or an `s` that another `s` follows); it is non-unique itself when
+  another singleton follows it, so `"uss"` is 3-d COO.
+
+`"dc"` is CSR, `"dc:1,0"` CSC, `"ccc:2,0,1"` CSF storing mode 2 outermost, `"us"` 2-d COO.
 """
 
 from __future__ import annotations
@@ -14,9 +22,34 @@ from einsparse.errors import FormatError
 
 DENSE = "dense"
 COMPRESSED = "compressed"
+COMPRESSED_NONUNIQUE = "compressed-nonunique"
+SINGLETON = "singleton"
+SINGLETON_NONUNIQUE = "singleton-nonunique"
 
-_LETTERS = {"d": DENSE, "c": COMPRESSED}
-_LETTER_OF = {kind: letter for letter, kind in _LETTERS.items()}
+_LETTERS = {"d": DENSE, "c": COMPRESSED, "u": COMPRESSED_NONUNIQUE, "s": SINGLETON}
+_LETTER_OF = {DENSE: "d", COMPRESSED: "c", COMPRESSED_NONUNIQUE: "u", SINGLETON: "s", SINGLETON_NONUNIQUE: "s"}
+
+
+def is_unique(kind: str) -> bool:
+    return not kind.endswith("-nonunique")
+
+
+def is_singleton(kind: str) -> bool:
+    return kind.startswith(SINGLETON)
+
+
+def is_compressed(kind: str) -> bool:
+    """Compressed or non-unique compressed: a level with pos and crd arrays."""
+    return kind.startswith(COMPRESSED)
+
+
+def _kinds_of(letters: str) -> tuple[str, ...]:
+    """Letters -> level kinds; an `s` followed by another `s` is a non-unique singleton."""
+    kinds = [_LETTERS[letter] for letter in letters]
+    for k in range(len(kinds) - 1):
+        if kinds[k] == SINGLETON and kinds[k + 1] == SINGLETON:
+            kinds[k] = SINGLETON_NONUNIQUE
+    return tuple(kinds)
 
 # Named formats of a fixed rank: name -> (letters, mode order).
 _NAMED = {
@@ -26,7 +59,13 @@ _NAMED = {
     "dcsc": ("cc", (1, 0)),
 }
 # Named formats of any rank: name -> the letter repeated once per mode.
-_ANY_RANK = {"dense": "d", "csf": "c"}
+_ANY_RANK = {"dense": "d", "csf": "c", "coo": "u"}
+
+
+def _any_rank_letters(name: str, rank: int) -> str:
+    if name == "coo":  # a non-unique top level, then singletons; a 1-d COO is a sparse vector
+        return "c" * rank if rank <= 1 else "u" + "s" * (rank - 1)
+    return _ANY_RANK[name] * rank
 
 
 @dataclass(frozen=True)
@@ -48,7 +87,15 @@ class Format:
             )
         for kind in self.levels:
             if kind not in _LETTER_OF:
-                raise FormatError(f"unknown level kind {kind!r}: use 'dense' or 'compressed'")
+                raise FormatError(f"unknown level kind {kind!r}: use one of {', '.join(_LETTER_OF)}")
+        for k, kind in enumerate(self.levels):
+            below = self.levels[k + 1] if k + 1 < len(self.levels) else None
+            if not is_unique(kind) and (below is None or not is_singleton(below)):
+                raise FormatError(f"format {self}: a non-unique level must be followed by a singleton "
+                                  f"level ('s')")
+            if is_singleton(kind) and (k == 0 or is_unique(self.levels[k - 1])):
+                raise FormatError(f"format {self}: a singleton level ('s') must follow a non-unique "
+                                  f"level ('u', or an 's' followed by another 's')")
 
     @property
     def rank(self) -> int:
@@ -58,6 +105,13 @@ class Format:
     def is_dense(self) -> bool:
         """True when every level is dense: the tensor stores every entry."""
         return all(kind == DENSE for kind in self.levels)
+
+    @property
+    def unique_levels(self) -> "Format":
+        """The same format with every non-unique level made unique and singletons compressed: the
+        format a COO-like tensor has once its repeated coordinates are merged (`us` -> `cc`)."""
+        kinds = tuple(DENSE if kind == DENSE else COMPRESSED for kind in self.levels)
+        return Format(kinds, self.mode_order)
 
     def level_of_mode(self, mode: int) -> int:
         return self.mode_order.index(mode)
@@ -82,6 +136,8 @@ class Format:
                 return "dense"
             if self.rank > 1 and set(self.levels) == {COMPRESSED}:
                 return "csf"
+            if self.rank > 1 and text == _any_rank_letters("coo", self.rank):
+                return "coo"
         return text
 
     @staticmethod
@@ -146,7 +202,7 @@ def _parse_text(text: str, rank: int | None, what: str) -> Format:
     if lowered in _ANY_RANK:
         if rank is None:
             raise FormatError(f"{what} {text!r} needs a rank: use Format.dense(rank) or letters like 'dd'")
-        return Format((_LETTERS[_ANY_RANK[lowered]],) * rank, tuple(range(rank)))
+        return _from_letters(_any_rank_letters(lowered, rank), tuple(range(rank)), text, what)
     letters, _, order_text = text.partition(":")
     if not letters and not order_text:
         if rank in (None, 0):
@@ -155,7 +211,8 @@ def _parse_text(text: str, rank: int | None, what: str) -> Format:
         known = ", ".join(list(_NAMED) + list(_ANY_RANK))
         raise FormatError(
             f"{what} {text!r} is unknown: use one of {known}, or one letter per mode "
-            f"('d' dense, 'c' compressed) with an optional mode order, e.g. 'dc:1,0'"
+            f"('d' dense, 'c' compressed, 'u' non-unique compressed, 's' singleton) with an optional "
+            f"mode order, e.g. 'dc:1,0'"
         )
     if order_text:
         try:
@@ -176,4 +233,7 @@ def _from_letters(letters: str, order: tuple[int, ...], text: str, what: str) ->
         )
     if sorted(order) != list(range(len(order))):
         raise FormatError(f"{what} {text!r}: the mode order must be a permutation of 0..{len(order) - 1}")
-    return Format(tuple(_LETTERS[letter] for letter in letters), order)
+    try:
+        return Format(_kinds_of(letters), order)
+    except FormatError as error:
+        raise FormatError(f"{what} {text!r}: {str(error).split(': ', 1)[-1]}") from None

@@ -15,16 +15,21 @@ from typing import Callable, Optional
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 
-Point = frozenset  # of access ids
-IteratorOf = Callable[[ir.Access], Optional[int]]  # access -> the level it iterates at this loop, or None
+Point = frozenset  # of iterator keys
+# An access or a workspace -> the key of the iterator it offers at this loop, or None if it offers none.
+IteratorOf = Callable[[object], Optional[object]]
 
 
 def expr_lattice(expr: ir.Expr, iterator_of: IteratorOf) -> set[Point]:
     if isinstance(expr, ir.Access):
-        return {Point({expr.id})} if iterator_of(expr) is not None else {Point()}
+        key = iterator_of(expr)
+        return {Point({key})} if key is not None else {Point()}
     if isinstance(expr, ir.Literal):
         return {Point()}
     if isinstance(expr, ir.TempRef):
+        key = iterator_of(expr)  # a workspace walks the coordinates it touched
+        if key is not None:
+            return {Point({key})}
         return expr_lattice(expr.temp.expr, iterator_of)
     if isinstance(expr, (ir.Neg, ir.Recip)):
         return expr_lattice(expr.operand, iterator_of)
@@ -70,12 +75,12 @@ def disjunction(left: set[Point], right: set[Point]) -> set[Point]:
 
 def ordered(points: set[Point]) -> list[Point]:
     """Largest points first; ties in a stable order."""
-    return sorted(points, key=lambda p: (-len(p), sorted(p)))
+    return sorted(points, key=lambda p: (-len(p), sorted(map(repr, p))))
 
 
 def describe(points: set[Point], label: Callable[[int], str]) -> str:
     """`intersect A2, B2`, `union A2, B2`, `A2` or `dense` for explain()."""
-    iterators = sorted(set().union(*points))
+    iterators = sorted(set().union(*points), key=repr)
     names = ", ".join(label(i) for i in iterators)
     if not iterators:
         return "dense range"

@@ -2,14 +2,21 @@
 
 Each `forall v` becomes the loop its merge lattice asks for:
 - no iterator (only dense levels, literals, temporaries): `for v in range(n_v)`;
-- one compressed iterator: `for pA2 in range(A2_pos[pA1], A2_pos[pA1 + 1])`, `v = A2_crd[pA2]`;
+- one iterator: `for pA2 in range(A2_pos[pA1], A2_pos[pA1 + 1])`, `v = A2_crd[pA2]`;
 - several iterators (intersections and unions): `while` loops that advance them in step, one per
   lattice point, with one branch per combination of present operands;
 - a union that includes a dense operand: a range loop that checks each iterator at every coordinate.
 In each branch the statement is simplified with the absent operands set to zero, so each region
-computes only what is nonzero there. Dense levels are located by position arithmetic as soon as their
-index is bound. Outputs and temporaries are accumulated into (`+=`): the runtime starts a dense output
-at zero (or at its old values for `+=`), and every temporary starts at zero where it is declared.
+computes only what is nonzero there. A non-unique level (COO's top level) is walked in runs of equal
+coordinates; the singleton level below it iterates the run. Dense levels are located by position
+arithmetic as soon as their index is bound.
+
+Outputs: a dense output (and every workspace) is accumulated into (`+=`), starting from zero or from the
+old values for `+=`. A sparse output is assembled in order: a compressed level appends a coordinate
+when something below it was written (`open` a tentative position, `commit` it after the loop body), the
+last level stores a value only when it is not zero, and arrays grow geometrically. A workspace over one
+index keeps the list of coordinates it touched, so its consumer visits those (sorted) rather than the
+whole range, and clearing it costs what was touched (Gustavson's algorithm for SpGEMM).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from einsparse.compiler import index_ir as ir
 from einsparse.compiler import lattice as lat
 from einsparse.compiler import loop_ir as loop
 from einsparse.compiler.formats import DENSE, Format
-from einsparse.compiler.levels import level_code
+from einsparse.compiler.levels import CompressedLevelCode, level_code
 from einsparse.compiler.names import Namer
 from einsparse.errors import InternalError
 
@@ -39,12 +46,46 @@ class Storage:
     vals: str
 
 
+@dataclass(frozen=True)
+class Iterator:
+    """Something that drives a loop by walking stored coordinates."""
+
+    key: object        # access id, or ("temp", name) for a workspace's list of touched coordinates
+    label: str         # for explain(): `A2`, `t0`
+    position: str      # the position variable
+    start: str
+    stop: str
+    end: str           # the variable holding `stop`
+    coordinate: str    # expression of the coordinate at `position`
+    unique: bool
+    run_end: str       # for a non-unique level: the end of the run of equal coordinates
+    level: Optional[tuple]  # (storage key, level) whose position this iterator gives, if any
+
+    def advance(self) -> loop.Line:
+        return loop.Line(f"{self.position} += 1" if self.unique else f"{self.position} = {self.run_end}")
+
+    def find_run(self, coordinate: str) -> list[loop.Node]:
+        """For a non-unique level: find where the run of `coordinate` ends."""
+        if self.unique:
+            return []
+        crd = self.coordinate.replace(f"u({self.position})", f"u({self.run_end})")
+        return [loop.Line(f"{self.run_end} = {self.position} + 1"),
+                loop.While(f"{self.run_end} < {self.end} and {crd} == {coordinate}",
+                           (loop.Line(f"{self.run_end} += 1"),))]
+
+
+OUTPUT_FLAG = ("output", "written")  # positions-dict key: the flag of the innermost open output level
+
+
 class Lowerer:
-    def __init__(self, operands: dict[str, Format], origin, namer: Namer):
+    def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool):
         self.operands = operands
         self.origin = origin
         self.names = namer
+        self.output = output
+        self.sparse_output = sparse_output
         self.temp_arrays: dict[str, ir.Temp] = {}
+        self.tracked: set[str] = set()      # workspaces that keep a list of touched coordinates
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
 
     # -- storages -----------------------------------------------------------------------------
@@ -57,16 +98,24 @@ class Lowerer:
             indices = tuple(node.indices[m] for m in fmt.mode_order)
             return Storage(node.id, node.tensor, levels, indices, self.names.vals(node.tensor))
         temp = node.temp
-        name = self.names.once(("temp", temp.name), temp.name)
+        name = self.temp_name(temp)
         self.temp_arrays[name] = temp
+        if len(temp.indices) == 1:
+            self.tracked.add(name)
         levels = tuple(level_code(DENSE, name, l, self.extent(i), self.names) for l, i in enumerate(temp.indices))
         return Storage(("temp", temp.name), name, levels, temp.indices, name)
+
+    def temp_name(self, temp: ir.Temp) -> str:
+        return self.names.once(("temp", temp.name), temp.name)
 
     def extent(self, index: str) -> str:
         return self.names.extent(self.origin(index))
 
     def position_name(self, storage: Storage, level: int) -> str:
         return self.names.position(storage.key, storage.label, level)
+
+    def is_output(self, node) -> bool:
+        return isinstance(node, ir.Access) and node.tensor == self.output
 
     # -- entry --------------------------------------------------------------------------------
     def lower(self, stmt: cin.Stmt) -> tuple[loop.Node, ...]:
@@ -78,18 +127,34 @@ class Lowerer:
         if isinstance(stmt, cin.Seq):
             return [node for part in stmt.stmts for node in self._stmt(part, bound, positions, depth)]
         if isinstance(stmt, cin.Where):
-            temp = stmt.temp
-            if temp.indices:
-                name = self.storage(ir.TempRef(temp)).vals
-                init = loop.Line(f"{name}[:] = zero")
-            else:
-                init = loop.Line(f"{self.names.once(('temp', temp.name), temp.name)} = zero")
-            return ([init] + self._stmt(stmt.producer, bound, positions, depth)
-                    + self._stmt(stmt.consumer, bound, positions, depth))
+            return self._where(stmt, bound, positions, depth)
         if isinstance(stmt, cin.Accumulate):
-            target = self._target(stmt.target, positions)
-            return [loop.Line(f"{target} += {self._expr(stmt.rhs, positions, 0)}")]
+            return self._accumulate(stmt, positions)
         raise InternalError(f"cannot lower {stmt!r}")
+
+    def _where(self, stmt: cin.Where, bound, positions, depth) -> list[loop.Node]:
+        temp = stmt.temp
+        name = self.temp_name(temp)
+        if not temp.indices:
+            return ([loop.Line(f"{name} = zero")] + self._stmt(stmt.producer, bound, positions, depth)
+                    + self._stmt(stmt.consumer, bound, positions, depth))
+        self.storage(ir.TempRef(temp))
+        if name not in self.tracked:
+            return ([loop.Line(f"{name}[:] = zero")] + self._stmt(stmt.producer, bound, positions, depth)
+                    + self._stmt(stmt.consumer, bound, positions, depth))
+        count, listed, seen = self._tracking(name)
+        q = self.names.once(("clear", name), "q")
+        clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),
+                                          loop.Line(f"{seen}[u({listed}[{q}])] = False")))
+        return ([loop.Line(f"{count} = 0")] + self._stmt(stmt.producer, bound, positions, depth)
+                + [loop.Line(f"{listed}[:{count}].sort()")]
+                + self._stmt(stmt.consumer, bound, positions, depth)
+                + [clear])
+
+    def _tracking(self, name: str) -> tuple[str, str, str]:
+        """The variables of a workspace's touched list: count, coordinates, membership flags."""
+        return (self.names.once(("count", name), f"{name}_n"), self.names.array(f"{name}_list"),
+                self.names.array(f"{name}_seen"))
 
     # -- loops --------------------------------------------------------------------------------
     def _ready_level(self, storage: Storage, positions: dict) -> Optional[int]:
@@ -99,132 +164,153 @@ class Lowerer:
                 return level
         return None
 
-    def _parent(self, storage: Storage, level: int, positions: dict) -> str:
-        return "0" if level == 0 else positions[(storage.key, level - 1)]
+    def _parent(self, storage: Storage, level: int, positions: dict) -> tuple[str, Optional[str]]:
+        """The parent position of `level`, and the end of its run when the parent is non-unique."""
+        if level == 0:
+            return "0", None
+        return positions[(storage.key, level - 1)], positions.get((storage.key, level - 1, "end"))
 
-    def _iterator_level(self, access: ir.Access, index: str, positions: dict) -> Optional[int]:
-        storage = self.storage(access)
+    def _iterator(self, node, index: str, positions: dict) -> Optional[Iterator]:
+        """The iterator `node` offers for a loop over `index`, if it can drive that loop."""
+        if isinstance(node, ir.TempRef):
+            name = self.temp_name(node.temp)
+            if node.temp.indices != (index,) or len(node.temp.indices) != 1:
+                return None
+            self.storage(node)
+            count, listed, _ = self._tracking(name)
+            q = self.names.once(("listpos", name), f"q{name}")
+            return Iterator(("temp", node.temp.name), name, q, "0", count,
+                            self.names.once(("listend", name), f"q{name}_end"), f"{listed}[u({q})]",
+                            True, "", None)
+        if self.is_output(node):
+            return None
+        storage = self.storage(node)
         level = self._ready_level(storage, positions)
         if level is None or storage.level_indices[level] != index:
             return None
         if level > 0 and (storage.key, level - 1) not in positions:
             return None
-        if storage.levels[level].bounds("0") is None:  # can locate: never drives a loop
+        code = storage.levels[level]
+        parent, parent_end = self._parent(storage, level, positions)
+        bounds = code.bounds(parent, parent_end)
+        if bounds is None:  # can locate: never drives a loop
             return None
-        return level
+        position = self.position_name(storage, level)
+        return Iterator(node.id, f"{node.tensor}{level + 1}", position, bounds[0], bounds[1],
+                        self.names.end(node.id, storage.label, level), code.coordinate(position), code.unique,
+                        self.names.once(("run", node.id, level), f"{position}_run"), (node.id, level))
 
     def _forall(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
         v = stmt.index
         var = self.names.index(v)
-        accesses = {a.id: a for a in _stmt_accesses(stmt.body)}
-        levels = {}
+        found: dict[object, Iterator] = {}
 
-        def iterator_of(access: ir.Access):
-            level = self._iterator_level(access, v, positions)
-            if level is not None:
-                levels[access.id] = level
-            return level
+        def key_of(node):
+            it = self._iterator(node, v, positions)
+            if it is None:
+                return None
+            found[it.key] = it
+            return it.key
 
-        points = lat.stmt_lattice(stmt.body, iterator_of)
-        iterators = sorted(set().union(*points))
-        self.plans[(depth, v, lat.describe(points, lambda i: self._label(accesses[i], levels[i])))] = None
+        points = lat.stmt_lattice(stmt.body, key_of)
+        keys = sorted(set().union(*points), key=repr)
+        iterators = [found[k] for k in keys]
+        self.plans[(depth, v, lat.describe(points, lambda k: found[k].label))] = None
         inner_bound = bound + (v,)
 
-        def region(present: frozenset) -> Optional[list[loop.Node]]:
-            body = simplify_stmt(stmt.body, frozenset(iterators) - present)
+        def region(present: tuple[Iterator, ...]) -> Optional[list[loop.Node]]:
+            body = simplify_stmt(stmt.body, frozenset(keys) - {it.key for it in present})
             if body is None:
                 return None
             local = dict(positions)
-            nodes: list[loop.Node] = []
-            for i in present:
-                local[(i, levels[i])] = self.position_name(self.storage(accesses[i]), levels[i])
-            nodes += self._locate(body, inner_bound, local)
-            return nodes + self._stmt(body, inner_bound, local, depth + 1)
+            for it in present:
+                if it.level is not None:
+                    local[it.level] = it.position
+                    if not it.unique:
+                        local[(*it.level, "end")] = it.run_end
+            nodes = self._locate(body, inner_bound, local)
+            opened = self._open_output(body, v, local)
+            inner = self._stmt(body, inner_bound, local, depth + 1)
+            return nodes + opened[0] + inner + opened[1]
 
         if not iterators:
-            body = region(frozenset()) or []
-            return [loop.For(var, "0", self.extent(v), tuple(body))]
-
-        info = {}
-        for i in iterators:
-            storage = self.storage(accesses[i])
-            level = levels[i]
-            lo, hi = storage.levels[level].bounds(self._parent(storage, level, positions))
-            info[i] = (self.position_name(storage, level), lo, hi, storage.levels[level],
-                       self.names.end(i, storage.label, level))
-
-        if lat.Point() not in points and len(points) == 1 and len(iterators) == 1:
-            (i,) = iterators
-            p, lo, hi, code, _ = info[i]
-            body = region(frozenset(iterators)) or []
-            return [loop.For(p, lo, hi, (loop.Line(f"{var} = {code.coordinate(p)}"), *body))]
+            return [loop.For(var, "0", self.extent(v), tuple(region(()) or []))]
 
         setup = []
-        for i in iterators:
-            p, lo, hi, _, end = info[i]
-            setup += [loop.Line(f"{p} = {lo}"), loop.Line(f"{end} = {hi}")]
+        for it in iterators:
+            setup += [loop.Line(f"{it.position} = {it.start}"), loop.Line(f"{it.end} = {it.stop}")]
+
+        if lat.Point() not in points and len(points) == 1 and len(iterators) == 1:
+            (it,) = iterators
+            body = region((it,)) or []
+            if it.unique:
+                start = it.start
+                return [loop.For(it.position, start, it.stop,
+                                 (loop.Line(f"{var} = {it.coordinate}"), *body))]
+            return setup + [loop.While(f"{it.position} < {it.end}", (
+                loop.Line(f"{var} = {it.coordinate}"), *it.find_run(var), *body, it.advance()))]
 
         if lat.Point() in points:
-            return setup + [self._dense_merge(var, v, iterators, info, accesses, levels, region)]
-        return setup + self._sparse_merge(var, points, info, accesses, levels, region)
+            return setup + [self._dense_merge(var, v, iterators, region)]
+        return setup + self._sparse_merge(var, points, found, region)
 
-    def _dense_merge(self, var, v, iterators, info, accesses, levels, region) -> loop.For:
+    def _dense_merge(self, var, v, iterators, region) -> loop.For:
         """A range loop over every coordinate, checking which iterators sit on it."""
         body: list[loop.Node] = []
         here = {}
-        for i in iterators:
-            p, _, _, code, end = info[i]
-            here[i] = self.names.present(i, self.storage(accesses[i]).label, levels[i])
-            body.append(loop.Line(f"{here[i]} = {p} < {end} and {code.coordinate(p)} == {var}"))
+        for it in iterators:
+            here[it.key] = self.names.once(("here", it.key, it.label), f"{it.label}_here")
+            body.append(loop.Line(f"{here[it.key]} = {it.position} < {it.end} and {it.coordinate} == {var}"))
+            if not it.unique:
+                body.append(loop.If(((here[it.key], tuple(it.find_run(var))),)))
         branches = []
         for present in _subsets(iterators):
-            nodes = region(frozenset(present))
+            nodes = region(present)
             if nodes is not None:
-                branches.append((" and ".join(here[i] for i in present), tuple(nodes)))
-        fallback = region(frozenset())
+                branches.append((" and ".join(here[it.key] for it in present), tuple(nodes)))
+        fallback = region(())
         if branches:
             body.append(loop.If(tuple(branches), tuple(fallback) if fallback else None))
         elif fallback:
             body += fallback
-        for i in iterators:
-            body.append(loop.If(((here[i], (loop.Line(f"{info[i][0]} += 1"),)),)))
+        for it in iterators:
+            body.append(loop.If(((here[it.key], (it.advance(),)),)))
         return loop.For(var, "0", self.extent(v), tuple(body))
 
-    def _sparse_merge(self, var, points, info, accesses, levels, region) -> list[loop.Node]:
+    def _sparse_merge(self, var, points, found, region) -> list[loop.Node]:
         """One while loop per lattice point, largest first, each until one of its iterators ends."""
         nodes: list[loop.Node] = []
         for point in lat.ordered(points):
-            members = sorted(point)
-            condition = " and ".join(f"{info[i][0]} < {info[i][4]}" for i in members)
+            members = [found[k] for k in sorted(point, key=repr)]
+            condition = " and ".join(f"{it.position} < {it.end}" for it in members)
             body: list[loop.Node] = []
             coords = {}
-            for i in members:
-                p, _, _, code, _ = info[i]
-                coords[i] = self.names.coordinate(i, var, self.storage(accesses[i]).label)
-                body.append(loop.Line(f"{coords[i]} = {code.coordinate(p)}"))
+            for it in members:
+                coords[it.key] = self.names.once(("crd", it.key, var), f"{var}{it.label}")
+                body.append(loop.Line(f"{coords[it.key]} = {it.coordinate}"))
             if len(members) == 1:
-                body.append(loop.Line(f"{var} = {coords[members[0]]}"))
+                body.append(loop.Line(f"{var} = {coords[members[0].key]}"))
             else:
-                body.append(loop.Line(f"{var} = min({', '.join(coords[i] for i in members)})"))
+                body.append(loop.Line(f"{var} = min({', '.join(coords[it.key] for it in members)})"))
+            for it in members:
+                body += it.find_run(coords[it.key])
             branches = []
             for present in _subsets(members):
-                region_nodes = region(frozenset(present))
+                region_nodes = region(present)
                 if region_nodes is not None:
-                    branches.append((" and ".join(f"{coords[i]} == {var}" for i in present), tuple(region_nodes)))
+                    branches.append((" and ".join(f"{coords[it.key]} == {var}" for it in present),
+                                     tuple(region_nodes)))
             if not branches:
                 continue  # nothing is nonzero here, nor in any smaller point
             if len(members) == 1:
                 body += branches[0][1]
-                body.append(loop.Line(f"{info[members[0]][0]} += 1"))
+                body.append(members[0].advance())
             else:
                 body.append(loop.If(tuple(branches)))
-                for i in members:
-                    body.append(loop.If(((f"{coords[i]} == {var}", (loop.Line(f"{info[i][0]} += 1"),)),)))
+                for it in members:
+                    body.append(loop.If(((f"{coords[it.key]} == {var}", (it.advance(),)),)))
             nodes.append(loop.While(condition, tuple(body)))
         return nodes
-
-    def _label(self, access: ir.Access, level: int) -> str:
-        return f"{access.tensor}{level + 1}"
 
     # -- positions and expressions -------------------------------------------------------------
     def _locate(self, body: cin.Stmt, bound: tuple, positions: dict) -> list[loop.Node]:
@@ -237,7 +323,7 @@ class Lowerer:
                 if level is None or storage.level_indices[level] not in bound:
                     break
                 located = storage.levels[level].locate(
-                    self._parent(storage, level, positions), self.names.index(storage.level_indices[level]))
+                    self._parent(storage, level, positions)[0], self.names.index(storage.level_indices[level]))
                 if located is None:
                     break
                 name = self.position_name(storage, level)
@@ -255,16 +341,121 @@ class Lowerer:
             raise InternalError(f"{ir.show(node)} is read before all its indices are bound")
         return loop.subscript(storage.vals, positions[last])
 
-    def _target(self, target, positions) -> str:
+    def _accumulate(self, stmt: cin.Accumulate, positions: dict) -> list[loop.Node]:
+        rhs = self._expr(stmt.rhs, positions, 0)
+        target = stmt.target
         if isinstance(target, ir.TempRef) and not target.temp.indices:
-            return self.names.once(("temp", target.temp.name), target.temp.name)
-        return self._place(target, positions)
+            return [loop.Line(f"{self.temp_name(target.temp)} += {rhs}")]
+        if self.sparse_output and self.is_output(target):
+            return self._append_value(target, rhs, positions)
+        nodes = []
+        if isinstance(target, ir.TempRef) and self.temp_name(target.temp) in self.tracked:
+            nodes = self._track(target, positions)
+        return nodes + [loop.Line(f"{self._place(target, positions)} += {rhs}")]
 
+    def _track(self, target: ir.TempRef, positions: dict) -> list[loop.Node]:
+        """Record a workspace coordinate the first time it is written."""
+        name = self.temp_name(target.temp)
+        count, listed, seen = self._tracking(name)
+        storage = self.storage(target)
+        position = positions[(storage.key, 0)]
+        return [loop.If(((f"not {seen}[u({position})]", (
+            loop.Line(f"{seen}[u({position})] = True"),
+            loop.Line(f"{listed}[u({count})] = {self.names.index(target.temp.indices[0])}"),
+            loop.Line(f"{count} += 1"))),))]
+
+    # -- sparse output assembly ----------------------------------------------------------------
+    def output_count(self, level: int) -> str:
+        return self.names.once(("count", self.output, level), f"{self.output}{level + 1}_n")
+
+    def output_results(self, output: ir.Access) -> list[tuple[int, str, str, str]]:
+        """(level, pos, crd, count) of each compressed output level: what the kernel returns."""
+        storage = self.storage(output)
+        return [(level, code.pos, code.crd, self.output_count(level))
+                for level, code in enumerate(storage.levels) if isinstance(code, CompressedLevelCode)]
+
+    def _writes_output(self, body: cin.Stmt) -> Optional[ir.Access]:
+        for node in _stmt_storages(body):
+            if self.is_output(node):
+                return node
+        return None
+
+    def _open_output(self, body: cin.Stmt, v: str, positions: dict):
+        """At a loop over a compressed, non-last output level: open a tentative position before the body
+        and commit it after, if anything below was written."""
+        if not self.sparse_output:
+            return [], []
+        target = self._writes_output(body)
+        if target is None:
+            return [], []
+        storage = self.storage(target)
+        level = self._ready_level(storage, positions)
+        if level is None or level == len(storage.levels) - 1 or storage.level_indices[level] != v:
+            return [], []
+        code = storage.levels[level]
+        if not isinstance(code, CompressedLevelCode):
+            return [], []
+        parent, _ = self._parent(storage, level, positions)
+        position = self.position_name(storage, level)
+        count = self.output_count(level)
+        flag = self.names.once(("written", self.output, level), f"{self.output}{level + 1}_written")
+        outer_flag = positions.get(OUTPUT_FLAG)
+        positions[(storage.key, level)] = position
+        positions[OUTPUT_FLAG] = flag
+        opening = [loop.Line(f"{position} = {count}"), loop.Line(f"{flag} = False")]
+        opening += self._ensure(code.crd, f"{position} + 1")
+        opening += self._ensure_block(storage, level, position)
+        commit = [loop.Line(f"{code.crd}[u({position})] = {self.names.index(v)}"),
+                  loop.Line(f"{code.pos}[u({parent} + 1)] += 1"),
+                  loop.Line(f"{count} += 1")]
+        if outer_flag is not None:
+            commit.append(loop.Line(f"{outer_flag} = True"))
+        return opening, [loop.If(((flag, tuple(commit)),))]
+
+    def _ensure(self, array: str, size: str) -> list[loop.Node]:
+        return [loop.If(((f"len({array}) < {size}", (loop.Line(f"{array} = grow({array}, {size})"),)),))]
+
+    def _ensure_block(self, storage: Storage, level: int, position: str) -> list[loop.Node]:
+        """Room for the positions a new entry at `level` owns in the dense levels below it."""
+        block = []
+        below = level + 1
+        while below < len(storage.levels) and storage.levels[below].locate("0", "0") is not None:
+            block.append(self.extent(storage.level_indices[below]))
+            below += 1
+        size = " * ".join([f"({position} + 1)", *block])
+        if below == len(storage.levels):
+            return self._ensure(storage.vals, size)
+        return self._ensure(storage.levels[below].pos, f"{size} + 1")
+
+    def _append_value(self, target: ir.Access, rhs: str, positions: dict) -> list[loop.Node]:
+        storage = self.storage(target)
+        last = len(storage.levels) - 1
+        flag = positions.get(OUTPUT_FLAG)
+        mark = [loop.Line(f"{flag} = True")] if flag is not None else []
+        if (storage.key, last) in positions:  # the last level is dense: it was located
+            return [loop.Line(f"{self._place(target, positions)} += {rhs}"), *mark]
+        code = storage.levels[last]
+        parent, _ = self._parent(storage, last, positions)
+        count = self.output_count(last)
+        value = self.names.once(("value", self.output), f"{self.output}_value")
+        room = loop.If(((f"len({code.crd}) <= {count}", (
+            loop.Line(f"{code.crd} = grow({code.crd}, {count} + 1)"),
+            loop.Line(f"{storage.vals} = grow({storage.vals}, {count} + 1)"))),))
+        store = [room,
+                 loop.Line(f"{code.crd}[u({count})] = {self.names.index(storage.level_indices[last])}"),
+                 loop.Line(f"{storage.vals}[u({count})] = {value}"),
+                 loop.Line(f"{code.pos}[u({parent} + 1)] += 1"),
+                 loop.Line(f"{count} += 1"), *mark]
+        return [loop.Line(f"{value} = {rhs}"), loop.If(((f"{value} != 0", tuple(store)),))]
+
+    # -- expressions ---------------------------------------------------------------------------
     def _expr(self, expr: ir.Expr, positions: dict, context: int) -> str:
         if isinstance(expr, ir.Access):
             return self._place(expr, positions)
         if isinstance(expr, ir.TempRef):
-            return self._target(expr, positions)
+            if not expr.temp.indices:
+                return self.temp_name(expr.temp)
+            return self._place(expr, positions)
         if isinstance(expr, ir.Literal):
             return repr(expr.value)
         if isinstance(expr, ir.Neg):
@@ -301,12 +492,14 @@ def _subsets(items):
 
 # -- zero simplification ------------------------------------------------------------------------
 def simplify(expr: ir.Expr, absent: frozenset) -> Optional[ir.Expr]:
-    """`expr` with the absent accesses set to zero; None when the whole expression is zero."""
+    """`expr` with the absent iterators set to zero; None when the whole expression is zero."""
     if isinstance(expr, ir.Access):
         return None if expr.id in absent else expr
     if isinstance(expr, ir.Literal):
         return expr
     if isinstance(expr, ir.TempRef):
+        if ("temp", expr.temp.name) in absent:
+            return None
         return None if simplify(expr.temp.expr, absent) is None else expr
     if isinstance(expr, ir.Neg):
         inner = simplify(expr.operand, absent)
@@ -361,14 +554,6 @@ def _stmt_exprs(stmt: cin.Stmt):
     elif isinstance(stmt, cin.Seq):
         for part in stmt.stmts:
             yield from _stmt_exprs(part)
-
-
-def _stmt_accesses(stmt: cin.Stmt) -> list[ir.Access]:
-    """Accesses a loop may co-iterate: those read directly and those inside temporaries' reductions."""
-    found = []
-    for expr in _stmt_exprs(stmt):
-        found += ir.accesses(expr)
-    return found
 
 
 def _stmt_storages(stmt: cin.Stmt) -> list[Union[ir.Access, ir.TempRef]]:

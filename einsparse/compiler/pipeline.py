@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler import loop_ir as loop
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.check import check, resolve_formats
 from einsparse.compiler.emit import KernelParam, module_source
@@ -37,6 +38,9 @@ class Plan:
     params: tuple[KernelParam, ...]
     source: str
     explanation: str
+    kernel_output_format: Format = None     # the output format the kernel assembles
+    old_values: str = None                   # for `+=` into a sparse output: the operand of its old values
+    output_compressed_levels: tuple = ()     # levels whose (pos, crd, count) the kernel returns
 
     @property
     def output(self) -> ir.Access:
@@ -57,23 +61,51 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     assignment = normalize(parsed)
     resolved = resolve_formats(assignment, dict(formats or {}), text)
     check(assignment, resolved, text)
-    kernel_assignment, operands = plan_operands(assignment, resolved)
+    output = assignment.output.tensor
+    sparse = not resolved[output].is_dense
+    kernel_formats = dict(resolved)
+    kernel_input, old_values = assignment, None
+    if sparse:
+        # Assembled with unique levels (COO's repeated coordinates are made by a conversion after).
+        kernel_formats[output] = resolved[output].unique_levels
+        if assignment.op == "+=":  # a sparse output cannot grow in place: read its old values instead
+            kernel_input, old_values = _with_old_values(assignment, resolved[output], kernel_formats)
+    kernel_assignment, operands = plan_operands(kernel_input, kernel_formats)
     sched = schedule(kernel_assignment, operands)
     kernel_assignment, operands = sched.assignment, sched.operands
 
-    namer = Namer(_user_names(assignment, operands))
+    namer = Namer(_user_names(kernel_input, operands))
     for index in sched.order:
         namer.index(index)
-    lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer)
+    lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
+                      output, sparse)
     body = lowerer.lower(sched.concrete)
+    results = lowerer.output_results(kernel_assignment.output) if sparse else ()
+    if sparse:
+        counts = [loop.Line(f"{count} = 0") for _, _, _, count in results]
+        arrays = [name for _, pos, crd, count in results for name in (pos, crd, count)]
+        body = (*counts, *body, loop.Line(f"return ({', '.join(arrays + [namer.vals(output)])},)"))
     params = _params(kernel_assignment, operands, lowerer, namer, sched.order, assignment.origin)
-    explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer)
+    explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer, kernel_formats[output])
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",
               "formats: " + ", ".join(f"{name}={fmt.name}" for name, fmt in resolved.items()),
               "loop order: " + ", ".join(sched.order)]
-    source = module_source(header, params, body)
+    source = module_source(header, params, body, growable=sparse)
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
-                tuple(params), source, explanation)
+                tuple(params), source, explanation, kernel_formats[output], old_values,
+                tuple(level for level, _, _, _ in results))
+
+
+def _with_old_values(assignment: ir.Assignment, fmt: Format, kernel_formats: dict):
+    """`C[i,j] += e` with a sparse C becomes `C[i,j] = C_old[i,j] + e`, C_old being the given C."""
+    taken = {a.tensor for a in ir.accesses(assignment.rhs)} | {assignment.output.tensor}
+    name, n = f"{assignment.output.tensor}_old", 1
+    while name in taken:
+        name, n = f"{assignment.output.tensor}_old{n}", n + 1
+    kernel_formats[name] = fmt
+    next_id = max(a.id for a in [assignment.output, *ir.accesses(assignment.rhs)]) + 1
+    old = ir.Access(name, assignment.output.indices, next_id, assignment.output.span)
+    return ir.Assignment(assignment.output, "=", ir.Add((old, assignment.rhs)), assignment.index_origin), name
 
 
 def _user_names(assignment: ir.Assignment, operands: dict) -> set[str]:
@@ -98,7 +130,12 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
                 params.append(KernelParam(param.name, param.kind, name, level))
         params.append(KernelParam(namer.vals(name), "vals", name))
     for name, temp in lowerer.temp_arrays.items():
-        params.append(KernelParam(name, "workspace", indices=tuple(origin(i) for i in temp.indices)))
+        indices = tuple(origin(i) for i in temp.indices)
+        params.append(KernelParam(name, "workspace", indices=indices))
+        if name in lowerer.tracked:
+            _, listed, seen = lowerer._tracking(name)
+            params.append(KernelParam(listed, "workspace_list", indices=indices))
+            params.append(KernelParam(seen, "workspace_seen", indices=indices))
     params.append(KernelParam("zero", "zero"))
     return params
 
@@ -110,29 +147,45 @@ def _first_access(assignment: ir.Assignment, name: str) -> ir.Access:
     raise KeyError(name)
 
 
-def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer) -> str:
+def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, output_format: Format) -> str:
+    output = assignment.output.tensor
     lines = [f"statement:      {syn.deparse(parsed)}",
              f"index notation: {assignment}",
              "formats:        " + ", ".join(f"{name}={fmt.name}" for name, fmt in formats.items()),
              "loop order:     " + ", ".join(sched.order)]
+    if not output_format.is_dense:
+        lines.append(f"output:         {output} assembled in order as {output_format.name}: compressed levels "
+                     f"append a coordinate when something below it is stored, and a value is stored only "
+                     f"when it is not zero")
+        if formats[output] != output_format:
+            lines.append(f"                then converted to {formats[output].name}")
     derived = [op.describe() for op in operands.values() if op.derived]
     if derived:
         lines.append("prepared operands:")
         lines += [f"  {text}" for text in derived]
         if sched.reordered:
-            lines.append("  (the loop order cannot follow every operand's mode order: "
-                         + ", ".join(sched.reordered) + " reads a copy in another mode order)")
+            lines.append("  (" + ", ".join(sched.reordered) + " reads a copy in another mode order, so that "
+                         "one loop order fits every operand without a workspace as large as the output)")
     lines.append("co-iteration:")
     lines += [f"  {'  ' * depth}{index}: {plan}" for depth, index, plan in lowerer.plans]
     temps = cin.temps(sched.concrete)
     if temps:
         lines.append("temporaries:")
         for temp in temps:
-            if temp.indices:
-                lines.append(f"  {temp.name}[{','.join(temp.indices)}]: dense workspace for "
-                             f"{ir.show(temp.expr)}, indices still unbound where it is needed")
-            else:
-                lines.append(f"  {temp.name}: scalar accumulator for {ir.show(temp.expr)}")
+            lines.append(f"  {_describe_temp(temp, lowerer, output_format.is_dense)}")
     lines.append("concrete index notation:")
     lines.append(cin.show(sched.concrete, 1))
     return "\n".join(lines)
+
+
+def _describe_temp(temp: ir.Temp, lowerer: Lowerer, dense_output: bool) -> str:
+    if not temp.indices:
+        return f"{temp.name}: scalar accumulator for {ir.show(temp.expr)}"
+    shape = f"{temp.name}[{','.join(temp.indices)}]"
+    why = ("the output is appended to in order, so this reduction, reached before its indices are "
+           "bound, is gathered here first" if not dense_output else
+           "its indices are still unbound where the reduction is computed")
+    if lowerer.temp_name(temp) in lowerer.tracked:
+        return (f"{shape}: dense accumulator with a list of touched coordinates (Gustavson) for "
+                f"{ir.show(temp.expr)}; {why}; its consumer visits only the touched coordinates, sorted")
+    return f"{shape}: dense workspace for {ir.show(temp.expr)}; {why}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import COMPRESSED, Format
+from einsparse.compiler.formats import DENSE, Format
 from einsparse.compiler.operands import KernelOperand, map_accesses, reorder_operand
 
 _MAX_ORDERS = 5000
@@ -32,7 +32,10 @@ class Schedule:
 
 def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> Schedule:
     indices = _indices_in_order(assignment)
-    edges: set[tuple[str, str]] = set()
+    output_format = operands[assignment.output.tensor].format
+    sparse = not output_format.is_dense
+    # A sparse output is appended to in its mode order: its edges come first and are never broken.
+    edges: set[tuple[str, str]] = _access_edges(assignment.output, output_format) if sparse else set()
     conflicting: list[ir.Access] = []
     for access in ir.accesses(assignment.rhs):
         new = _access_edges(access, operands[access.tensor].format)
@@ -41,19 +44,52 @@ def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> S
         else:
             conflicting.append(access)
 
-    best = None
-    for rank, order in enumerate(_topological_orders(indices, edges)):
-        stmt = cin.concretize(assignment, order)
-        key = (*_cost(assignment, operands, order, stmt), rank)
-        if best is None or key < best[0]:
-            best = (key, order, stmt)
+    best = _best_order(assignment, operands, indices, edges, sparse)
+    if sparse and _whole_output_workspace(assignment, best[2]):
+        # The loop order the operands' mode orders allow gathers the whole output in a workspace. Read
+        # one sparse operand in another mode order instead, if that lets the workspace shrink to a fiber.
+        for access in [a for a in ir.accesses(assignment.rhs) if a not in conflicting]:
+            if operands[access.tensor].format.is_dense:
+                continue
+            fewer = _edges_without(assignment, operands, access, conflicting, sparse)
+            candidate = _best_order(assignment, operands, indices, fewer, sparse)
+            if candidate is not None and not _whole_output_workspace(assignment, candidate[2]):
+                best, edges = candidate, fewer
+                conflicting = conflicting + [access]
+                break
     _, order, stmt = best
 
     if conflicting:
         assignment, operands = _reorder(assignment, operands, conflicting, order)
-        stmt = cin.concretize(assignment, order)
+        stmt = cin.concretize(assignment, order, sparse_output=sparse)
     return Schedule(assignment, operands, order, stmt,
                     tuple(ir.show(a) for a in conflicting))
+
+
+def _best_order(assignment, operands, indices, edges, sparse):
+    """(cost, order, concrete statement) of the cheapest valid order, or None if there is none."""
+    best = None
+    for rank, order in enumerate(_topological_orders(indices, edges)):
+        stmt = cin.concretize(assignment, order, sparse_output=sparse)
+        key = (*_cost(assignment, operands, order, stmt), rank)
+        if best is None or key < best[0]:
+            best = (key, order, stmt)
+    return best
+
+
+def _whole_output_workspace(assignment: ir.Assignment, stmt) -> bool:
+    """A workspace as large as a whole output of rank two or more (not one fiber of it)."""
+    rank = len(assignment.output.indices)
+    return rank >= 2 and any(len(t.indices) >= rank for t in cin.temps(stmt))
+
+
+def _edges_without(assignment, operands, skipped: ir.Access, conflicting, sparse) -> set:
+    """The iteration graph's edges, leaving out those of `skipped` and of the conflicting accesses."""
+    edges = _access_edges(assignment.output, operands[assignment.output.tensor].format) if sparse else set()
+    for access in ir.accesses(assignment.rhs):
+        if access is not skipped and access not in conflicting:
+            edges |= _access_edges(access, operands[access.tensor].format)
+    return edges
 
 
 def _indices_in_order(assignment: ir.Assignment) -> list[str]:
@@ -68,11 +104,12 @@ def level_indices(access: ir.Access, fmt: Format) -> tuple[str, ...]:
 
 
 def _access_edges(access: ir.Access, fmt: Format) -> set[tuple[str, str]]:
-    """Each compressed level comes after every level above it and before every level below it."""
+    """A level that cannot locate (compressed, singleton) comes after every level above it and before
+    every level below it."""
     names = level_indices(access, fmt)
     edges = set()
     for c, kind in enumerate(fmt.levels):
-        if kind == COMPRESSED:
+        if kind != DENSE:
             edges |= {(names[l], names[c]) for l in range(c)}
             edges |= {(names[c], names[l]) for l in range(c + 1, len(names))}
     return {(a, b) for a, b in edges if a != b}

@@ -2,8 +2,18 @@
 
 Every format goes through two general routines instead of one function per pair of formats:
 `build` turns coordinates sorted in level order into levels, top down; `walk` expands levels back into
-coordinates, top down. `asformat` is walk + build. Both are vectorized: the only Python loop is over
-levels.
+coordinates, top down. `asformat` is walk + build, between any two formats of one rank. Both are
+vectorized: the only Python loop is over levels.
+
+Inputs are canonicalized on the way in: entries sorted lexicographically in level order, duplicates
+summed, so no tensor stores one full coordinate twice. A non-unique compressed level (`u`) and the
+singletons under it form a run: the run gets one position per distinct coordinate tuple over its
+levels, so a COO tensor (`us`, `uss`) gets one position per entry. A singleton level (`s`) repeats
+its parent's positions and stores one coordinate each.
+
+scipy and pydata COO arrays are read as format `coo` (`c` for one mode, `us`, `uss`, ...), sharing
+their coordinate arrays when they are canonical (sorted row-major, no duplicates); scipy CSR/CSC share
+theirs as `csr`/`csc`.
 
 Zeros: a dense innermost level stores a value at every coordinate under its parent, so a zero there is
 padding, not an entry. When a tensor whose innermost level is dense (a NumPy array, `dense`, `cd`, ...)
@@ -18,13 +28,22 @@ fits in int32, else int64; tensors taken from scipy keep scipy's index dtype. Va
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 
-from einsparse.compiler.formats import COMPRESSED, DENSE, Format, parse_format
-from einsparse.errors import DTypeError, OperandError, ShapeError
-from einsparse.runtime.levels import CompressedLevel, DenseLevel, index_dtype
+from einsparse.compiler.formats import (
+    COMPRESSED,
+    DENSE,
+    Format,
+    is_compressed,
+    is_singleton,
+    is_unique,
+    parse_format,
+)
+from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
+from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel, index_dtype
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
 # Input value types the kernels do not compute with, and the supported type each becomes.
@@ -109,6 +128,11 @@ def _sorted_unique(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.n
     return keys, vals
 
 
+def _coo_format(rank: int) -> Format:
+    """Format `coo` of `rank`; a 0-d tensor has no levels, so its one value is stored dense."""
+    return parse_format("coo", rank) if rank else Format.dense(0)
+
+
 def _strictly_sorted(keys: np.ndarray) -> bool:
     """Whether consecutive columns strictly increase lexicographically (so no sort is needed)."""
     step = np.diff(keys, axis=1)
@@ -121,26 +145,30 @@ def build(fmt: Format, shape, keys: np.ndarray, vals: np.ndarray) -> Tensor:
     """The tensor holding `vals` at `keys` (rank, n): coordinates in level order, sorted and unique.
 
     Each level maps every entry to its position there; the positions stay sorted along the entries,
-    so a compressed level's children of one parent are consecutive and its new parents are where the
-    (parent, coordinate) pair changes.
+    so a compressed level's children of one parent are consecutive and its new positions start where
+    the parent or the coordinates of the level's run change (see `_run_end`). A singleton level keeps
+    its parent's positions.
     """
     shape = tuple(shape)
     n = keys.shape[1]
     extents = [shape[m] for m in fmt.mode_order]
     idx = index_dtype(n, *extents, *_position_counts(fmt, extents, n))
     parent, count, levels = np.zeros(n, np.int64), 1, []
-    for kind, extent, crd in zip(fmt.levels, extents, keys):
+    for k, (kind, extent, crd) in enumerate(zip(fmt.levels, extents, keys)):
         if kind == DENSE:
             parent, count = parent * extent + crd, count * extent
             levels.append(DenseLevel(extent))
-            continue
-        new = np.ones(n, bool)
-        new[1:] = (parent[1:] != parent[:-1]) | (crd[1:] != crd[:-1])
-        _guard(count + 1, idx, shape, f"format {fmt} of a tensor")
-        pos = np.zeros(count + 1, idx)
-        np.cumsum(np.bincount(parent[new], minlength=count), out=pos[1:])
-        levels.append(CompressedLevel(pos, crd[new].astype(idx)))
-        parent, count = np.cumsum(new) - 1, int(new.sum())
+        elif is_singleton(kind):
+            levels.append(SingletonLevel(_singleton_crd(parent, count, crd, idx, fmt, k), is_unique(kind)))
+        else:
+            run = keys[k : _run_end(fmt, k) + 1]
+            new = np.ones(n, bool)
+            new[1:] = (parent[1:] != parent[:-1]) | (run[:, 1:] != run[:, :-1]).any(axis=0)
+            _guard(count + 1, idx, shape, f"format {fmt} of a tensor")
+            pos = np.zeros(count + 1, idx)
+            np.cumsum(np.bincount(parent[new], minlength=count), out=pos[1:])
+            levels.append(CompressedLevel(pos, crd[new].astype(idx), is_unique(kind)))
+            parent, count = np.cumsum(new) - 1, int(new.sum())
     if count == n:  # one value per position, in order: the values are already laid out
         out = vals
     else:  # a dense innermost level pads with zeros
@@ -150,12 +178,35 @@ def build(fmt: Format, shape, keys: np.ndarray, vals: np.ndarray) -> Tensor:
     return Tensor(shape, fmt, levels, out)
 
 
+def _run_end(fmt: Format, k: int) -> int:
+    """The last level sharing positions with level `k`: `k` itself for a unique level; for a non-unique
+    one the singletons under it, through the first unique one. Together they hold distinct
+    coordinate tuples, so `u` of `us` (COO) gets one position per entry."""
+    while k + 1 < fmt.rank and not is_unique(fmt.levels[k]):
+        k += 1
+    return k
+
+
+def _singleton_crd(parent, count: int, crd, idx, fmt: Format, k: int) -> np.ndarray:
+    """A singleton level's crd: the one coordinate of each parent position's entries."""
+    out = np.zeros(count, idx)
+    out[parent] = crd
+    if (out[parent] != crd).any():  # the run above gives each tuple its own position, so only when
+        raise FormatError(  # a singleton sits under a level that merges different coordinates
+            f"format {fmt}: singleton level {k} would need two coordinates under one parent position"
+        )
+    return out
+
+
 def _position_counts(fmt: Format, extents, n: int):
     """An upper bound on the positions of each level: what its index arrays may have to hold."""
     count = 1
-    for kind, extent in zip(fmt.levels, extents):
-        count = count * extent if kind == DENSE else min(n, count * extent)
-        yield count
+    for k, kind in enumerate(fmt.levels):
+        if kind == DENSE:
+            count *= extents[k]
+        elif is_compressed(kind):  # one position per entry at most, and per distinct tuple of its run
+            count = min(n, count * math.prod(extents[k : _run_end(fmt, k) + 1]))
+        yield count  # a singleton level has its parent's positions
 
 
 # ---------------------------------------------------------------------------------------------- walk
@@ -172,6 +223,9 @@ def walk(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
             size = level.size
             coords = [c.repeat(size) for c in coords] + [np.tile(np.arange(size), len(parent))]
             parent = (parent[:, None] * size + np.arange(size)).ravel()
+            continue
+        if isinstance(level, SingletonLevel):  # one child per parent, at the same position
+            coords.append(level.crd[parent].astype(np.int64))
             continue
         starts = level.pos[parent].astype(np.int64)
         lens = level.pos[parent + 1] - starts
@@ -261,14 +315,20 @@ def from_coo(coords, values, shape, format=None, *, name: str = "operand") -> Te
     if values.ndim != 1:
         raise ShapeError(f"values of {name} must be a 1-d array, not of shape {values.shape}")
     keys = _coordinates(coords, rank, len(values), name)
-    for mode, extent in enumerate(shape):
-        bad = (keys[mode] < 0) | (keys[mode] >= extent)
-        if bad.any():
-            value = keys[mode][bad.argmax()]
-            raise ShapeError(f"coordinate {value} of mode {mode} of {name} is out of range 0..{extent - 1}")
+    _check_range(keys, shape, name)
     fmt = _default(format, rank, name, COMPRESSED)
     keys, vals = _sorted_unique(keys[list(fmt.mode_order)], _values(values, name))
     return build(fmt, shape, keys, vals)
+
+
+def _check_range(keys, shape, name: str) -> None:
+    """ShapeError for the first coordinate outside its mode's extent: kernels do not bounds-check."""
+    for mode, (crd, extent) in enumerate(zip(keys, shape)):
+        bad = (crd < 0) | (crd >= extent)
+        if bad.any():
+            raise ShapeError(
+                f"coordinate {crd[bad.argmax()]} of mode {mode} of {name} is out of range 0..{extent - 1}"
+            )
 
 
 def _coordinates(coords, rank: int, count: int, name: str) -> np.ndarray:
@@ -299,18 +359,23 @@ def _is_scipy(obj) -> bool:
 
 
 def from_scipy(matrix, format=None, *, name: str = "matrix") -> Tensor:
-    """A tensor from a scipy.sparse matrix or array; a canonical CSR/CSC shares its arrays (no copy)."""
+    """A tensor from a scipy.sparse matrix or array, by default in its `natural_format`.
+
+    CSR/CSC share their arrays as csr/csc, COO its coords and data as coo (no copy) when canonical.
+    """
     import scipy.sparse as sp
 
     if not sp.issparse(matrix):
         raise OperandError(f"{name}: expected a scipy.sparse matrix, not a {type(matrix).__name__}")
     rank = matrix.ndim
-    default = "csr" if rank == 2 else "csf"
-    if matrix.format in ("csr", "csc") and rank == 2:
-        default = matrix.format
-    fmt = parse_format(format if format is not None else default, rank, what=f"format of {name}")
+    fmt = natural_format(matrix) if format is None else parse_format(format, rank, what=f"format of {name}")
     if rank == 2 and matrix.format in ("csr", "csc") and fmt == parse_format(matrix.format, 2):
         return _from_compressed(matrix, fmt, name)
+    if matrix.format == "coo" and fmt == _coo_format(rank):
+        if not (matrix.has_canonical_format or _is_canonical(matrix.coords)):
+            matrix = matrix.copy()  # never sort or sum the user's matrix in place
+            matrix.sum_duplicates()  # sorts row-major, as coo needs
+        return _from_canonical_coo(matrix.coords, matrix.data, matrix.shape, fmt, name)
     coo = matrix.tocoo()
     return from_coo(np.array(coo.coords).reshape(rank, -1), coo.data, matrix.shape, fmt, name=name)
 
@@ -328,12 +393,37 @@ def _from_compressed(matrix, fmt: Format, name: str) -> Tensor:
     return Tensor(matrix.shape, fmt, levels, _values(matrix.data, name))
 
 
+def _is_canonical(coords) -> bool:
+    """Whether coordinate rows (ndim, n) are sorted row-major without duplicates: COO storage as is."""
+    keys = np.asarray(coords)  # no copy for pydata's 2-d array; stacks scipy's tuple
+    return keys.shape[1] <= 1 or _strictly_sorted(keys)
+
+
+def _from_canonical_coo(coords, data, shape, fmt: Format, name: str) -> Tensor:
+    """Format coo over canonical coordinate rows, sharing them: the top level's pos is [0, nnz]."""
+    _check_range(coords, shape, name)  # pydata skips its own check when told the coords are sorted
+    n = len(data)
+    dtypes = {np.dtype(c.dtype) for c in coords}
+    idx = dtypes.pop() if len(dtypes) == 1 else np.dtype(np.int64)
+    if idx not in (np.int32, np.int64) or n > np.iinfo(idx).max:  # else keep the source's dtype
+        idx = index_dtype(n, *shape)
+    crds = [np.ascontiguousarray(c, idx) for c in coords]  # no copy when already contiguous idx
+    top = CompressedLevel(np.array([0, n], idx), crds[0], is_unique(fmt.levels[0]))
+    below = [SingletonLevel(crd, is_unique(kind)) for kind, crd in zip(fmt.levels[1:], crds[1:])]
+    return Tensor(shape, fmt, [top, *below], _values(np.asarray(data), name))
+
+
 def to_scipy(t: Tensor):
-    """A csc_matrix for format csc, else a csr_matrix; csr/csc share the tensor's arrays."""
+    """A csc_matrix for format csc, a coo_matrix for coo (either mode order), else a csr_matrix.
+
+    csr, csc and coo share the tensor's arrays; other formats are converted to csr first.
+    """
     import scipy.sparse as sp
 
     if t.ndim != 2:
         raise ShapeError(f"only a 2-d tensor becomes a scipy.sparse matrix; this one has shape {t.shape}")
+    if t.format.levels == _coo_format(2).levels:
+        return _to_scipy_coo(t)
     name = t.format.name if t.format.name in ("csr", "csc") else "csr"
     source = t if name == t.format.name else asformat(t, "csr")
     cls = sp.csr_matrix if name == "csr" else sp.csc_matrix
@@ -341,6 +431,20 @@ def to_scipy(t: Tensor):
     matrix = cls((source.vals, crd, pos), shape=t.shape, copy=False)
     if not np.shares_memory(matrix.indices, crd):  # scipy narrows int64 indices that fit in int32
         matrix.indices, matrix.indptr = crd, pos
+    return matrix
+
+
+def _to_scipy_coo(t: Tensor):
+    """A coo_matrix sharing the crd arrays as row and col, and the values as data."""
+    import scipy.sparse as sp
+
+    by_mode = [None, None]
+    for level, mode in zip(t.levels, t.format.mode_order):
+        by_mode[mode] = level.crd
+    matrix = sp.coo_matrix((t.vals, tuple(by_mode)), shape=t.shape, copy=False)
+    if not np.shares_memory(matrix.row, by_mode[0]):  # scipy narrows int64 indices that fit in int32
+        matrix.coords = tuple(by_mode)
+    matrix.has_canonical_format = t.format.mode_order == (0, 1)  # "us:1,0" is sorted column-major
     return matrix
 
 
@@ -352,18 +456,24 @@ def _is_pydata(obj) -> bool:
 
 
 def from_pydata(array, format=None, *, name: str = "array") -> Tensor:
-    """A tensor from a pydata/sparse COO or GCXS array (fill value 0)."""
+    """A tensor from a pydata/sparse COO or GCXS array (fill value 0), by default in its
+    `natural_format`; a COO read as coo shares its coords and data when they are canonical."""
     import sparse
 
     if array.fill_value != 0:
         raise OperandError(
             f"{name} has fill value {array.fill_value}; einsparse needs arrays that are zero where not stored"
         )
-    if isinstance(array, sparse.GCXS) and array.ndim == 2 and array.compressed_axes in ((0,), (1,)):
-        default = "csr" if array.compressed_axes == (0,) else "csc"
-        return from_scipy(array.to_scipy_sparse(), format if format is not None else default, name=name)
+    rank = array.ndim
+    fmt = natural_format(array) if format is None else parse_format(format, rank, what=f"format of {name}")
+    if isinstance(array, sparse.GCXS) and rank == 2 and array.compressed_axes in ((0,), (1,)):
+        return from_scipy(array.to_scipy_sparse(), fmt, name=name)
     coo = array if isinstance(array, sparse.COO) else array.asformat("coo")
-    return from_coo(coo.coords, coo.data, coo.shape, format, name=name)
+    # pydata sorts and sums on construction unless told `sorted=True, has_duplicates=False`, and keeps
+    # no flag saying so afterwards: check, and let from_coo canonicalize a copy when needed
+    if rank and fmt == _coo_format(rank) and _is_canonical(coo.coords):
+        return _from_canonical_coo(coo.coords, coo.data, coo.shape, fmt, name)
+    return from_coo(coo.coords, coo.data, coo.shape, fmt, name=name)
 
 
 # ---------------------------------------------------------------------------------------------- dispatch
@@ -423,12 +533,16 @@ def natural_format(obj, name: str = "operand") -> Format:
     if isinstance(obj, Tensor):
         return obj.format
     if _is_scipy(obj):
+        if obj.format == "coo":
+            return _coo_format(obj.ndim)
         if obj.ndim == 2 and obj.format in ("csr", "csc"):
             return parse_format(obj.format, 2)
         return parse_format("csr" if obj.ndim == 2 else "csf", obj.ndim)
     if _is_pydata(obj):
         import sparse
 
+        if isinstance(obj, sparse.COO):
+            return _coo_format(obj.ndim)
         if isinstance(obj, sparse.GCXS) and obj.ndim == 2 and obj.compressed_axes == (1,):
             return parse_format("csc", 2)
         return parse_format("csr" if obj.ndim == 2 and isinstance(obj, sparse.GCXS) else "csf", obj.ndim)

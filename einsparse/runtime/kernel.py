@@ -9,7 +9,6 @@ flat arrays to the Numba function.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
@@ -17,11 +16,11 @@ from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
 from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.pipeline import Plan
-from einsparse.errors import DTypeError, EinsparseError, InternalError, OperandError, ShapeError
+from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
-from einsparse.runtime.levels import DenseLevel
-from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
+from einsparse.runtime.output import make_output
+from einsparse.runtime.tensor import Tensor
 
 
 class Kernel:
@@ -91,18 +90,17 @@ class Kernel:
         if dtype is None:
             dtype = result_dtype(plan.index_notation.rhs, dict(zip(tensors, dtypes)))
             self._dtypes[dtypes] = dtype
-        output = _Output(plan, extents, dtype, given_output)
-        arrays = _kernel_operands(plan, tensors)
-        arrays[output_name] = output.tensor
-        args = _arguments(plan, arrays, extents, output.dtype)
+        output = make_output(plan, extents, dtype, given_output, sum(t.nnz for t in tensors.values()))
+        arrays = _kernel_operands(plan, tensors, given_output)
+        args = _arguments(plan, arrays, output, extents)
         try:
-            self.dispatcher(*args)
+            returned = self.dispatcher(*args)
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
             raise InternalError(f"kernel for {self.statement} failed: {type(error).__name__}: "
                                 f"{str(error).splitlines()[0] if str(error) else ''}") from error
-        return output.result()
+        return output.result(returned)
 
     def _extents(self, tensors: dict, given_output) -> dict[str, int]:
         """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
@@ -162,90 +160,17 @@ def _extents(plan: Plan, tensors: dict, given_output) -> dict[str, int]:
     return {name: extent for name, (extent, _) in extents.items()}
 
 
-class _Output:
-    """The dense output buffer: fresh zeros, the caller's array (`=` writes into it), or its old values
-    (`+=` accumulates into them)."""
-
-    def __init__(self, plan: Plan, extents: dict, dtype: np.dtype, given):
-        self.plan = plan
-        self.given = given
-        fmt = plan.formats[plan.output.tensor]
-        self.shape = tuple(extents[i] for i in plan.output.indices)
-        self.storage_shape = tuple(self.shape[m] for m in fmt.mode_order)
-        self.mode_order = fmt.mode_order
-        accumulate = plan.statement.op == "+="
-        name = plan.output.tensor
-        if isinstance(given, np.ndarray):
-            if not given.flags.writeable:
-                raise OperandError(f"output {name} is a read-only array; pass a writable one, or leave "
-                                   f"{name} out to get a new array")
-            if given.dtype.kind not in "biufc":
-                raise DTypeError(f"output {name} has dtype {given.dtype}, which einsparse does not compute "
-                                 f"with; use float32, float64, int32, int64 or complex128")
-            if not accumulate and not np.can_cast(dtype, given.dtype, "same_kind"):
-                raise DTypeError(f"cannot write a {dtype} result into output {name} of dtype "
-                                 f"{given.dtype}")
-        if accumulate:
-            old = (given if isinstance(given, np.ndarray)
-                   else as_tensor(given, name=f"output {name}").to_numpy())  # scipy, pydata, Tensor, lists
-            if old.dtype not in VALUE_DTYPES:
-                raise DTypeError(f"output {name} has dtype {old.dtype}, which einsparse does not compute "
-                                 f"with; use float32, float64, int32, int64 or complex128")
-            if not np.can_cast(dtype, old.dtype, "same_kind"):
-                raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype "
-                                 f"{old.dtype}")
-            dtype = old.dtype
-        self.dtype = np.dtype(dtype)
-        size = math.prod(self.storage_shape)
-        _guard_dense(size, self.dtype, self.shape, plan.output.tensor)
-        self.in_place = (isinstance(given, np.ndarray) and given.dtype == self.dtype
-                         and given.flags.c_contiguous and given.flags.writeable
-                         and self.mode_order == tuple(range(len(self.shape))))
-        if self.in_place:
-            vals = given.reshape(-1)
-            if not accumulate:
-                vals.fill(0)
-        elif accumulate:
-            vals = np.ascontiguousarray(np.transpose(old, self.mode_order), dtype=self.dtype).reshape(-1).copy()
-        else:
-            vals = np.zeros(size, dtype=self.dtype)
-        self.tensor = Tensor(self.shape, fmt, [DenseLevel(n) for n in self.storage_shape], vals)
-
-    def result(self):
-        vals = self.tensor.vals
-        if not self.shape:
-            value = vals[0]
-            if isinstance(self.given, np.ndarray) and self.given.ndim == 0:
-                self.given[()] = value
-            return value
-        array = vals.reshape(self.storage_shape).transpose(np.argsort(self.mode_order))
-        if self.in_place:
-            return self.given
-        if isinstance(self.given, np.ndarray):
-            np.copyto(self.given, array, casting="same_kind")
-            return self.given
-        return array
-
-
-def _guard_dense(size: int, dtype: np.dtype, shape, name: str) -> None:
-    try:
-        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return
-    if size * dtype.itemsize > limit:
-        gib = size * dtype.itemsize / 2**30
-        raise ShapeError(f"the dense output {name} of shape {shape} would need {gib:.1f} GiB, more than this "
-                         f"machine's memory")
-
-
-def _kernel_operands(plan: Plan, tensors: dict) -> dict[str, Tensor]:
+def _kernel_operands(plan: Plan, tensors: dict, given_output) -> dict[str, Tensor]:
     """The arrays each kernel operand reads: the user's tensor, or a prepared copy of it."""
     arrays = {}
     output = plan.output.tensor
     for name, operand in plan.operands.items():
         if operand.tensor == output:
             continue
-        source = tensors[operand.tensor]
+        if operand.tensor == plan.old_values:  # `+=` into a sparse output reads the given output
+            source = as_tensor(given_output, operand.source_format, name=f"output {output}")
+        else:
+            source = tensors[operand.tensor]
         arrays[name] = _derive(source, operand.modes, operand.format) if operand.derived else source
     return arrays
 
@@ -262,18 +187,22 @@ def _derive(tensor: Tensor, modes, fmt) -> Tensor:
     return from_coo(kept, values[keep], shape, fmt)
 
 
-def _arguments(plan: Plan, arrays: dict, extents: dict, dtype: np.dtype) -> list:
+def _arguments(plan: Plan, arrays: dict, output, extents: dict) -> list:
     args = []
+    dtype = output.dtype
     for param in plan.params:
         if param.kind == "extent":
             args.append(extents.get(param.indices[0], 0))
+        elif param.operand == plan.output.tensor:
+            args.append(output.argument(param))
         elif param.kind in ("pos", "crd"):
             level = arrays[param.operand].levels[param.level]
             args.append(level.pos if param.kind == "pos" else level.crd)
         elif param.kind == "vals":
             args.append(arrays[param.operand].vals)
-        elif param.kind == "workspace":
-            args.append(np.zeros(math.prod(extents[i] for i in param.indices), dtype=dtype))
+        elif param.kind in ("workspace", "workspace_list", "workspace_seen"):
+            kind = {"workspace": dtype, "workspace_list": np.int64, "workspace_seen": np.bool_}[param.kind]
+            args.append(np.zeros(math.prod(extents[i] for i in param.indices), dtype=kind))
         elif param.kind == "zero":
             args.append(dtype.type(0))
         else:

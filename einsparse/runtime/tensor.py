@@ -9,7 +9,7 @@ import numpy as np
 
 from einsparse.compiler.formats import Format
 from einsparse.errors import DTypeError, FormatError, ShapeError
-from einsparse.runtime.levels import CompressedLevel, DenseLevel
+from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
 VALUE_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.complex128))
@@ -52,6 +52,8 @@ class Tensor:
                 raise ShapeError(f"dense level {k} has size {level.size} but its mode has extent {extent}")
             if isinstance(level, CompressedLevel) and level.parent_count() != count:
                 raise ShapeError(f"level {k} has pos of length {len(level.pos)}, expected {count + 1}")
+            if isinstance(level, SingletonLevel) and level.parent_count() != count:
+                raise ShapeError(f"singleton level {k} has {len(level.crd)} coordinates, expected {count}")
             count = level.positions(count)
         if count != len(self.vals):
             raise ShapeError(f"the last level has {count} positions but there are {len(self.vals)} values")
@@ -76,7 +78,7 @@ class Tensor:
         return to_numpy(self)
 
     def to_scipy(self):
-        """A scipy.sparse matrix (2-d only): csc_matrix for format csc, csr_matrix otherwise."""
+        """A scipy.sparse matrix (2-d only): csc_matrix for csc, coo_matrix for coo, csr_matrix otherwise."""
         from einsparse.runtime.convert import to_scipy
 
         return to_scipy(self)

@@ -1,0 +1,167 @@
+"""Outputs: where a kernel writes its result, and how the result reaches the user.
+
+A dense output is one flat array the kernel accumulates into: fresh zeros, the caller's array (`=`
+writes into it), or its old values (`+=`). A sparse output is assembled by the kernel itself: it gets
+first arrays for each compressed level (`pos` holding counts per parent, `crd`) and the values, grows
+them as it appends, and returns them with their lengths; the runtime trims them, turns counts into
+offsets, and wraps them in a `Tensor` (converted to the requested format when the kernel assembled
+its unique-level form, e.g. CSF for COO).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from einsparse.compiler.formats import DENSE
+from einsparse.compiler.pipeline import Plan
+from einsparse.errors import DTypeError, OperandError, ShapeError
+from einsparse.runtime.convert import as_tensor
+from einsparse.runtime.levels import CompressedLevel, DenseLevel, index_dtype
+from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
+
+_INT32_MAX = 2**31 - 1
+
+
+def make_output(plan: Plan, extents: dict, dtype: np.dtype, given, capacity: int):
+    if plan.kernel_output_format is None or plan.kernel_output_format.is_dense:
+        return DenseOutput(plan, extents, dtype, given)
+    return SparseOutput(plan, extents, dtype, given, capacity)
+
+
+class DenseOutput:
+    """The dense output buffer: fresh zeros, the caller's array (`=` writes into it), or its old values
+    (`+=` accumulates into them)."""
+
+    def __init__(self, plan: Plan, extents: dict, dtype: np.dtype, given):
+        self.plan = plan
+        self.given = given
+        fmt = plan.formats[plan.output.tensor]
+        self.shape = tuple(extents[i] for i in plan.output.indices)
+        self.storage_shape = tuple(self.shape[m] for m in fmt.mode_order)
+        self.mode_order = fmt.mode_order
+        accumulate = plan.statement.op == "+="
+        name = plan.output.tensor
+        if isinstance(given, np.ndarray):
+            if not given.flags.writeable:
+                raise OperandError(f"output {name} is a read-only array; pass a writable one, or leave "
+                                   f"{name} out to get a new array")
+            if given.dtype.kind not in "biufc":
+                raise DTypeError(f"output {name} has dtype {given.dtype}, which einsparse does not compute "
+                                 f"with; use float32, float64, int32, int64 or complex128")
+            if not accumulate and not np.can_cast(dtype, given.dtype, "same_kind"):
+                raise DTypeError(f"cannot write a {dtype} result into output {name} of dtype "
+                                 f"{given.dtype}")
+        if accumulate:
+            old = (given if isinstance(given, np.ndarray)
+                   else as_tensor(given, name=f"output {name}").to_numpy())  # scipy, pydata, Tensor, lists
+            if old.dtype not in VALUE_DTYPES:
+                raise DTypeError(f"output {name} has dtype {old.dtype}, which einsparse does not compute "
+                                 f"with; use float32, float64, int32, int64 or complex128")
+            if not np.can_cast(dtype, old.dtype, "same_kind"):
+                raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype "
+                                 f"{old.dtype}")
+            dtype = old.dtype
+        self.dtype = np.dtype(dtype)
+        size = math.prod(self.storage_shape)
+        _guard_dense(size, self.dtype, self.shape, plan.output.tensor)
+        self.in_place = (isinstance(given, np.ndarray) and given.dtype == self.dtype
+                         and given.flags.c_contiguous and given.flags.writeable
+                         and self.mode_order == tuple(range(len(self.shape))))
+        if self.in_place:
+            vals = given.reshape(-1)
+            if not accumulate:
+                vals.fill(0)
+        elif accumulate:
+            vals = np.ascontiguousarray(np.transpose(old, self.mode_order), dtype=self.dtype).reshape(-1).copy()
+        else:
+            vals = np.zeros(size, dtype=self.dtype)
+        self.tensor = Tensor(self.shape, fmt, [DenseLevel(n) for n in self.storage_shape], vals)
+
+    def argument(self, param):
+        return self.tensor.vals
+
+    def result(self, returned=None):
+        vals = self.tensor.vals
+        if not self.shape:
+            value = vals[0]
+            if isinstance(self.given, np.ndarray) and self.given.ndim == 0:
+                self.given[()] = value
+            return value
+        array = vals.reshape(self.storage_shape).transpose(np.argsort(self.mode_order))
+        if self.in_place:
+            return self.given
+        if isinstance(self.given, np.ndarray):
+            np.copyto(self.given, array, casting="same_kind")
+            return self.given
+        return array
+
+
+def _guard_dense(size: int, dtype: np.dtype, shape, name: str) -> None:
+    try:
+        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if size * dtype.itemsize > limit:
+        gib = size * dtype.itemsize / 2**30
+        raise ShapeError(f"the dense output {name} of shape {shape} would need {gib:.1f} GiB, more than this "
+                         f"machine's memory")
+
+
+class SparseOutput:
+    """Arrays a kernel appends a sparse output to, and the Tensor made of them afterwards."""
+
+    def __init__(self, plan: Plan, extents: dict, dtype: np.dtype, given, capacity: int):
+        name = plan.output.tensor
+        fmt = plan.kernel_output_format
+        self.plan = plan
+        self.shape = tuple(extents[i] for i in plan.output.indices)
+        if plan.statement.op == "+=":
+            old = as_tensor(given, name=f"output {name}")
+            if not np.can_cast(dtype, old.dtype, "same_kind"):
+                raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype {old.dtype}")
+            dtype = old.dtype
+        self.dtype = np.dtype(dtype)
+        capacity = max(16, capacity)
+        self.arrays: dict[tuple, np.ndarray] = {}
+        positions, known = 1, True  # positions of the level above, while every level so far is dense
+        for level, kind in enumerate(fmt.levels):
+            extent = self.shape[fmt.mode_order[level]]
+            if kind == DENSE:
+                positions = positions * extent if known else positions
+                continue
+            self.arrays[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
+            self.arrays[("crd", level)] = np.zeros(capacity, np.int64)
+            known = False
+        self.vals = np.zeros(capacity, self.dtype)
+
+    def argument(self, param):
+        return self.vals if param.kind == "vals" else self.arrays[(param.kind, param.level)]
+
+    def result(self, returned) -> Tensor:
+        """The Tensor made of what the kernel returned: (pos, crd, count) per compressed level, vals."""
+        plan = self.plan
+        fmt = plan.kernel_output_format
+        returned = list(returned)
+        vals = returned.pop()
+        levels, count = [], 1
+        for level, kind in enumerate(fmt.levels):
+            extent = self.shape[fmt.mode_order[level]]
+            if kind == DENSE:
+                levels.append(DenseLevel(extent))
+                count *= extent
+                continue
+            pos, crd, n = returned[:3]
+            del returned[:3]
+            pos = np.cumsum(pos[:count + 1])  # counts per parent -> offsets
+            levels.append((pos, crd[:n]))
+            count = n
+        dtype = index_dtype(count, *self.shape)
+        built = [level if isinstance(level, DenseLevel)
+                 else CompressedLevel(level[0].astype(dtype, copy=False), level[1].astype(dtype, copy=False))
+                 for level in levels]
+        tensor = Tensor(self.shape, fmt, built, vals[:count])
+        requested = plan.formats[plan.output.tensor]
+        return tensor if requested == fmt else tensor.asformat(requested)

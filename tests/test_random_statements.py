@@ -11,6 +11,11 @@ from hypothesis import strategies as st
 import einsparse as es
 from oracle import reference
 from test_catalogue import FORMATS
+from test_tensor import check_structure
+
+# Output formats drawn for the result (None: einsparse chooses), by output rank.
+OUTPUT_FORMATS = {0: [""], 1: ["d", "c"], 2: ["dense", "csr", "csc", "dcsr", "coo", "cd:1,0"],
+                  3: ["ddd", "csf", "coo", "dcc:2,0,1"]}
 
 EXTENTS = {"i": 3, "j": 4, "k": 2, "l": 3}
 INDICES = list(EXTENTS)
@@ -70,7 +75,7 @@ def statements(draw):
     return f"{lhs} {op} {rhs}", ranks, divisors, tuple(output), op
 
 
-@settings(max_examples=int(os.environ.get("EINSPARSE_FUZZ_EXAMPLES", "60")), deadline=None, derandomize=True,
+@settings(max_examples=int(os.environ.get("EINSPARSE_FUZZ_EXAMPLES", "60")), deadline=None, derandomize="EINSPARSE_FUZZ_EXAMPLES" not in os.environ,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=statements(), data=st.data())
 def test_random_statement_matches_reference(case, data):
@@ -85,11 +90,19 @@ def test_random_statement_matches_reference(case, data):
         density = data.draw(st.sampled_from([0.0, 0.3, 1.0]))
         operands[name] = rng.uniform(-1, 1, shape) * (rng.random(shape) < density)
         formats[name] = data.draw(st.sampled_from(FORMATS[len(indices)]))
+    output_format = data.draw(st.sampled_from([None, *OUTPUT_FORMATS[len(output)]]))
+    if output_format is not None:
+        formats["OUT"] = output_format
     if op == "+=":
         old = rng.random(tuple(EXTENTS[i] for i in output))
+        old = old * (rng.random(old.shape) < 0.5)
         expected = reference(statement, operands, old)
-        got = es.evaluate(statement, formats, OUT=old.copy(), **operands)
+        given = old.copy() if output_format is None else es.tensor(old, format=output_format)
+        got = es.evaluate(statement, formats, OUT=given, **operands)
     else:
         expected = reference(statement, operands)
         got = es.evaluate(statement, formats, **operands)
-    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=f"{statement} {formats}")
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-10,
+                               err_msg=f"{statement} {formats}")
+    if isinstance(got, es.Tensor):
+        check_structure(got)

@@ -191,3 +191,25 @@ def test_spgemm_of_large_matrices_uses_row_sized_workspaces(tmp_path):
     # Inputs ~50 MiB, the output ~240 MiB, scipy's product as much again, Numba's compiler ~200 MiB:
     # a few GiB at most, where one dense 200,000 x 200,000 temporary alone would need 298 GiB.
     assert peak_mib < 4 * 1024, f"peak resident memory {peak_mib} MiB"
+
+
+def test_rows_too_long_for_a_dense_workspace_use_a_pair_list():
+    """With 10**7 columns and a few hundred entries, a dense row per call would dwarf the work."""
+    n = 10**7
+    rng = np.random.default_rng(5)
+    A = sp.random(40, 30, density=0.2, format="csr", random_state=7)
+    B = sp.csr_matrix((rng.random(120), (rng.integers(0, 30, 120), rng.integers(0, n, 120))), shape=(30, n))
+    B.sum_duplicates()
+    E = sp.csr_matrix((rng.random(30), (rng.integers(0, 40, 30), rng.integers(0, n, 30))), shape=(40, n))
+    E.sum_duplicates()
+    kernel = es.compile("C[i,j] = A[i,k]*B[k,j] - E[i,j]", {"A": "csr", "B": "csr", "E": "csr", "C": "csr"})
+    C = kernel(A=A, B=B, E=E)
+    assert "list of (coordinate, value) pairs" in kernel._variants["list"][0].explanation
+    expected = (A @ B - E).tocsr()
+    expected.eliminate_zeros()
+    expected.sort_indices()
+    got = C.to_scipy()
+    np.testing.assert_array_equal(got.indptr, expected.indptr)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_allclose(got.data, expected.data, rtol=1e-13)
+    check_no_stored_zeros(C)

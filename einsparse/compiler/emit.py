@@ -39,8 +39,29 @@ def grow(array, needed):
 """
 
 
+MERGE_PAIRS = """@numba.njit(cache=True, nogil=True)
+def merge_pairs(crd, vals, count):
+    \"\"\"Sort the first `count` (coordinate, value) pairs by coordinate, add up the values of equal
+    coordinates, and return how many distinct coordinates remain at the front of the arrays.\"\"\"
+    order = np.argsort(crd[:count], kind="mergesort")
+    sorted_crd = crd[:count][order]
+    sorted_vals = vals[:count][order]
+    distinct = 0
+    for q in range(count):
+        if distinct > 0 and sorted_crd[q] == crd[distinct - 1]:
+            vals[distinct - 1] += sorted_vals[q]
+        else:
+            crd[distinct] = sorted_crd[q]
+            vals[distinct] = sorted_vals[q]
+            distinct += 1
+    return distinct
+
+
+"""
+
+
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...],
-                  growable: bool = False) -> str:
+                  growable: bool = False, pairs: bool = False) -> str:
     comments = "\n".join(f"# {line}" for line in header)
     signature = ",\n        ".join(p.name for p in params)
     return (
@@ -48,7 +69,8 @@ def module_source(header: list[str], params: list[KernelParam], body: tuple[loop
         "import numba\n"
         "import numpy as np\n\n"
         "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
-        f"{GROW if growable else ''}"
+        f"{GROW if growable or pairs else ''}"
+        f"{MERGE_PAIRS if pairs else ''}"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"
         f"{loop.to_python(body)}\n"

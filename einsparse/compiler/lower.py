@@ -77,15 +77,34 @@ class Iterator:
 OUTPUT_FLAG = ("output", "written")  # positions-dict key: the flag of the innermost open output level
 
 
+@dataclass(frozen=True)
+class ListLevelCode:
+    """The one level of a list accumulator: coordinates at positions 0..count-1, never located."""
+
+    crd: str
+    unique: bool = True
+
+    def locate(self, parent: str, coordinate: str) -> Optional[str]:
+        return None
+
+
+# Workspace kinds for one-index workspaces: a dense row with a list of touched coordinates, or, when a
+# dense row would be too large, a list of (coordinate, value) pairs sorted and merged before it is read.
+DENSE_ROW = "dense"
+PAIR_LIST = "list"
+
+
 class Lowerer:
-    def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool):
+    def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool,
+                 workspace: str = DENSE_ROW):
         self.operands = operands
         self.origin = origin
         self.names = namer
         self.output = output
         self.sparse_output = sparse_output
+        self.workspace = workspace
         self.temp_arrays: dict[str, ir.Temp] = {}
-        self.tracked: set[str] = set()      # workspaces that keep a list of touched coordinates
+        self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
 
     # -- storages -----------------------------------------------------------------------------
@@ -102,8 +121,16 @@ class Lowerer:
         self.temp_arrays[name] = temp
         if len(temp.indices) == 1:
             self.tracked.add(name)
+            if self.workspace == PAIR_LIST:
+                crd, vals, _ = self._pairs(name)
+                return Storage(("temp", temp.name), name, (ListLevelCode(crd),), temp.indices, vals)
         levels = tuple(level_code(DENSE, name, l, self.extent(i), self.names) for l, i in enumerate(temp.indices))
         return Storage(("temp", temp.name), name, levels, temp.indices, name)
+
+    def _pairs(self, name: str) -> tuple[str, str, str]:
+        """The arrays and count of a pair-list workspace."""
+        return (self.names.array(f"{name}_crd"), self.names.array(f"{name}_vals"),
+                self.names.once(("count", name), f"{name}_n"))
 
     def temp_name(self, temp: ir.Temp) -> str:
         return self.names.once(("temp", temp.name), temp.name)
@@ -139,6 +166,11 @@ class Lowerer:
             return ([loop.Line(f"{name} = zero")] + self._stmt(stmt.producer, bound, positions, depth)
                     + self._stmt(stmt.consumer, bound, positions, depth))
         self.storage(ir.TempRef(temp))
+        if name in self.tracked and self.workspace == PAIR_LIST:
+            crd, vals, count = self._pairs(name)
+            return ([loop.Line(f"{count} = 0")] + self._stmt(stmt.producer, bound, positions, depth)
+                    + [loop.Line(f"{count} = merge_pairs({crd}, {vals}, {count})")]
+                    + self._stmt(stmt.consumer, bound, positions, depth))
         if name not in self.tracked:
             return ([loop.Line(f"{name}[:] = zero")] + self._stmt(stmt.producer, bound, positions, depth)
                     + self._stmt(stmt.consumer, bound, positions, depth))
@@ -176,12 +208,15 @@ class Lowerer:
             name = self.temp_name(node.temp)
             if node.temp.indices != (index,) or len(node.temp.indices) != 1:
                 return None
-            self.storage(node)
-            count, listed, _ = self._tracking(name)
+            storage = self.storage(node)
             q = self.names.once(("listpos", name), f"q{name}")
-            return Iterator(("temp", node.temp.name), name, q, "0", count,
-                            self.names.once(("listend", name), f"q{name}_end"), f"{listed}[u({q})]",
-                            True, "", None)
+            end = self.names.once(("listend", name), f"q{name}_end")
+            if self.workspace == PAIR_LIST:  # the pair's position is the workspace's position
+                crd, _, count = self._pairs(name)
+                return Iterator(storage.key, name, q, "0", count, end, f"{crd}[u({q})]", True, "",
+                                (storage.key, 0))
+            count, listed, _ = self._tracking(name)
+            return Iterator(storage.key, name, q, "0", count, end, f"{listed}[u({q})]", True, "", None)
         if self.is_output(node):
             return None
         storage = self.storage(node)
@@ -350,8 +385,18 @@ class Lowerer:
             return self._append_value(target, rhs, positions)
         nodes = []
         if isinstance(target, ir.TempRef) and self.temp_name(target.temp) in self.tracked:
+            if self.workspace == PAIR_LIST:
+                return self._append_pair(target, rhs)
             nodes = self._track(target, positions)
         return nodes + [loop.Line(f"{self._place(target, positions)} += {rhs}")]
+
+    def _append_pair(self, target: ir.TempRef, rhs: str) -> list[loop.Node]:
+        crd, vals, count = self._pairs(self.temp_name(target.temp))
+        return [loop.If(((f"len({crd}) <= {count}", (loop.Line(f"{crd} = grow({crd}, {count} + 1)"),
+                                                      loop.Line(f"{vals} = grow({vals}, {count} + 1)"))),)),
+                loop.Line(f"{crd}[u({count})] = {self.names.index(target.temp.indices[0])}"),
+                loop.Line(f"{vals}[u({count})] = {rhs}"),
+                loop.Line(f"{count} += 1")]
 
     def _track(self, target: ir.TempRef, positions: dict) -> list[loop.Node]:
         """Record a workspace coordinate the first time it is written."""

@@ -18,7 +18,7 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.check import check, resolve_formats
 from einsparse.compiler.emit import KernelParam, module_source
 from einsparse.compiler.formats import Format
-from einsparse.compiler.lower import Lowerer
+from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST, Lowerer
 from einsparse.compiler.names import Namer
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.operands import KernelOperand, plan_operands
@@ -41,6 +41,8 @@ class Plan:
     kernel_output_format: Format = None     # the output format the kernel assembles
     old_values: str = None                   # for `+=` into a sparse output: the operand of its old values
     output_compressed_levels: tuple = ()     # levels whose (pos, crd, count) the kernel returns
+    workspace: str = DENSE_ROW               # how one-index workspaces accumulate
+    row_workspaces: tuple = ()               # the index of each one-index workspace
 
     @property
     def output(self) -> ir.Access:
@@ -55,7 +57,14 @@ class Plan:
         return self.index_notation.origin(index)
 
 
-def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None) -> Plan:
+def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None, *,
+                 workspace: str = DENSE_ROW) -> Plan:
+    """The plan for `statement` with tensors in `formats` (unnamed ones dense).
+
+    `workspace` chooses how one-index workspaces accumulate: a dense row with a list of touched
+    coordinates (`"dense"`), or a list of (coordinate, value) pairs sorted and merged before it is read
+    (`"list"`), for rows too long to allocate.
+    """
     parsed = parse(statement) if isinstance(statement, str) else statement
     text = parsed.text or syn.deparse(parsed)
     assignment = normalize(parsed)
@@ -78,7 +87,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     for index in sched.order:
         namer.index(index)
     lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
-                      output, sparse)
+                      output, sparse, workspace)
     body = lowerer.lower(sched.concrete)
     results = lowerer.output_results(kernel_assignment.output) if sparse else ()
     if sparse:
@@ -90,10 +99,13 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",
               "formats: " + ", ".join(f"{name}={fmt.name}" for name, fmt in resolved.items()),
               "loop order: " + ", ".join(sched.order)]
-    source = module_source(header, params, body, growable=sparse)
+    pairs = workspace == PAIR_LIST and bool(lowerer.tracked)
+    source = module_source(header, params, body, growable=sparse, pairs=pairs)
+    rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)
+                 for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
                 tuple(params), source, explanation, kernel_formats[output], old_values,
-                tuple(level for level, _, _, _ in results))
+                tuple(level for level, _, _, _ in results), workspace, rows)
 
 
 def _with_old_values(assignment: ir.Assignment, fmt: Format, kernel_formats: dict):
@@ -132,7 +144,12 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
     for name, temp in lowerer.temp_arrays.items():
         indices = tuple(origin(i) for i in temp.indices)
         params.append(KernelParam(name, "workspace", indices=indices))
-        if name in lowerer.tracked:
+        if name in lowerer.tracked and lowerer.workspace == PAIR_LIST:
+            params.pop()  # a pair list has no dense row: coordinates and values grow as they come
+            crd, vals, _ = lowerer._pairs(name)
+            params.append(KernelParam(crd, "pair_crd", indices=indices))
+            params.append(KernelParam(vals, "pair_vals", indices=indices))
+        elif name in lowerer.tracked:
             _, listed, seen = lowerer._tracking(name)
             params.append(KernelParam(listed, "workspace_list", indices=indices))
             params.append(KernelParam(seen, "workspace_seen", indices=indices))
@@ -185,7 +202,11 @@ def _describe_temp(temp: ir.Temp, lowerer: Lowerer, dense_output: bool) -> str:
     why = ("the output is appended to in order, so this reduction, reached before its indices are "
            "bound, is gathered here first" if not dense_output else
            "its indices are still unbound where the reduction is computed")
+    if lowerer.temp_name(temp) in lowerer.tracked and lowerer.workspace == PAIR_LIST:
+        return (f"{shape}: list of (coordinate, value) pairs for {ir.show(temp.expr)}, sorted and merged "
+                f"before it is read; {why}; chosen because a dense row would be too long")
     if lowerer.temp_name(temp) in lowerer.tracked:
         return (f"{shape}: dense accumulator with a list of touched coordinates (Gustavson) for "
-                f"{ir.show(temp.expr)}; {why}; its consumer visits only the touched coordinates, sorted")
+                f"{ir.show(temp.expr)}; {why}; its consumer visits only the touched coordinates, sorted "
+                f"(a list of (coordinate, value) pairs replaces it when a row would be too long)")
     return f"{shape}: dense workspace for {ir.show(temp.expr)}; {why}"

@@ -15,7 +15,8 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
 from einsparse.compiler.dtypes import result_dtype
-from einsparse.compiler.pipeline import Plan
+from einsparse.compiler.lower import PAIR_LIST
+from einsparse.compiler.pipeline import Plan, compile_plan
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
@@ -29,6 +30,7 @@ class Kernel:
     def __init__(self, plan: Plan):
         self.plan = plan
         self._dispatcher = None
+        self._variants: dict[str, tuple] = {}  # workspace kind -> (plan, dispatcher)
         # Worked out once, so a call does little more than convert operands and check extents.
         self._inputs = set(plan.inputs)
         self._input_formats = tuple((name, plan.formats[name]) for name in plan.inputs)
@@ -90,17 +92,30 @@ class Kernel:
         if dtype is None:
             dtype = result_dtype(plan.index_notation.rhs, dict(zip(tensors, dtypes)))
             self._dtypes[dtypes] = dtype
-        output = make_output(plan, extents, dtype, given_output, sum(t.nnz for t in tensors.values()))
+        stored = sum(t.nnz for t in tensors.values())
+        plan, dispatcher = self._variant(extents, stored)
+        output = make_output(plan, extents, dtype, given_output, stored)
         arrays = _kernel_operands(plan, tensors, given_output)
         args = _arguments(plan, arrays, output, extents)
         try:
-            returned = self.dispatcher(*args)
+            returned = dispatcher(*args)
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
             raise InternalError(f"kernel for {self.statement} failed: {type(error).__name__}: "
                                 f"{str(error).splitlines()[0] if str(error) else ''}") from error
         return output.result(returned)
+
+    def _variant(self, extents: dict, stored: int):
+        """The plan and dispatcher to run: one-index workspaces are dense rows unless a row would be
+        much longer than the operands' stored entries, in which case they are pair lists."""
+        budget = 4 * stored + 65536
+        if all(math.prod(extents[i] for i in row) <= budget for row in self.plan.row_workspaces):
+            return self.plan, self.dispatcher
+        if PAIR_LIST not in self._variants:
+            plan = compile_plan(self.plan.statement, self.plan.formats, workspace=PAIR_LIST)
+            self._variants[PAIR_LIST] = (plan, cache.load_kernel(plan.source))
+        return self._variants[PAIR_LIST]
 
     def _extents(self, tensors: dict, given_output) -> dict[str, int]:
         """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
@@ -200,6 +215,8 @@ def _arguments(plan: Plan, arrays: dict, output, extents: dict) -> list:
             args.append(level.pos if param.kind == "pos" else level.crd)
         elif param.kind == "vals":
             args.append(arrays[param.operand].vals)
+        elif param.kind in ("pair_crd", "pair_vals"):
+            args.append(np.zeros(1024, dtype=np.int64 if param.kind == "pair_crd" else dtype))
         elif param.kind in ("workspace", "workspace_list", "workspace_seen"):
             kind = {"workspace": dtype, "workspace_list": np.int64, "workspace_seen": np.bool_}[param.kind]
             args.append(np.zeros(math.prod(extents[i] for i in param.indices), dtype=kind))

@@ -9,6 +9,7 @@ import pytest
 import einsparse as es
 from einsparse.compiler.parse import parse
 from oracle import reference
+from test_tensor import check_structure
 
 FORMATS = {
     0: [""],
@@ -137,7 +138,9 @@ def test_catalogue_float64(name, combo):
         expected = reference(statement, operands)
         got = es.evaluate(statement, combo, **operands)
     assert np.shape(got) == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, atol=1e-12)
+    if isinstance(got, es.Tensor):  # a structurally sparse result comes back sparse: check it is canonical
+        check_structure(got)
 
 
 @pytest.mark.parametrize("name", [n for n in CATALOGUE if parse(CATALOGUE[n][0]).op == "="])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import einsparse as es
@@ -80,6 +80,7 @@ def statements(draw):
 @given(case=statements(), data=st.data())
 def test_random_statement_matches_reference(case, data):
     statement, ranks, divisors, output, op = case
+    assume(len(ranks) <= 7)  # many sparse operands co-iterated at once are refused (2**n branches)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     operands, formats = {}, {}
     for name, indices in ranks.items():

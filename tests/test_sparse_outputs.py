@@ -213,3 +213,17 @@ def test_rows_too_long_for_a_dense_workspace_use_a_pair_list():
     np.testing.assert_array_equal(got.indices, expected.indices)
     np.testing.assert_allclose(got.data, expected.data, rtol=1e-13)
     check_no_stored_zeros(C)
+
+
+def test_too_many_sparse_operands_in_one_loop_are_refused_clearly():
+    names = [f"v{k}" for k in range(7)]
+    statement = "y[i] = " + " + ".join(f"{n}[i]" for n in names)
+    with pytest.raises(es.NotSupportedError) as error:
+        es.compile(statement, {n: "c" for n in names})
+    assert str(error.value) == (
+        "the loop over i would co-iterate 7 sparse operands at once (v01, v11, v21, v31, v41, v51, v61), "
+        "with one branch per combination of present operands; more than 6 are not supported: split the "
+        "statement, or store some of these operands dense")
+    vectors = {n: np.arange(4.0) * k for k, n in enumerate(names)}
+    assert np.array_equal(es.evaluate(statement.replace(" + v6[i]", ""), {n: "c" for n in names[:6]},
+                                      **{n: vectors[n] for n in names[:6]}), np.arange(4.0) * 15)

@@ -78,3 +78,18 @@ def _lines(nodes, indent: int):
                 yield from _lines(node.orelse, indent + 1)
         else:
             raise TypeError(f"not a loop IR node: {node!r}")
+
+
+def count_lines(nodes) -> int:
+    """How many lines `to_python` prints for `nodes`."""
+    total = 0
+    for node in nodes:
+        if isinstance(node, (For, While)):
+            total += 1 + max(1, count_lines(node.body))
+        elif isinstance(node, If):
+            total += sum(1 + max(1, count_lines(body)) for _, body in node.branches)
+            if node.orelse is not None:
+                total += 1 + max(1, count_lines(node.orelse))
+        else:
+            total += 1
+    return total

@@ -32,7 +32,7 @@ from einsparse.compiler import loop_ir as loop
 from einsparse.compiler.formats import DENSE, Format
 from einsparse.compiler.levels import CompressedLevelCode, level_code
 from einsparse.compiler.names import Namer
-from einsparse.errors import InternalError
+from einsparse.errors import InternalError, NotSupportedError
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,9 @@ class ListLevelCode:
     def locate(self, parent: str, coordinate: str) -> Optional[str]:
         return None
 
+
+# Co-iterating n sparse operands in one loop takes up to 2**n - 1 branches (one per combination present).
+MAX_COITERATED = 6
 
 # Workspace kinds for one-index workspaces: a dense row with a list of touched coordinates, or, when a
 # dense row would be too large, a list of (coordinate, value) pairs sorted and merged before it is read.
@@ -249,6 +252,12 @@ class Lowerer:
 
         points = lat.stmt_lattice(stmt.body, key_of)
         keys = sorted(set().union(*points), key=repr)
+        if len(keys) > MAX_COITERATED:
+            raise NotSupportedError(
+                f"the loop over {v} would co-iterate {len(keys)} sparse operands at once "
+                f"({', '.join(found[k].label for k in keys)}), with one branch per combination of present "
+                f"operands; more than {MAX_COITERATED} are not supported: split the statement, or store "
+                f"some of these operands dense")
         iterators = [found[k] for k in keys]
         self.plans[(depth, v, lat.describe(points, lambda k: found[k].label))] = None
         inner_bound = bound + (v,)
@@ -287,6 +296,8 @@ class Lowerer:
 
         if lat.Point() in points:
             return setup + [self._dense_merge(var, v, iterators, region)]
+        if len(points) > 3:
+            return setup + [self._single_merge(var, v, points, iterators, region)]
         return setup + self._sparse_merge(var, points, found, region)
 
     def _dense_merge(self, var, v, iterators, region) -> loop.For:
@@ -311,6 +322,33 @@ class Lowerer:
         for it in iterators:
             body.append(loop.If(((here[it.key], (it.advance(),)),)))
         return loop.For(var, "0", self.extent(v), tuple(body))
+
+    def _single_merge(self, var, v, points, iterators, region) -> loop.While:
+        """One while loop for a large lattice (a union of many operands): an exhausted iterator sits on
+        the sentinel coordinate n_v, past every real one, so one loop serves every lattice point and the
+        code grows with the combinations of present operands, not with the points times them."""
+        live = " or ".join("(" + " and ".join(f"{it.position} < {it.end}" for it in iterators if it.key in point)
+                           + ")" for point in lat.ordered(points))
+        body: list[loop.Node] = []
+        coords = {}
+        for it in iterators:
+            coords[it.key] = self.names.once(("crd", it.key, var), f"{var}{it.label}")
+            body.append(loop.Line(f"{coords[it.key]} = {it.coordinate} if {it.position} < {it.end} "
+                                  f"else {self.extent(v)}"))
+        body.append(loop.Line(f"{var} = min({', '.join(coords[it.key] for it in iterators)})"))
+        for it in iterators:
+            if not it.unique:
+                body.append(loop.If(((f"{coords[it.key]} == {var}", tuple(it.find_run(var))),)))
+        branches = []
+        for present in _subsets(iterators):
+            nodes = region(present)
+            if nodes is not None:
+                branches.append((" and ".join(f"{coords[it.key]} == {var}" for it in present), tuple(nodes)))
+        if branches:
+            body.append(loop.If(tuple(branches)))
+        for it in iterators:
+            body.append(loop.If(((f"{coords[it.key]} == {var}", (it.advance(),)),)))
+        return loop.While(live, tuple(body))
 
     def _sparse_merge(self, var, points, found, region) -> list[loop.Node]:
         """One while loop per lattice point, largest first, each until one of its iterators ends."""

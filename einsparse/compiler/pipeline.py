@@ -24,6 +24,11 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.operands import KernelOperand, plan_operands
 from einsparse.compiler.parse import parse
 from einsparse.compiler.schedule import schedule
+from einsparse.errors import NotSupportedError
+
+
+# Numba's compile time and memory grow with the kernel's size; beyond this a statement is refused.
+MAX_KERNEL_LINES = 4000
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,12 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",
               "formats: " + ", ".join(f"{name}={fmt.name}" for name, fmt in resolved.items()),
               "loop order: " + ", ".join(sched.order)]
+    size = loop.count_lines(body)
+    if size > MAX_KERNEL_LINES:
+        raise NotSupportedError(
+            f"the kernel for {syn.deparse(parsed)} would have {size} lines (at most {MAX_KERNEL_LINES} are "
+            f"compiled): its loops co-iterate many sparse operands, with one branch per combination of "
+            f"present operands at every level; split the statement, or store some operands dense")
     pairs = workspace == PAIR_LIST and bool(lowerer.tracked)
     source = module_source(header, params, body, growable=sparse, pairs=pairs)
     rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)

@@ -11,6 +11,7 @@ from einsparse.compiler.formats import Format
 from einsparse.errors import (
     DTypeError,
     EinsparseError,
+    FileFormatError,
     FormatError,
     InternalError,
     NotSupportedError,
@@ -26,5 +27,5 @@ from einsparse.version import __version__
 __all__ = [
     "compile", "evaluate", "einsum", "tensor", "Format", "Tensor", "Kernel", "__version__",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
-    "DTypeError", "NotSupportedError", "InternalError",
+    "DTypeError", "NotSupportedError", "InternalError", "FileFormatError",
 ]

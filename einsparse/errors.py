@@ -40,6 +40,11 @@ class NotSupportedError(EinsparseError, NotImplementedError):
     """A valid request that einsparse does not implement yet; the message says what is missing."""
 
 
+class FileFormatError(EinsparseError, ValueError):
+    """A file cannot be read or written: missing, malformed (the message gives the line), or of a type
+    einsparse does not know."""
+
+
 class InternalError(EinsparseError, RuntimeError):
     """A bug in einsparse, not the user's mistake."""
 

@@ -225,5 +225,5 @@ def test_too_many_sparse_operands_in_one_loop_are_refused_clearly():
         "with one branch per combination of present operands; more than 6 are not supported: split the "
         "statement, or store some of these operands dense")
     vectors = {n: np.arange(4.0) * k for k, n in enumerate(names)}
-    assert np.array_equal(es.evaluate(statement.replace(" + v6[i]", ""), {n: "c" for n in names[:6]},
-                                      **{n: vectors[n] for n in names[:6]}), np.arange(4.0) * 15)
+    assert np.array_equal(es.evaluate("y[i] = v1[i] + v2[i] + v3[i] + v4[i]", {n: "c" for n in names[1:5]},
+                                      **{n: vectors[n] for n in names[1:5]}), np.arange(4.0) * 10)

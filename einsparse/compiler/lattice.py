@@ -3,7 +3,7 @@
 At a loop over index v, an access whose next level is indexed by v and cannot locate coordinates (a
 compressed level) is an *iterator*. A product is nonzero only where all its factors are, so it iterates
 the intersection of their iterators; a sum iterates the union, with one region per combination of
-present operands. A lattice is the set of its points, each the set of iterators (access ids) that must
+present operands. A lattice is the set of its points, each the set of iterators (their keys) that must
 all be present; the empty point means "every coordinate" (a dense operand, a literal, or an access
 that cannot drive this loop).
 """

@@ -39,7 +39,7 @@ from einsparse.errors import InternalError, NotSupportedError
 class Storage:
     """Anything read or written through levels: an operand access, or a dense workspace."""
 
-    key: object                    # the access id, or ("temp", name)
+    key: object                    # access_key(access), or ("temp", name)
     label: str                     # the operand name used to build variable names
     levels: tuple                  # level code generators, outermost first
     level_indices: tuple[str, ...]  # the index bound at each level
@@ -50,7 +50,7 @@ class Storage:
 class Iterator:
     """Something that drives a loop by walking stored coordinates."""
 
-    key: object        # access id, or ("temp", name) for a workspace's list of touched coordinates
+    key: object        # access_key(access), or ("temp", name) for a workspace's list of touched coordinates
     label: str         # for explain(): `A2`, `t0`
     position: str      # the position variable
     start: str
@@ -118,7 +118,7 @@ class Lowerer:
                 level_code(kind, node.tensor, l, self.extent(node.indices[fmt.mode_order[l]]), self.names)
                 for l, kind in enumerate(fmt.levels))
             indices = tuple(node.indices[m] for m in fmt.mode_order)
-            return Storage(node.id, node.tensor, levels, indices, self.names.vals(node.tensor))
+            return Storage(access_key(node), node.tensor, levels, indices, self.names.vals(node.tensor))
         temp = node.temp
         name = self.temp_name(temp)
         self.temp_arrays[name] = temp
@@ -234,9 +234,10 @@ class Lowerer:
         if bounds is None:  # can locate: never drives a loop
             return None
         position = self.position_name(storage, level)
-        return Iterator(node.id, f"{node.tensor}{level + 1}", position, bounds[0], bounds[1],
-                        self.names.end(node.id, storage.label, level), code.coordinate(position), code.unique,
-                        self.names.once(("run", node.id, level), f"{position}_run"), (node.id, level))
+        key = storage.key
+        return Iterator(key, f"{node.tensor}{level + 1}", position, bounds[0], bounds[1],
+                        self.names.end(key, storage.label, level), code.coordinate(position), code.unique,
+                        self.names.once(("run", key, level), f"{position}_run"), (key, level))
 
     def _forall(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
         v = stmt.index
@@ -567,6 +568,12 @@ class Lowerer:
         raise InternalError(f"cannot generate code for {expr!r}")
 
 
+def access_key(access: ir.Access) -> tuple:
+    """Accesses of the same operand with the same indices read the same entries, so they share one
+    iterator and one position: `(A[i,j] + B[i,j])*(A[i,j] + E[i,j])` co-iterates A, B and E once each."""
+    return (access.tensor, access.indices)
+
+
 def _subsets(items):
     """Every non-empty subset, largest first: the first whose members are all present is exact."""
     for size in range(len(items), 0, -1):
@@ -577,7 +584,7 @@ def _subsets(items):
 def simplify(expr: ir.Expr, absent: frozenset) -> Optional[ir.Expr]:
     """`expr` with the absent iterators set to zero; None when the whole expression is zero."""
     if isinstance(expr, ir.Access):
-        return None if expr.id in absent else expr
+        return None if access_key(expr) in absent else expr
     if isinstance(expr, ir.Literal):
         return expr
     if isinstance(expr, ir.TempRef):
@@ -645,7 +652,7 @@ def _stmt_storages(stmt: cin.Stmt) -> list[Union[ir.Access, ir.TempRef]]:
 
     def walk(expr) -> None:
         if isinstance(expr, ir.Access):
-            found.setdefault(expr.id, expr)
+            found.setdefault(access_key(expr), expr)
         elif isinstance(expr, ir.TempRef):
             if expr.temp.indices:
                 found.setdefault(("temp", expr.temp.name), expr)

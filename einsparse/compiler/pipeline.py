@@ -192,7 +192,8 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
         lines.append("prepared operands:")
         lines += [f"  {text}" for text in derived]
         if sched.reordered:
-            lines.append("  (" + ", ".join(sched.reordered) + " reads a copy in another mode order, so that "
+            verb = "reads" if len(sched.reordered) == 1 else "read"
+            lines.append("  (" + ", ".join(sched.reordered) + f" {verb} a copy in another mode order, so that "
                          "one loop order fits every operand without a workspace as large as the output)")
     lines.append("co-iteration:")
     lines += [f"  {'  ' * depth}{index}: {plan}" for depth, index, plan in lowerer.plans]

@@ -63,7 +63,7 @@ def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> S
         assignment, operands = _reorder(assignment, operands, conflicting, order)
         stmt = cin.concretize(assignment, order, sparse_output=sparse)
     return Schedule(assignment, operands, order, stmt,
-                    tuple(ir.show(a) for a in conflicting))
+                    tuple(dict.fromkeys(ir.show(a) for a in conflicting)))
 
 
 def _best_order(assignment, operands, indices, edges, sparse):

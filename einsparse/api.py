@@ -69,8 +69,8 @@ def _format_key(formats) -> tuple:
 def evaluate(statement: str, formats: "dict | None" = None, **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
 
-    Without a format for the output, it is sparse when the result is structurally sparse (every output
-    index only where sparse operands store something: `A + B`, `A*B`, SDDMM), else a dense array.
+    Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
+    `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
     """
     parsed = _parsed(statement)
     chosen = _checked_formats(formats)

@@ -234,7 +234,16 @@ def main(argv=None) -> int:
     """Run the command line `argv` (default sys.argv[1:]); returns the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # operands may come after options (`run ... --format A=csr x=ones`): argparse leaves those over
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            command = getattr(args, "command", None)
+            bad = [e for e in extra if command != "run" or e.startswith("-")]
+            if bad:
+                prog = f"einsparse {command}" if command else "einsparse"
+                raise _ArgumentError(f"{prog}: error: unrecognized arguments: {' '.join(bad)} "
+                                     f"(see '{prog} --help')")
+            args.operands = [*args.operands, *extra]
     except _ArgumentError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
@@ -447,6 +456,9 @@ def _parse_operand(option: str, st: _Statement) -> _Operand:
     for position, char in enumerate(value):
         if char == ":" and file_kind(value[:position]):
             return _Operand(name, "file", value, value[:position], value[position + 1:] or None)
+    if file_kind(value) is None:
+        raise FileFormatError(f"{name}={value}: no such file (an operand is NAME=PATH[:FORMAT] with a .mtx, "
+                              f".tns, .npy or .npz file, NAME=<number> or NAME=ones|zeros|random)")
     return _Operand(name, "file", value, value)
 
 
@@ -496,7 +508,7 @@ def cmd_run(args) -> int:
     for name, operand in operands.items():
         if operand.kind == "file":
             with _Progress(f"reading {operand.path}"):
-                values[name] = io.read(operand.path, shape=shapes.get(name))
+                values[name] = _as_rank(io.read(operand.path, shape=shapes.get(name)), st.ranks[name])
             sources[name] = operand.path
         elif operand.kind == "scalar":
             values[name] = np.asarray(_number(operand.text))[()]
@@ -558,6 +570,23 @@ def cmd_run(args) -> int:
     else:
         _print_result(st.output, result)
     return EXIT_OK
+
+
+def _as_rank(value, rank: int):
+    """A one-row or one-column matrix (how Matrix Market and .npz store vectors) as a vector when the
+    statement indexes it with one index; anything else unchanged (a wrong rank is reported later)."""
+    import scipy.sparse as sp
+
+    from einsparse.runtime.convert import from_coo
+
+    shape = tuple(value.shape)
+    if rank != 1 or len(shape) != 2 or 1 not in shape:
+        return value
+    if sp.issparse(value):
+        coo = value.tocoo()
+        coords = (coo.col if shape[0] == 1 else coo.row).astype(np.int64)[None, :]
+        return from_coo(coords, coo.data, (max(shape),), "c", name="vector")
+    return np.asarray(value).reshape(-1)
 
 
 def _extents(st: _Statement, shapes: dict) -> dict:
@@ -681,7 +710,7 @@ def _dot(plan) -> str:
     from einsparse.compiler import index_ir as ir
 
     def quoted(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
     lines = ["digraph iteration_graph {",
              f"  label={quoted(str(plan.statement) + chr(10) + 'loop order: ' + ', '.join(plan.order))};",

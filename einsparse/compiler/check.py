@@ -113,27 +113,19 @@ def _indices(count: int) -> str:
 def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format]) -> Format:
     """The output format when none is given: sparse when the result is structurally sparse.
 
-    The result is sparse when, along some output index, the right side is zero wherever the sparse
-    operands holding that index store nothing (no dense operand, literal or broadcast fills it in):
-    `A + B`, `A .* B`, SDDMM, SpGEMM are sparse; SpMM with a dense B, or `A + 1`, are dense.
-    It then takes the level kinds and mode order of an input over the same indices (`A + B` stays in
-    A's format), else CSR-like levels: dense outermost, compressed below (`C[i,j] = A[i,k]*B[k,j]`
-    with sparse A and B gives CSR).
+    Expand the right side into products. The result is sparse when, in every product, each output index
+    is held by a sparse operand, and no dense operand is summed against a sparse one: `A + B`, `A .* B`,
+    `2*A`, SDDMM and SpGEMM of sparse operands are sparse; SpMV and SpMM with dense operands, `A + 1`
+    and broadcasts are dense (their results fill in wherever a row has anything). A sparse result takes
+    the level kinds and mode order of an input over the same indices (`A + B` stays in A's format),
+    else CSR-like levels: dense outermost, compressed below.
     """
     output = assignment.output
     rank = len(output.indices)
     if rank == 0:
         return Format.dense(0)
-    def sparse_along(index: str) -> bool:
-        def key_of(node):
-            if not isinstance(node, ir.Access) or index not in node.indices:
-                return None
-            fmt = formats[node.tensor]
-            level = fmt.level_of_mode(node.indices.index(index))
-            return None if fmt.levels[level] == DENSE else node.id
-        return frozenset() not in expr_lattice(assignment.rhs, key_of)
-
-    if not any(sparse_along(index) for index in output.indices):
+    products = _products(assignment.rhs, limit=256)
+    if not products or not all(_sparse_product(p, output.indices, formats) for p in products):
         return Format.dense(rank)
     for access in ir.accesses(assignment.rhs):
         fmt = formats[access.tensor]
@@ -142,3 +134,39 @@ def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format]) 
             order = tuple(output.indices.index(access.indices[m]) for m in fmt.mode_order)
             return Format(fmt.unique_levels.levels, order)
     return Format((DENSE,) + (COMPRESSED,) * (rank - 1) if rank > 1 else (COMPRESSED,), tuple(range(rank)))
+
+
+def _products(expr: ir.Expr, limit: int):
+    """The accesses of each product of `expr` expanded into a sum of products (None past `limit`)."""
+    if isinstance(expr, ir.Access):
+        return [[expr]]
+    if isinstance(expr, ir.Literal):
+        return [[]]
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        return _products(expr.operand, limit)
+    if isinstance(expr, ir.Sum):
+        return _products(expr.body, limit)
+    if isinstance(expr, ir.Add):
+        terms = [_products(t, limit) for t in expr.terms]
+        if any(t is None for t in terms):
+            return None
+        flat = [p for t in terms for p in t]
+        return flat if len(flat) <= limit else None
+    if isinstance(expr, ir.Mul):
+        result = [[]]
+        for factor in expr.factors:
+            parts = _products(factor, limit)
+            if parts is None or len(result) * len(parts) > limit:
+                return None
+            result = [a + b for a in result for b in parts]
+        return result
+    return None
+
+
+def _sparse_product(accesses: list, output_indices, formats) -> bool:
+    sparse = [a for a in accesses if not formats[a.tensor].is_dense]
+    held = {i for a in sparse for i in a.indices}
+    if not set(output_indices) <= held:
+        return False
+    summed_sparse = held - set(output_indices)
+    return not any(set(a.indices) & summed_sparse for a in accesses if formats[a.tensor].is_dense)

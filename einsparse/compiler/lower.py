@@ -279,27 +279,56 @@ class Lowerer:
             return nodes + opened[0] + inner + opened[1]
 
         if not iterators:
-            return [loop.For(var, "0", self.extent(v), tuple(region(()) or []))]
+            reserve = self._reserve(stmt.body, v, self.extent(v))
+            return reserve + [loop.For(var, "0", self.extent(v), tuple(region(()) or []))]
 
         setup = []
         for it in iterators:
             setup += [loop.Line(f"{it.position} = {it.start}"), loop.Line(f"{it.end} = {it.stop}")]
+        # At most one append per coordinate visited: no more than the iterators' lengths, or the extent.
+        visits = (self.extent(v) if lat.Point() in points
+                  else " + ".join(f"({it.end} - {it.position})" for it in iterators))
 
         if lat.Point() not in points and len(points) == 1 and len(iterators) == 1:
             (it,) = iterators
             body = region((it,)) or []
             if it.unique:
-                start = it.start
-                return [loop.For(it.position, start, it.stop,
-                                 (loop.Line(f"{var} = {it.coordinate}"), *body))]
-            return setup + [loop.While(f"{it.position} < {it.end}", (
+                reserve = self._reserve(stmt.body, v, f"{it.stop} - {it.start}")
+                return reserve + [loop.For(it.position, it.start, it.stop,
+                                           (loop.Line(f"{var} = {it.coordinate}"), *body))]
+            return setup + self._reserve(stmt.body, v, visits) + [loop.While(f"{it.position} < {it.end}", (
                 loop.Line(f"{var} = {it.coordinate}"), *it.find_run(var), *body, it.advance()))]
 
+        setup += self._reserve(stmt.body, v, visits)
         if lat.Point() in points:
             return setup + [self._dense_merge(var, v, iterators, region)]
         if len(points) > 3:
             return setup + [self._single_merge(var, v, points, iterators, region)]
         return setup + self._sparse_merge(var, points, found, region)
+
+    def _reserve(self, body: cin.Stmt, v: str, visits: str) -> list[loop.Node]:
+        """Room, before a loop over v, for everything it may append: the output's last level when v
+        indexes it, and pair-list workspaces over v. Growing arrays inside the loop would make Numba
+        count references to them on every iteration."""
+        appended = []
+        target = self._writes_output(body) if self.sparse_output else None
+        if target is not None:
+            storage = self.storage(target)
+            last = len(storage.levels) - 1
+            code = storage.levels[last]
+            if isinstance(code, CompressedLevelCode) and storage.level_indices[last] == v:
+                appended.append((code.crd, storage.vals, self.output_count(last)))
+        if self.workspace == PAIR_LIST:
+            for temp in _written_temps(body):
+                name = self.temp_name(temp)
+                if temp.indices == (v,) and name in self.tracked:
+                    appended.append(self._pairs(name))
+        nodes = []
+        for crd, vals, count in appended:
+            size = f"{count} + {visits}" if " " not in visits else f"{count} + ({visits})"
+            nodes.append(loop.If(((f"len({crd}) < {size}", (loop.Line(f"{crd} = grow({crd}, {size})"),
+                                                            loop.Line(f"{vals} = grow({vals}, {size})"))),)))
+        return nodes
 
     def _dense_merge(self, var, v, iterators, region) -> loop.For:
         """A range loop over every coordinate, checking which iterators sit on it."""
@@ -430,10 +459,8 @@ class Lowerer:
         return nodes + [loop.Line(f"{self._place(target, positions)} += {rhs}")]
 
     def _append_pair(self, target: ir.TempRef, rhs: str) -> list[loop.Node]:
-        crd, vals, count = self._pairs(self.temp_name(target.temp))
-        return [loop.If(((f"len({crd}) <= {count}", (loop.Line(f"{crd} = grow({crd}, {count} + 1)"),
-                                                      loop.Line(f"{vals} = grow({vals}, {count} + 1)"))),)),
-                loop.Line(f"{crd}[u({count})] = {self.names.index(target.temp.indices[0])}"),
+        crd, vals, count = self._pairs(self.temp_name(target.temp))  # room was reserved before the loop
+        return [loop.Line(f"{crd}[u({count})] = {self.names.index(target.temp.indices[0])}"),
                 loop.Line(f"{vals}[u({count})] = {rhs}"),
                 loop.Line(f"{count} += 1")]
 
@@ -522,11 +549,7 @@ class Lowerer:
         parent, _ = self._parent(storage, last, positions)
         count = self.output_count(last)
         value = self.names.once(("value", self.output), f"{self.output}_value")
-        room = loop.If(((f"len({code.crd}) <= {count}", (
-            loop.Line(f"{code.crd} = grow({code.crd}, {count} + 1)"),
-            loop.Line(f"{storage.vals} = grow({storage.vals}, {count} + 1)"))),))
-        store = [room,
-                 loop.Line(f"{code.crd}[u({count})] = {self.names.index(storage.level_indices[last])}"),
+        store = [loop.Line(f"{code.crd}[u({count})] = {self.names.index(storage.level_indices[last])}"),
                  loop.Line(f"{storage.vals}[u({count})] = {value}"),
                  loop.Line(f"{code.pos}[u({parent} + 1)] += 1"),
                  loop.Line(f"{count} += 1"), *mark]
@@ -644,6 +667,19 @@ def _stmt_exprs(stmt: cin.Stmt):
     elif isinstance(stmt, cin.Seq):
         for part in stmt.stmts:
             yield from _stmt_exprs(part)
+
+
+def _written_temps(stmt: cin.Stmt) -> list[ir.Temp]:
+    """Workspaces accumulated into by `stmt`."""
+    if isinstance(stmt, cin.Accumulate):
+        return [stmt.target.temp] if isinstance(stmt.target, ir.TempRef) else []
+    if isinstance(stmt, cin.Forall):
+        return _written_temps(stmt.body)
+    if isinstance(stmt, cin.Where):
+        return _written_temps(stmt.producer) + _written_temps(stmt.consumer)
+    if isinstance(stmt, cin.Seq):
+        return [t for part in stmt.stmts for t in _written_temps(part)]
+    return []
 
 
 def _stmt_storages(stmt: cin.Stmt) -> list[Union[ir.Access, ir.TempRef]]:

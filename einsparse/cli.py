@@ -47,7 +47,7 @@ class UsageError(Exception):
 
 
 class _ArgumentError(Exception):
-    pass
+    """A command-line usage mistake: reported with exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):

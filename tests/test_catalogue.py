@@ -1,5 +1,5 @@
 """Golden tests: a catalogue of named statements, each run across the formats of every operand (every
-mode order), checked against NumPy einsum through the reference semantics in oracle.py."""
+mode order), checked against NumPy einsum through einsparse.reference (the statement expanded into products, each run by np.einsum)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import einsparse as es
 from einsparse.compiler.parse import parse
-from oracle import reference
+from einsparse.reference import dense_reference as reference
 from test_tensor import check_structure
 
 FORMATS = {

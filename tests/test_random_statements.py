@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import einsparse as es
-from oracle import reference
+from einsparse.reference import dense_reference as reference
 from test_catalogue import FORMATS
 from test_tensor import check_structure
 

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 import einsparse as es
 from einsparse.compiler.formats import DENSE
-from oracle import reference
+from einsparse.reference import dense_reference as reference
 from test_catalogue import random_operands
 from test_tensor import check_structure
 

@@ -34,20 +34,8 @@ def _check_divisors(expr: ir.Expr, formats: dict[str, Format], text: str) -> Non
                     f"cannot divide by the sparse operand {access.tensor} (format "
                     f"{formats[access.tensor].name}): its implicit zeros would divide by zero; "
                     f"divide by a literal or a dense operand", text, access.span.start, access.span.end))
-    for child in _children(expr):
+    for child in ir.children(expr):
         _check_divisors(child, formats, text)
-
-
-def _children(expr: ir.Expr):
-    if isinstance(expr, (ir.Neg, ir.Recip)):
-        return (expr.operand,)
-    if isinstance(expr, ir.Add):
-        return expr.terms
-    if isinstance(expr, ir.Mul):
-        return expr.factors
-    if isinstance(expr, ir.Sum):
-        return (expr.body,)
-    return ()
 
 
 def resolve_formats(assignment: ir.Assignment, given: dict[str, object], text: str) -> dict[str, Format]:

@@ -79,18 +79,9 @@ def _rebuild(terms: list[tuple[bool, ir.Expr]]) -> ir.Expr:
 
 def _binding_sum(expr: ir.Expr, index: str):
     """The Sum node binding `index` in `expr` (there is exactly one after normalization)."""
-    if isinstance(expr, ir.Sum):
-        if index in expr.indices:
-            return expr
-        return _binding_sum(expr.body, index)
-    children = ()
-    if isinstance(expr, (ir.Neg, ir.Recip)):
-        children = (expr.operand,)
-    elif isinstance(expr, ir.Add):
-        children = expr.terms
-    elif isinstance(expr, ir.Mul):
-        children = expr.factors
-    for child in children:
+    if isinstance(expr, ir.Sum) and index in expr.indices:
+        return expr
+    for child in ir.children(expr):
         found = _binding_sum(child, index)
         if found is not None:
             return found
@@ -100,17 +91,7 @@ def _binding_sum(expr: ir.Expr, index: str):
 def _replace(expr: ir.Expr, old: ir.Expr, new: ir.Expr) -> ir.Expr:
     if expr is old:
         return new
-    if isinstance(expr, ir.Neg):
-        return ir.Neg(_replace(expr.operand, old, new))
-    if isinstance(expr, ir.Recip):
-        return ir.Recip(_replace(expr.operand, old, new), expr.span)
-    if isinstance(expr, ir.Add):
-        return ir.Add(tuple(_replace(t, old, new) for t in expr.terms))
-    if isinstance(expr, ir.Mul):
-        return ir.Mul(tuple(_replace(f, old, new) for f in expr.factors))
-    if isinstance(expr, ir.Sum):
-        return ir.Sum(expr.indices, _replace(expr.body, old, new))
-    return expr
+    return ir.with_children(expr, tuple(_replace(child, old, new) for child in ir.children(expr)))
 
 
 def _without(sum_node: ir.Sum, index: str) -> ir.Expr:

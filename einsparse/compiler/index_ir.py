@@ -94,28 +94,48 @@ class Assignment:
         return f"{show(self.output)} {self.op} {show(self.rhs)}"
 
 
+def children(expr: Expr) -> tuple:
+    """The sub-expressions of a node, in order (a temporary's reduction is not a child: see accesses)."""
+    if isinstance(expr, (Neg, Recip)):
+        return (expr.operand,)
+    if isinstance(expr, Add):
+        return expr.terms
+    if isinstance(expr, Mul):
+        return expr.factors
+    if isinstance(expr, Sum):
+        return (expr.body,)
+    return ()
+
+
+def with_children(expr: Expr, new: tuple) -> Expr:
+    """`expr` rebuilt around new sub-expressions (same order as `children`)."""
+    if isinstance(expr, Neg):
+        return Neg(new[0])
+    if isinstance(expr, Recip):
+        return Recip(new[0], expr.span)
+    if isinstance(expr, Add):
+        return Add(tuple(new))
+    if isinstance(expr, Mul):
+        return Mul(tuple(new))
+    if isinstance(expr, Sum):
+        return Sum(expr.indices, new[0])
+    return expr
+
+
+def map_accesses(expr: Expr, fn) -> Expr:
+    """`expr` with every access replaced by `fn(access)`."""
+    if isinstance(expr, Access):
+        return fn(expr)
+    return with_children(expr, tuple(map_accesses(child, fn) for child in children(expr)))
+
+
 def accesses(expr: Expr) -> list[Access]:
     """Every access in `expr`, left to right (temporaries' reductions included)."""
-    found: list[Access] = []
-
-    def walk(node: Expr) -> None:
-        if isinstance(node, Access):
-            found.append(node)
-        elif isinstance(node, (Neg, Recip)):
-            walk(node.operand)
-        elif isinstance(node, (Add,)):
-            for term in node.terms:
-                walk(term)
-        elif isinstance(node, Mul):
-            for factor in node.factors:
-                walk(factor)
-        elif isinstance(node, Sum):
-            walk(node.body)
-        elif isinstance(node, TempRef):
-            walk(node.temp.expr)
-
-    walk(expr)
-    return found
+    if isinstance(expr, Access):
+        return [expr]
+    if isinstance(expr, TempRef):
+        return accesses(expr.temp.expr)
+    return [access for child in children(expr) for access in accesses(child)]
 
 
 def index_set(expr: Expr) -> frozenset[str]:
@@ -124,15 +144,7 @@ def index_set(expr: Expr) -> frozenset[str]:
         return frozenset(expr.indices)
     if isinstance(expr, TempRef):
         return frozenset(expr.temp.indices)
-    if isinstance(expr, (Neg, Recip)):
-        return index_set(expr.operand)
-    if isinstance(expr, Add):
-        return frozenset().union(*(index_set(t) for t in expr.terms))
-    if isinstance(expr, Mul):
-        return frozenset().union(*(index_set(f) for f in expr.factors))
-    if isinstance(expr, Sum):
-        return index_set(expr.body)
-    return frozenset()
+    return frozenset().union(*(index_set(child) for child in children(expr)))
 
 
 def free_indices(expr: Expr) -> frozenset[str]:

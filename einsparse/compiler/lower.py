@@ -692,16 +692,8 @@ def _stmt_storages(stmt: cin.Stmt) -> list[Union[ir.Access, ir.TempRef]]:
         elif isinstance(expr, ir.TempRef):
             if expr.temp.indices:
                 found.setdefault(("temp", expr.temp.name), expr)
-        elif isinstance(expr, (ir.Neg, ir.Recip)):
-            walk(expr.operand)
-        elif isinstance(expr, ir.Add):
-            for term in expr.terms:
-                walk(term)
-        elif isinstance(expr, ir.Mul):
-            for factor in expr.factors:
-                walk(factor)
-        elif isinstance(expr, ir.Sum):
-            walk(expr.body)
+        for child in ir.children(expr):
+            walk(child)
 
     for expr in _stmt_exprs(stmt):
         walk(expr)

@@ -64,7 +64,7 @@ def plan_operands(assignment: ir.Assignment, formats: dict[str, Format]):
             operands[name] = KernelOperand(name, access.tensor, fmt, modes, source)
         return replace(access, tensor=by_key[key], indices=tuple(distinct))
 
-    rhs = _map_accesses(assignment.rhs, operand_for)
+    rhs = ir.map_accesses(assignment.rhs, operand_for)
     output = operand_for(assignment.output)
     return replace(assignment, output=output, rhs=rhs), operands
 
@@ -91,24 +91,3 @@ def _fresh(name: str, taken: set[str]) -> str:
     while candidate in taken:
         candidate, n = f"{name}{n}", n + 1
     return candidate
-
-
-def _map_accesses(expr: ir.Expr, fn) -> ir.Expr:
-    if isinstance(expr, ir.Access):
-        return fn(expr)
-    if isinstance(expr, ir.Literal):
-        return expr
-    if isinstance(expr, ir.Neg):
-        return ir.Neg(_map_accesses(expr.operand, fn))
-    if isinstance(expr, ir.Recip):
-        return ir.Recip(_map_accesses(expr.operand, fn), expr.span)
-    if isinstance(expr, ir.Add):
-        return ir.Add(tuple(_map_accesses(t, fn) for t in expr.terms))
-    if isinstance(expr, ir.Mul):
-        return ir.Mul(tuple(_map_accesses(f, fn) for f in expr.factors))
-    if isinstance(expr, ir.Sum):
-        return ir.Sum(expr.indices, _map_accesses(expr.body, fn))
-    raise TypeError(f"not an index-notation node: {expr!r}")
-
-
-map_accesses = _map_accesses

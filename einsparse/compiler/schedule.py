@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.formats import DENSE, Format
-from einsparse.compiler.operands import KernelOperand, map_accesses, reorder_operand
+from einsparse.compiler.operands import KernelOperand, reorder_operand
 
 _MAX_ORDERS = 5000
 
@@ -179,7 +179,7 @@ def _reorder(assignment, operands, conflicting, order):
             return ir.Access(renamed[access.id], access.indices, access.id, access.span)
         return access
 
-    rhs = map_accesses(assignment.rhs, rename)
+    rhs = ir.map_accesses(assignment.rhs, rename)
     used = {a.tensor for a in ir.accesses(rhs)} | {assignment.output.tensor}
     operands = {name: op for name, op in operands.items() if name in used}
     return ir.Assignment(assignment.output, assignment.op, rhs, assignment.index_origin), operands

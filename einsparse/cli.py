@@ -15,6 +15,7 @@ with a caret under the spot); `--debug` adds the Python traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -463,16 +464,11 @@ def _parse_operand(option: str, st: _Statement) -> _Operand:
 
 
 def _number(text: str):
-    for kind in (int, float):
-        try:
+    """`text` as an int, float or complex number, or None when it is not one."""
+    kinds = (int, float, complex) if "j" in text else (int, float)
+    for kind in kinds:
+        with contextlib.suppress(ValueError):
             return kind(text)
-        except ValueError:
-            pass
-    if "j" in text:
-        try:
-            return complex(text)
-        except ValueError:
-            pass
     return None
 
 

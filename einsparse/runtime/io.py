@@ -23,6 +23,7 @@ complete, so a failure never leaves a half-written file behind.
 from __future__ import annotations
 
 import gzip
+import contextlib
 import os
 import tempfile
 import warnings
@@ -448,10 +449,8 @@ def write(path, value) -> None:
 
 
 def _remove(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already gone, or never written
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _umask() -> int:

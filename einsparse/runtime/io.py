@@ -22,8 +22,8 @@ complete, so a failure never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import gzip
 import contextlib
+import gzip
 import os
 import tempfile
 import warnings

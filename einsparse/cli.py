@@ -19,7 +19,6 @@ import contextlib
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -896,19 +895,11 @@ def cmd_spy(args) -> int:
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     output = args.output or (os.path.splitext(name[:-3] if name.endswith(".gz") else name)[0] + ".png")
-    directory = os.path.dirname(os.path.abspath(output))
     try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(output)}.", suffix=".tmp")
-    except OSError as error:
-        raise FileFormatError(f"cannot write {output}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with io.atomic_file(output) as handle:
             figure.savefig(handle, format="png", dpi=120)
-        os.replace(temporary, output)
     finally:
         plt.close(figure)
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     print(f"wrote {output}: {title}")
     return EXIT_OK
 

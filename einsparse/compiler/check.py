@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.formats import COMPRESSED, DENSE, Format, read_format, spec_text
-from einsparse.compiler.lattice import expr_lattice
 from einsparse.errors import FormatError, OperandError, StatementError, point_at
 
 

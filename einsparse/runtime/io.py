@@ -307,13 +307,18 @@ def _expand(rows, cols, vals, symmetry: str):
     if symmetry == "general":
         return rows, cols, vals
     off = rows != cols
-    mirrored = vals[off]
-    if symmetry == "skew-symmetric":
-        mirrored = -mirrored
-    elif symmetry == "hermitian":
-        mirrored = np.conj(mirrored)
+    mirrored = _mirrored(vals[off], symmetry)
     return (np.concatenate([rows, cols[off]]), np.concatenate([cols, rows[off]]),
             np.concatenate([vals, mirrored]))
+
+
+def _mirrored(values, symmetry: str):
+    """The values of the unstored triangle: equal, negated (skew-symmetric) or conjugated (hermitian)."""
+    if symmetry == "skew-symmetric":
+        return -values
+    if symmetry == "hermitian":
+        return np.conj(values)
+    return values
 
 
 def _mtx_array(path: str, data: _Lines, field: str, symmetry: str, m: int, n: int) -> np.ndarray:
@@ -328,11 +333,7 @@ def _mtx_array(path: str, data: _Lines, field: str, symmetry: str, m: int, n: in
     out = np.zeros((n, n), vals.dtype)
     out[upper_cols, upper_rows] = vals
     off = upper_cols != upper_rows
-    mirrored = vals[off]
-    if symmetry == "skew-symmetric":
-        mirrored = -mirrored
-    elif symmetry == "hermitian":
-        mirrored = np.conj(mirrored)
+    mirrored = _mirrored(vals[off], symmetry)
     out[upper_rows[off], upper_cols[off]] = mirrored
     return out
 
@@ -425,19 +426,26 @@ def write(path, value) -> None:
     path = os.fspath(path)
     kind = _kind(path, "write")
     value = _writable(value, kind, path)
+    with atomic_file(path) as raw:
+        if path.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw, mode="wb", filename="") as handle:
+                _write_kind(handle, kind, value)
+        else:
+            _write_kind(raw, kind, value)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str):
+    """A binary file handle whose contents appear at `path` only once the block finishes: written to
+    a temporary file beside it, then renamed over it, so a failure never leaves half a file."""
     directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
     try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{base}.", suffix=".tmp")
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     except OSError as error:
         raise FileFormatError(f"cannot write {path}: {error.strerror or error}") from None
     try:
-        with os.fdopen(fd, "wb") as raw:
-            if path.lower().endswith(".gz"):
-                with gzip.GzipFile(fileobj=raw, mode="wb", filename="") as handle:
-                    _write_kind(handle, kind, value)
-            else:
-                _write_kind(raw, kind, value)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as error:

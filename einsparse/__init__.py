@@ -4,10 +4,13 @@
 
 compiles the statement into one fused loop nest over the stored entries of each sparse operand, emits
 it as Python, compiles it with Numba and caches the machine code on disk.
+
+Names are imported when first used, so `import einsparse` (and `einsparse --help`) stays fast: the
+compiler, NumPy, Numba and SciPy load only when something needs them.
 """
 
-from einsparse.api import compile, einsum, evaluate, tensor
-from einsparse.compiler.formats import Format
+from importlib import import_module
+
 from einsparse.errors import (
     DTypeError,
     EinsparseError,
@@ -20,9 +23,27 @@ from einsparse.errors import (
     ShapeError,
     StatementError,
 )
-from einsparse.runtime.kernel import Kernel
-from einsparse.runtime.tensor import Tensor
 from einsparse.version import __version__
+
+_LAZY = {
+    "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.api",
+    "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
+    "Tensor": "einsparse.runtime.tensor",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'einsparse' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "compile", "evaluate", "einsum", "tensor", "Format", "Tensor", "Kernel", "__version__",

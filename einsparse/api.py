@@ -16,24 +16,29 @@ from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import FormatError, NotSupportedError, OperandError, ParseError, StatementError
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.kernel import Kernel
+from einsparse.runtime.parallel import thread_count
 
 _kernels: dict[tuple, Kernel] = {}
 _kernels_lock = threading.Lock()
 
 
-def compile(statement: str, formats: "dict | None" = None) -> Kernel:  # noqa: A001 (numpy-like name)
+def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None) -> Kernel:  # noqa: A001
     """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
 
+    `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
+    the outermost loop runs in chunks on them when it is over an output index.
     The result is cached in memory by statement and formats, and its machine code on disk.
     """
     parsed = _parsed(statement)
     formats = _checked_formats(formats)
+    count = thread_count(threads)
     plan_key = (syn.deparse(parsed), _format_key(formats))
-    kernel = _kernels.get(plan_key)
+    kernel = _kernels.get((plan_key, count))
     if kernel is None:
-        kernel = Kernel(compile_plan(parsed, formats))
+        serial = _kernels.get((plan_key, 1))
+        kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, formats), count)
         with _kernels_lock:
-            kernel = _kernels.setdefault(plan_key, kernel)
+            kernel = _kernels.setdefault((plan_key, count), kernel)
     return kernel
 
 
@@ -66,8 +71,9 @@ def _format_key(formats) -> tuple:
     return tuple(sorted((name, str(spec)) for name, spec in formats.items()))
 
 
-def evaluate(statement: str, formats: "dict | None" = None, **operands):
+def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
+    `threads` as for `compile`.
 
     Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
@@ -91,11 +97,11 @@ def evaluate(statement: str, formats: "dict | None" = None, **operands):
         else:
             resolved = resolve_formats(assignment, chosen, parsed.text or syn.deparse(parsed))
             chosen[output] = choose_output_format(assignment, resolved)
-    kernel = compile(parsed, chosen)
+    kernel = compile(parsed, chosen, threads)
     return kernel(**operands)
 
 
-def einsum(subscripts: str, *operands, format=None):  # noqa: A002 (numpy's parameter name)
+def einsum(subscripts: str, *operands, format=None, threads=None):  # noqa: A002 (numpy's parameter name)
     """NumPy's `einsum` subscripts (`"ik,kj->ij"`, or implicit output `"ik,kj"`) over any operands."""
     statement, names = einsum_statement(subscripts, len(operands))
     terms = subscripts.replace(" ", "").partition("->")[0].split(",")
@@ -106,7 +112,7 @@ def einsum(subscripts: str, *operands, format=None):  # noqa: A002 (numpy's para
                 f"einsum operand {position} ({name}) has rank {len(shape)} (shape {shape}) but its "
                 f"subscripts {term!r} name {len(term)} ind{'ex' if len(term) == 1 else 'ices'}")
     formats = {} if format is None else {"out": format}
-    return evaluate(statement, formats, **dict(zip(names, operands)))
+    return evaluate(statement, formats, threads, **dict(zip(names, operands)))
 
 
 _OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

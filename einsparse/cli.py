@@ -24,8 +24,6 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from einsparse.errors import (
     EinsparseError,
     FileFormatError,
@@ -132,11 +130,23 @@ that disagree, a format the data cannot take). Run 'einsparse COMMAND --help' fo
 
 def _version() -> str:
     import numba
+    import numpy as np
 
     from einsparse.version import __version__
 
     return (f"einsparse {__version__} (numba {numba.__version__}, numpy {np.__version__}, "
             f"python {'.'.join(map(str, sys.version_info[:3]))})")
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, which loads Numba for its version only when asked (so `--help` stays fast)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="einsparse", parents=[common], formatter_class=raw, epilog=_MAIN_EPILOG,
                      description="Compile sparse tensor algebra statements to fused Numba kernels, "
                                  "run them on files, show them, check them.")
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def statement(sub):
@@ -176,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--time", type=_positive, metavar="N",
                      help="time the first call (compile or load from the cache), then N calls")
     run.add_argument("--seed", type=int, default=0, help="seed of NAME=random operands (default 0)")
+    run.add_argument("--threads", type=_threads, default=None, metavar="N",
+                     help="threads a call may use, 0 for every core (default $EINSPARSE_THREADS, else 1); "
+                          "the outermost loop runs in chunks when it is over an output index")
     run.set_defaults(func=cmd_run)
 
     show = commands.add_parser("show", parents=[common], formatter_class=raw, epilog=_SHOW_EPILOG,
@@ -215,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     spy.add_argument("--shape", metavar="d0,d1,...", help="the shape of a .tns file")
     spy.set_defaults(func=cmd_spy)
     return parser
+
+
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of threads, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of threads (0 for every core), not {value}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -417,10 +440,10 @@ def _output_format(st: _Statement, formats: dict, values: dict):
     return choose_output_format(st.assignment, resolve_formats(st.assignment, formats, st.text))
 
 
-def _compile(st: _Statement, formats: dict):
+def _compile(st: _Statement, formats: dict, threads=None):
     from einsparse.api import compile as compile_kernel
 
-    return compile_kernel(st.parsed, formats)
+    return compile_kernel(st.parsed, formats, threads)
 
 
 # ============================================================================================ run
@@ -472,6 +495,7 @@ def _number(text: str):
 
 
 def cmd_run(args) -> int:
+    import numpy as np
     from einsparse.compiler.check import check_operand_ranks
     from einsparse.runtime import io
     from einsparse.runtime.convert import as_tensor, operand_shape
@@ -538,7 +562,7 @@ def cmd_run(args) -> int:
         if name not in chosen:
             chosen[name] = natural_format(values[name], name=f"operand {name}")
     chosen[st.output] = _output_format(st, chosen, values)
-    kernel = _compile(st, chosen)
+    kernel = _compile(st, chosen, args.threads)
     if args.print_kernel:
         print(kernel.source)
     prepared = {}
@@ -570,6 +594,7 @@ def cmd_run(args) -> int:
 def _as_rank(value, rank: int):
     """A one-row or one-column matrix (how Matrix Market and .npz store vectors) as a vector when the
     statement indexes it with one index; anything else unchanged (a wrong rank is reported later)."""
+    import numpy as np
     import scipy.sparse as sp
 
     from einsparse.runtime.convert import from_coo
@@ -605,6 +630,7 @@ def _generated_shape(st: _Statement, name: str, extents: dict) -> tuple:
 
 
 def _storage_bytes(value) -> int:
+    import numpy as np
     from einsparse.runtime.tensor import Tensor
 
     if isinstance(value, Tensor):
@@ -619,6 +645,7 @@ def _storage_bytes(value) -> int:
 
 
 def _report_times(call, count: int, first: float, prepared: dict, result) -> None:
+    import numpy as np
     times = []
     for _ in range(count):
         start = time.perf_counter()
@@ -640,6 +667,7 @@ def _ms(seconds: float) -> str:
 
 
 def _describe(result) -> str:
+    import numpy as np
     from einsparse.runtime.tensor import Tensor
 
     if isinstance(result, Tensor):
@@ -653,6 +681,7 @@ def _describe(result) -> str:
 
 
 def _print_result(name: str, result) -> None:
+    import numpy as np
     from einsparse.runtime.tensor import Tensor
 
     if isinstance(result, Tensor):
@@ -738,6 +767,7 @@ def _dot(plan) -> str:
 
 
 def cmd_check(args) -> int:
+    import numpy as np
     from einsparse import reference
     from einsparse.runtime.tensor import Tensor
 
@@ -788,6 +818,7 @@ def cmd_check(args) -> int:
 
 
 def _random_operand(rng, shape, nonzero: bool):
+    import numpy as np
     if nonzero:  # a divisor: no zeros
         return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
     density = rng.uniform(0.1, 1.0)
@@ -795,7 +826,8 @@ def _random_operand(rng, shape, nonzero: bool):
     return values if shape else np.float64(values)
 
 
-def _compare(got: np.ndarray, expected: np.ndarray):
+def _compare(got, expected):
+    import numpy as np
     if got.shape != expected.shape:
         return f"shape {got.shape}, expected {expected.shape}"
     scale = float(np.abs(expected).max()) if expected.size else 0.0
@@ -851,6 +883,7 @@ def _size(count: int) -> str:
 
 
 def cmd_spy(args) -> int:
+    import numpy as np
     from einsparse.runtime import io
 
     shape = _shape_option("spy", args.shape) if args.shape else None
@@ -906,6 +939,7 @@ def cmd_spy(args) -> int:
 
 def _pattern(value):
     """(coords (rank, nnz), shape) of the stored entries of anything `io.read` returns."""
+    import numpy as np
     import scipy.sparse as sp
 
     from einsparse.runtime.tensor import Tensor

@@ -31,8 +31,9 @@ DECORATOR = '@numba.njit(cache=True, nogil=True, error_model="numpy")'
 GROW = """@numba.njit(cache=True, nogil=True)
 def grow(array, needed):
     \"\"\"A zero-padded copy of `array` with room for `needed` entries, at least twice as long.\"\"\"
-    bigger = np.zeros(max(needed, 2 * len(array)), array.dtype)
+    bigger = np.empty(max(needed, 2 * len(array)), array.dtype)  # written once: np.zeros would write twice
     bigger[:len(array)] = array
+    bigger[len(array):] = 0
     return bigger
 
 
@@ -60,8 +61,45 @@ def merge_pairs(crd, vals, count):
 """
 
 
+SORT_TOUCHED = """# De Bruijn multiplication finds the index of a word's lowest set bit without a loop.
+DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+BIT_INDEX = np.zeros(64, np.int64)
+for _bit in range(64):
+    BIT_INDEX[((int(DEBRUIJN) << _bit) % 2**64) >> 58] = _bit
+
+
+@numba.njit(cache=True, nogil=True)
+def sort_touched(listed, count, bits):
+    \"\"\"Sort the first `count` coordinates of `listed`, each marked in the bitmap `bits`: by reading the
+    bitmap's words from the smallest coordinate's to the largest's when they are few for the count
+    (about a nanosecond a word against tens per element sorted), else by sorting.\"\"\"
+    if count < 2:
+        return
+    low = listed[0]
+    high = listed[0]
+    for q in range(1, count):
+        low = min(low, listed[q])
+        high = max(high, listed[q])
+    first = low >> 6
+    last = high >> 6
+    if last - first + 1 > 32 * count:
+        listed[:count].sort()
+        return
+    q = 0
+    for w in range(first, last + 1):
+        word = bits[u(w)]
+        while word:
+            lowest = word & (~word + u(1))
+            listed[u(q)] = (w << 6) + BIT_INDEX[u((lowest * DEBRUIJN) >> u(58))]
+            q += 1
+            word ^= lowest
+
+
+"""
+
+
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...],
-                  growable: bool = False, pairs: bool = False) -> str:
+                  growable: bool = False, pairs: bool = False, touched: bool = False) -> str:
     comments = "\n".join(f"# {line}" for line in header)
     signature = ",\n        ".join(p.name for p in params)
     return (
@@ -71,6 +109,7 @@ def module_source(header: list[str], params: list[KernelParam], body: tuple[loop
         "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
         f"{GROW if growable or pairs else ''}"
         f"{MERGE_PAIRS if pairs else ''}"
+        f"{SORT_TOUCHED if touched else ''}"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"
         f"{loop.to_python(body)}\n"

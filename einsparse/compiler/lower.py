@@ -17,6 +17,11 @@ when something below it was written (`open` a tentative position, `commit` it af
 last level stores a value only when it is not zero, and arrays grow geometrically. A workspace over one
 index keeps the list of coordinates it touched, so its consumer visits those (sorted) rather than the
 whole range, and clearing it costs what was touched (Gustavson's algorithm for SpGEMM).
+
+Parallel chunks: when the outermost loop runs over an output index, by a range or by one operand's
+positions, its bounds are clipped to `[chunk_lo, chunk_hi)`, two kernel arguments. Chunks then write
+disjoint parts of a dense output, or assemble independent pieces of a sparse one that the runtime joins
+in order, so the runtime may run them on several threads (see `Split`).
 """
 
 from __future__ import annotations
@@ -74,6 +79,17 @@ class Iterator:
                            (loop.Line(f"{self.run_end} += 1"),))]
 
 
+@dataclass(frozen=True)
+class Split:
+    """How the outermost loop can be cut into chunks: over the range of an index (`over` is the index),
+    or over the positions of level 0 of a kernel operand (`over` is the operand)."""
+
+    kind: str          # "range" or "positions"
+    over: str
+    lo: str = "chunk_lo"
+    hi: str = "chunk_hi"
+
+
 OUTPUT_FLAG = ("output", "written")  # positions-dict key: the flag of the innermost open output level
 
 
@@ -99,7 +115,7 @@ PAIR_LIST = "list"
 
 class Lowerer:
     def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool,
-                 workspace: str = DENSE_ROW):
+                 workspace: str = DENSE_ROW, output_indices: tuple = ()):
         self.operands = operands
         self.origin = origin
         self.names = namer
@@ -109,6 +125,9 @@ class Lowerer:
         self.temp_arrays: dict[str, ir.Temp] = {}
         self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
+        self.output_indices = output_indices
+        self.root = None
+        self.split: Optional[Split] = None  # set when the outermost loop can be cut into chunks
 
     # -- storages -----------------------------------------------------------------------------
     def storage(self, node: Union[ir.Access, ir.TempRef]) -> Storage:
@@ -149,7 +168,13 @@ class Lowerer:
 
     # -- entry --------------------------------------------------------------------------------
     def lower(self, stmt: cin.Stmt) -> tuple[loop.Node, ...]:
+        self.root = stmt
         return tuple(self._stmt(stmt, (), {}, 0))
+
+    def _splittable(self, stmt: cin.Forall) -> bool:
+        """Whether chunks of this loop write disjoint parts of the output: it is the whole statement's
+        outermost loop and its index is an output index (a reduction's chunks would meet in the output)."""
+        return stmt is self.root and stmt.index in self.output_indices
 
     def _stmt(self, stmt: cin.Stmt, bound: tuple, positions: dict, depth: int) -> list[loop.Node]:
         if isinstance(stmt, cin.Forall):
@@ -180,14 +205,15 @@ class Lowerer:
         count, listed, seen = self._tracking(name)
         q = self.names.once(("clear", name), "q")
         clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),
-                                          loop.Line(f"{seen}[u({listed}[{q}])] = False")))
+                                          loop.Line(f"{seen}[u({listed}[{q}]) >> u(6)] = u(0)")))
         return ([loop.Line(f"{count} = 0")] + self._stmt(stmt.producer, bound, positions, depth)
-                + [loop.Line(f"{listed}[:{count}].sort()")]
+                + [loop.Line(f"sort_touched({listed}, {count}, {seen})")]
                 + self._stmt(stmt.consumer, bound, positions, depth)
                 + [clear])
 
     def _tracking(self, name: str) -> tuple[str, str, str]:
-        """The variables of a workspace's touched list: count, coordinates, membership flags."""
+        """The variables of a workspace's touched list: count, coordinates, and a bitmap of the
+        coordinates touched (64 per word), which also lets `sort_touched` read them back in order."""
         return (self.names.once(("count", name), f"{name}_n"), self.names.array(f"{name}_list"),
                 self.names.array(f"{name}_seen"))
 
@@ -279,8 +305,12 @@ class Lowerer:
             return nodes + opened[0] + inner + opened[1]
 
         if not iterators:
-            reserve = self._reserve(stmt.body, v, self.extent(v))
-            return reserve + [loop.For(var, "0", self.extent(v), tuple(region(()) or []))]
+            lo, hi, visits = "0", self.extent(v), self.extent(v)
+            if self._splittable(stmt):
+                self.split = Split("range", self.origin(v))
+                lo, hi, visits = self.split.lo, self.split.hi, f"{self.split.hi} - {self.split.lo}"
+            reserve = self._reserve(stmt.body, v, visits)
+            return reserve + [loop.For(var, lo, hi, tuple(region(()) or []))]
 
         setup = []
         for it in iterators:
@@ -293,8 +323,12 @@ class Lowerer:
             (it,) = iterators
             body = region((it,)) or []
             if it.unique:
-                reserve = self._reserve(stmt.body, v, f"{it.stop} - {it.start}")
-                return reserve + [loop.For(it.position, it.start, it.stop,
+                start, stop = it.start, it.stop
+                if self._splittable(stmt) and it.level is not None and it.level[0][0] in self.operands:
+                    self.split = Split("positions", it.level[0][0])
+                    start, stop = f"max({start}, {self.split.lo})", f"min({stop}, {self.split.hi})"
+                reserve = self._reserve(stmt.body, v, f"{stop} - {start}")
+                return reserve + [loop.For(it.position, start, stop,
                                            (loop.Line(f"{var} = {it.coordinate}"), *body))]
             return setup + self._reserve(stmt.body, v, visits) + [loop.While(f"{it.position} < {it.end}", (
                 loop.Line(f"{var} = {it.coordinate}"), *it.find_run(var), *body, it.advance()))]
@@ -470,8 +504,12 @@ class Lowerer:
         count, listed, seen = self._tracking(name)
         storage = self.storage(target)
         position = positions[(storage.key, 0)]
-        return [loop.If(((f"not {seen}[u({position})]", (
-            loop.Line(f"{seen}[u({position})] = True"),
+        word = self.names.once(("word", name), f"{name}_word")
+        bit = self.names.once(("bit", name), f"{name}_bit")
+        return [loop.Line(f"{word} = u({position}) >> u(6)"),
+                loop.Line(f"{bit} = u(1) << (u({position}) & u(63))"),
+                loop.If(((f"not {seen}[{word}] & {bit}", (
+            loop.Line(f"{seen}[{word}] |= {bit}"),
             loop.Line(f"{listed}[u({count})] = {self.names.index(target.temp.indices[0])}"),
             loop.Line(f"{count} += 1"))),))]
 

@@ -18,7 +18,7 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.check import check, resolve_formats
 from einsparse.compiler.emit import KernelParam, module_source
 from einsparse.compiler.formats import Format
-from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST, Lowerer
+from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST, Lowerer, Split
 from einsparse.compiler.names import Namer
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.operands import KernelOperand, plan_operands
@@ -48,6 +48,7 @@ class Plan:
     output_compressed_levels: tuple = ()     # levels whose (pos, crd, count) the kernel returns
     workspace: str = DENSE_ROW               # how one-index workspaces accumulate
     row_workspaces: tuple = ()               # the index of each one-index workspace
+    split: Split = None                      # how the outermost loop is cut into chunks (None: it is not)
 
     @property
     def output(self) -> ir.Access:
@@ -92,7 +93,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     for index in sched.order:
         namer.index(index)
     lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
-                      output, sparse, workspace)
+                      output, sparse, workspace, kernel_assignment.output.indices)
     body = lowerer.lower(sched.concrete)
     results = lowerer.output_results(kernel_assignment.output) if sparse else ()
     if sparse:
@@ -111,12 +112,13 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
             f"compiled): its loops co-iterate many sparse operands, with one branch per combination of "
             f"present operands at every level; split the statement, or store some operands dense")
     pairs = workspace == PAIR_LIST and bool(lowerer.tracked)
-    source = module_source(header, params, body, growable=sparse, pairs=pairs)
+    touched = workspace != PAIR_LIST and bool(lowerer.tracked)
+    source = module_source(header, params, body, growable=sparse, pairs=pairs, touched=touched)
     rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)
                  for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
                 tuple(params), source, explanation, kernel_formats[output], old_values,
-                tuple(level for level, _, _, _ in results), workspace, rows)
+                tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split)
 
 
 def _with_old_values(assignment: ir.Assignment, fmt: Format, kernel_formats: dict):
@@ -144,6 +146,8 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
     params: list[KernelParam] = []
     extents = dict.fromkeys(origin(i) for i in order)
     params += [KernelParam(namer.extent(i), "extent", indices=(i,)) for i in extents]
+    if lowerer.split is not None:
+        params += [KernelParam(lowerer.split.lo, "chunk_lo"), KernelParam(lowerer.split.hi, "chunk_hi")]
     output = assignment.output.tensor
     for name in [*(n for n in operands if n != output), output]:
         fmt = operands[name].format
@@ -181,6 +185,7 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
              f"index notation: {assignment}",
              "formats:        " + ", ".join(f"{name}={fmt.name}" for name, fmt in formats.items()),
              "loop order:     " + ", ".join(sched.order)]
+    lines.append("parallel:       " + _describe_split(lowerer.split, sched.order[0] if sched.order else None))
     if not output_format.is_dense:
         lines.append(f"output:         {output} assembled in order as {output_format.name}: compressed levels "
                      f"append a coordinate when something below it is stored, and a value is stored only "
@@ -205,6 +210,15 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
     lines.append("concrete index notation:")
     lines.append(cin.show(sched.concrete, 1))
     return "\n".join(lines)
+
+
+def _describe_split(split: Split, outer) -> str:
+    if split is None:
+        return ("no: the outermost loop is not over an output index that one loop can cut into chunks, "
+                "so it runs on one thread")
+    over = (f"the range of {split.over}" if split.kind == "range" else f"the stored entries of {split.over}'s "
+            f"level 1")
+    return f"with threads > 1, chunks of the loop over {outer} ({over}) run on separate threads"
 
 
 def _describe_temp(temp: ir.Temp, lowerer: Lowerer, dense_output: bool) -> str:

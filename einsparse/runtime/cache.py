@@ -22,8 +22,6 @@ import threading
 import warnings
 from pathlib import Path
 
-import numba
-
 from einsparse.compiler.emit import DECORATOR
 from einsparse.version import __version__ as VERSION
 
@@ -40,6 +38,8 @@ def cache_dir() -> Path:
 
 
 def kernel_key(source: str) -> str:
+    import numba  # here, not at the top: `import einsparse` does not load Numba until a kernel runs
+
     stamp = f"einsparse {VERSION}\nnumba {numba.__version__}\npython {sys.version_info[:3]}\n{source}"
     return hashlib.sha256(stamp.encode()).hexdigest()[:24]
 

@@ -481,6 +481,9 @@ def from_pydata(array, format=None, *, name: str = "array") -> Tensor:
 
 def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
     """`obj` as a Tensor, in `format` when given (parsed against the operand's rank)."""
+    stored = _as_stored(obj, format)
+    if stored is not None:
+        return stored
     if isinstance(obj, Tensor):
         if format is None:
             return obj
@@ -490,6 +493,34 @@ def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
     if _is_pydata(obj):
         return from_pydata(obj, format, name=name)
     return from_numpy(_readable_array(obj, name), format, name=name)
+
+
+_SCIPY_COMPRESSED = {"csr_matrix": "csr", "csr_array": "csr", "csc_matrix": "csc", "csc_array": "csc"}
+_kind_of_format: dict[Format, str] = {}
+
+
+def _as_stored(obj, fmt) -> Tensor | None:
+    """The most common operands, wrapped as they are stored with no conversion and no checks: a
+    C-ordered NumPy array read as dense, a canonical scipy CSR/CSC matrix read as csr/csc. None for
+    anything else, which takes the general path."""
+    if not isinstance(fmt, Format):
+        return None
+    kind = _kind_of_format.get(fmt)
+    if kind is None:
+        kind = _kind_of_format[fmt] = (
+            "dense" if fmt.is_dense and fmt.mode_order == tuple(range(fmt.rank))
+            else fmt.name if fmt.name in ("csr", "csc") else "other")
+    if type(obj) is np.ndarray:
+        if (kind == "dense" and obj.ndim == fmt.rank and obj.dtype in VALUE_DTYPES
+                and obj.flags.c_contiguous):
+            return Tensor.trusted(obj.shape, fmt, tuple(DenseLevel(n) for n in obj.shape), obj.reshape(-1))
+        return None
+    if _SCIPY_COMPRESSED.get(type(obj).__name__) == kind and _is_scipy(obj):
+        pos, crd, data = obj.indptr, obj.indices, obj.data
+        if obj.has_canonical_format and pos.dtype == crd.dtype and data.dtype in VALUE_DTYPES:
+            outer = obj.shape[fmt.mode_order[0]]
+            return Tensor.trusted(obj.shape, fmt, (DenseLevel(outer), CompressedLevel(pos, crd)), data)
+    return None
 
 
 def _readable_array(obj, name: str) -> np.ndarray:

@@ -15,25 +15,34 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
 from einsparse.compiler.dtypes import result_dtype
-from einsparse.compiler.lower import PAIR_LIST
+from einsparse.compiler.formats import COMPRESSED, DENSE
+from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST
 from einsparse.compiler.pipeline import Plan, compile_plan
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
+from einsparse.runtime.levels import CompressedLevel
 from einsparse.runtime.output import make_output
+from einsparse.runtime import parallel
+from einsparse.runtime.parallel import chunk_bounds, thread_count
 from einsparse.runtime.tensor import Tensor
 
 
 class Kernel:
-    """A statement compiled for given formats. Call it with the operands as keyword arguments."""
+    """A statement compiled for given formats. Call it with the operands as keyword arguments.
 
-    def __init__(self, plan: Plan):
+    `threads` (default `$EINSPARSE_THREADS`, else 1; 0 for every core) is how many threads a call may
+    use when the kernel's outermost loop can be cut into chunks (see `parallel`).
+    """
+
+    def __init__(self, plan: Plan, threads=None):
         self.plan = plan
+        self.threads = thread_count(threads)
         self._dispatcher = None
-        self._variants: dict[str, tuple] = {}  # workspace kind -> (plan, dispatcher)
+        self._calls: dict[str, _Call] = {}  # workspace kind -> how to call that variant
         # Worked out once, so a call does little more than convert operands and check extents.
         self._inputs = set(plan.inputs)
-        self._input_formats = tuple((name, plan.formats[name]) for name in plan.inputs)
+        self._input_formats = tuple((name, plan.formats[name], f"operand {name}") for name in plan.inputs)
         self._accumulate = plan.statement.op == "+="
         self._extent_checks = tuple((access.tensor, mode, plan.origin(index))
                                     for access in ir.accesses(plan.index_notation.rhs)
@@ -59,7 +68,8 @@ class Kernel:
 
     def __repr__(self) -> str:
         formats = ", ".join(f"{k}={v}" for k, v in self.formats.items())
-        return f"Kernel({self.statement!r}, {formats})"
+        threads = f", threads={self.threads}" if self.threads != 1 else ""
+        return f"Kernel({self.statement!r}, {formats}{threads})"
 
     @property
     def dispatcher(self):
@@ -73,49 +83,49 @@ class Kernel:
             raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
                                f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")
         plan = self.plan
-        output_name = plan.output.tensor
-        given_output = operands.pop(output_name, None)
+        given_output = operands.pop(plan.output.tensor, None)
         if operands.keys() != self._inputs or (self._accumulate and given_output is None):
             _check_names(plan, operands, given_output)  # raises the precise error
         failure = None
         try:
-            tensors = {name: as_tensor(operands[name], fmt, name=f"operand {name}")
-                       for name, fmt in self._input_formats}
+            tensors = {name: as_tensor(operands[name], fmt, name=label)
+                       for name, fmt, label in self._input_formats}
             extents = self._extents(tensors, given_output)
         except EinsparseError as error:
             failure = error
         if failure is not None:
             _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
             raise failure
-        dtypes = tuple(t.dtype for t in tensors.values())
+        dtypes = tuple(t.vals.dtype for t in tensors.values())
         dtype = self._dtypes.get(dtypes)
         if dtype is None:
             dtype = result_dtype(plan.index_notation.rhs, dict(zip(tensors, dtypes)))
             self._dtypes[dtypes] = dtype
-        stored = sum(t.nnz for t in tensors.values())
-        plan, dispatcher = self._variant(extents, stored)
-        output = make_output(plan, extents, dtype, given_output, stored)
-        arrays = _kernel_operands(plan, tensors, given_output)
-        args = _arguments(plan, arrays, output, extents)
+        stored = sum(len(t.vals) for t in tensors.values())
+        call = self._call_for(extents, stored)
         try:
-            returned = dispatcher(*args)
+            return call.run(tensors, extents, dtype, stored, given_output, self.threads)
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
             raise InternalError(f"kernel for {self.statement} failed: {type(error).__name__}: "
                                 f"{str(error).splitlines()[0] if str(error) else ''}") from error
-        return output.result(returned)
 
-    def _variant(self, extents: dict, stored: int):
-        """The plan and dispatcher to run: one-index workspaces are dense rows unless a row would be
-        much longer than the operands' stored entries, in which case they are pair lists."""
+    def _call_for(self, extents: dict, stored: int) -> "_Call":
+        """How to run this call: one-index workspaces are dense rows unless a row would be much longer
+        than the operands' stored entries, in which case they are pair lists."""
         budget = 4 * stored + 65536
-        if all(math.prod(extents[i] for i in row) <= budget for row in self.plan.row_workspaces):
-            return self.plan, self.dispatcher
-        if PAIR_LIST not in self._variants:
-            plan = compile_plan(self.plan.statement, self.plan.formats, workspace=PAIR_LIST)
-            self._variants[PAIR_LIST] = (plan, cache.load_kernel(plan.source))
-        return self._variants[PAIR_LIST]
+        workspace = (DENSE_ROW if all(math.prod(extents[i] for i in row) <= budget
+                                      for row in self.plan.row_workspaces) else PAIR_LIST)
+        call = self._calls.get(workspace)
+        if call is None:
+            if workspace == DENSE_ROW:
+                call = _Call(self.plan, self.dispatcher)
+            else:
+                plan = compile_plan(self.plan.statement, self.plan.formats, workspace=PAIR_LIST)
+                call = _Call(plan, cache.load_kernel(plan.source))
+            self._calls[workspace] = call
+        return call
 
     def _extents(self, tensors: dict, given_output) -> dict[str, int]:
         """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
@@ -127,6 +137,122 @@ class Kernel:
         if given_output is not None or any(i not in extents for i in self.plan.output.indices):
             return _extents(self.plan, tensors, given_output)
         return extents
+
+
+class _Call:
+    """One plan's call recipe: which arrays go where, and how its outermost loop is cut into chunks."""
+
+    def __init__(self, plan: Plan, dispatcher):
+        self.plan = plan
+        self.dispatcher = dispatcher
+        output = plan.output.tensor
+        self.operands = tuple((name, operand.tensor, operand.derived, operand.modes, operand.format,
+                               operand.source_format)
+                              for name, operand in plan.operands.items() if operand.tensor != output)
+        self.makers = tuple(_argument_maker(plan, param) for param in plan.params)
+        self.balance = _balancing_operand(plan)
+
+    def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
+        plan = self.plan
+        arrays = {}
+        for name, tensor, derived, modes, fmt, source_format in self.operands:
+            if tensor == plan.old_values:  # `+=` into a sparse output reads the given output
+                source = as_tensor(given_output, source_format, name=f"output {plan.output.tensor}")
+            else:
+                source = tensors[tensor]
+            arrays[name] = _derive(source, modes, fmt) if derived else source
+        chunks = [(0, 0)]
+        if plan.split is not None:
+            lo, hi, work = self._loop_range(arrays, extents)
+            split = threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
+            pieces = threads * parallel.CHUNKS_PER_THREAD if split else 1
+            chunks = chunk_bounds(lo, hi, pieces, work)
+        dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense
+        if dense:
+            outputs = [make_output(plan, extents, dtype, given_output, stored)] * len(chunks)
+        else:
+            outputs = [make_output(plan, extents, dtype, given_output, stored // len(chunks))
+                       for _ in chunks]
+        tasks = [self._task(arrays, output, extents, dtype, chunk) for output, chunk in zip(outputs, chunks)]
+        returned = parallel.run_all(tasks, threads)
+        return outputs[0].result(returned[0]) if dense else outputs[0].join(returned)
+
+    def _task(self, arrays, output, extents, dtype, chunk):
+        context = _Context(arrays, output, extents, dtype, chunk)
+        args = [make(context) for make in self.makers]
+        dispatcher = self.dispatcher
+        return lambda: dispatcher(*args)
+
+    def _loop_range(self, arrays: dict, extents: dict):
+        """The bounds of the outermost loop, and the cumulative work along it when it is known."""
+        split = self.plan.split
+        work = None
+        if split.kind == "range":
+            lo, hi = 0, extents[split.over]
+            if self.balance is not None:
+                work = arrays[self.balance].levels[1].pos
+        else:
+            levels = arrays[split.over].levels
+            lo, hi = int(levels[0].pos[0]), int(levels[0].pos[1])
+            if len(levels) > 1 and isinstance(levels[1], CompressedLevel):
+                work = levels[1].pos
+        return lo, hi, work
+
+
+class _Context:
+    __slots__ = ("arrays", "output", "extents", "dtype", "chunk")
+
+    def __init__(self, arrays, output, extents, dtype, chunk):
+        self.arrays, self.output, self.extents, self.dtype, self.chunk = arrays, output, extents, dtype, chunk
+
+
+def _argument_maker(plan: Plan, param):
+    """A function from a call's context to this kernel argument."""
+    kind = param.kind
+    if kind == "extent":
+        index = param.indices[0]
+        return lambda c: c.extents.get(index, 0)
+    if kind == "chunk_lo":
+        return lambda c: c.chunk[0]
+    if kind == "chunk_hi":
+        return lambda c: c.chunk[1]
+    if param.operand == plan.output.tensor:
+        return lambda c: c.output.argument(param)
+    if kind in ("pos", "crd"):
+        operand, level, attribute = param.operand, param.level, kind
+        return lambda c: getattr(c.arrays[operand].levels[level], attribute)
+    if kind == "vals":
+        operand = param.operand
+        return lambda c: c.arrays[operand].vals
+    if kind in ("pair_crd", "pair_vals"):
+        return lambda c: np.zeros(1024, dtype=np.int64 if kind == "pair_crd" else c.dtype)
+    if kind in ("workspace", "workspace_list"):
+        indices = param.indices
+        fixed = np.int64 if kind == "workspace_list" else None
+        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=fixed or c.dtype)
+    if kind == "workspace_seen":  # a bitmap, 64 coordinates a word
+        index = param.indices[0]
+        return lambda c: np.zeros(c.extents[index] // 64 + 1, dtype=np.uint64)
+    if kind == "zero":
+        return lambda c: c.dtype.type(0)
+    raise InternalError(f"unknown kernel parameter kind {kind!r}")
+
+
+def _balancing_operand(plan: Plan):
+    """A kernel operand stored dense then compressed over the split loop's index (a CSR matrix whose
+    rows the loop walks): its row pointer tells how much work each iteration holds."""
+    split = plan.split
+    if split is None or split.kind != "range":
+        return None
+    for access in ir.accesses(plan.kernel_assignment.rhs):
+        operand = plan.operands.get(access.tensor)
+        if operand is None:
+            continue
+        levels = operand.format.levels
+        if (len(levels) > 1 and levels[0] == DENSE and levels[1] == COMPRESSED
+                and plan.origin(access.indices[operand.format.mode_order[0]]) == split.over):
+            return access.tensor
+    return None
 
 
 def _check_names(plan: Plan, operands: dict, given_output) -> None:
@@ -175,21 +301,6 @@ def _extents(plan: Plan, tensors: dict, given_output) -> dict[str, int]:
     return {name: extent for name, (extent, _) in extents.items()}
 
 
-def _kernel_operands(plan: Plan, tensors: dict, given_output) -> dict[str, Tensor]:
-    """The arrays each kernel operand reads: the user's tensor, or a prepared copy of it."""
-    arrays = {}
-    output = plan.output.tensor
-    for name, operand in plan.operands.items():
-        if operand.tensor == output:
-            continue
-        if operand.tensor == plan.old_values:  # `+=` into a sparse output reads the given output
-            source = as_tensor(given_output, operand.source_format, name=f"output {output}")
-        else:
-            source = tensors[operand.tensor]
-        arrays[name] = _derive(source, operand.modes, operand.format) if operand.derived else source
-    return arrays
-
-
 def _derive(tensor: Tensor, modes, fmt) -> Tensor:
     """The diagonal over merged modes (`A[i,i]`), stored in `fmt`, from the tensor's coordinates."""
     coords, values = tensor.to_coo()
@@ -200,28 +311,3 @@ def _derive(tensor: Tensor, modes, fmt) -> Tensor:
     kept = coords[[group[0] for group in modes]][:, keep]
     shape = tuple(tensor.shape[group[0]] for group in modes)
     return from_coo(kept, values[keep], shape, fmt)
-
-
-def _arguments(plan: Plan, arrays: dict, output, extents: dict) -> list:
-    args = []
-    dtype = output.dtype
-    for param in plan.params:
-        if param.kind == "extent":
-            args.append(extents.get(param.indices[0], 0))
-        elif param.operand == plan.output.tensor:
-            args.append(output.argument(param))
-        elif param.kind in ("pos", "crd"):
-            level = arrays[param.operand].levels[param.level]
-            args.append(level.pos if param.kind == "pos" else level.crd)
-        elif param.kind == "vals":
-            args.append(arrays[param.operand].vals)
-        elif param.kind in ("pair_crd", "pair_vals"):
-            args.append(np.zeros(1024, dtype=np.int64 if param.kind == "pair_crd" else dtype))
-        elif param.kind in ("workspace", "workspace_list", "workspace_seen"):
-            kind = {"workspace": dtype, "workspace_list": np.int64, "workspace_seen": np.bool_}[param.kind]
-            args.append(np.zeros(math.prod(extents[i] for i in param.indices), dtype=kind))
-        elif param.kind == "zero":
-            args.append(dtype.type(0))
-        else:
-            raise InternalError(f"unknown kernel parameter kind {param.kind!r}")
-    return args

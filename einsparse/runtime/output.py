@@ -10,6 +10,7 @@ its unique-level form, e.g. CSF for COO).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -78,19 +79,22 @@ class DenseOutput:
             vals = np.ascontiguousarray(np.transpose(old, self.mode_order), dtype=self.dtype).reshape(-1).copy()
         else:
             vals = np.zeros(size, dtype=self.dtype)
-        self.tensor = Tensor(self.shape, fmt, [DenseLevel(n) for n in self.storage_shape], vals)
+        self.vals = vals
+        self.inverse_order = None if self.mode_order == tuple(range(len(self.shape))) else np.argsort(self.mode_order)
 
     def argument(self, param):
-        return self.tensor.vals
+        return self.vals
 
     def result(self, returned=None):
-        vals = self.tensor.vals
+        vals = self.vals
         if not self.shape:
             value = vals[0]
             if isinstance(self.given, np.ndarray) and self.given.ndim == 0:
                 self.given[()] = value
             return value
-        array = vals.reshape(self.storage_shape).transpose(np.argsort(self.mode_order))
+        array = vals.reshape(self.storage_shape)
+        if self.inverse_order is not None:
+            array = array.transpose(self.inverse_order)
         if self.in_place:
             return self.given
         if isinstance(self.given, np.ndarray):
@@ -99,12 +103,17 @@ class DenseOutput:
         return array
 
 
-def _guard_dense(size: int, dtype: np.dtype, shape, name: str) -> None:
+@functools.lru_cache(maxsize=1)
+def _memory_limit():
     try:
-        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        return
-    if size * dtype.itemsize > limit:
+        return None
+
+
+def _guard_dense(size: int, dtype: np.dtype, shape, name: str) -> None:
+    limit = _memory_limit()
+    if limit is not None and size * dtype.itemsize > limit:
         gib = size * dtype.itemsize / 2**30
         raise ShapeError(f"the dense output {name} of shape {shape} would need {gib:.1f} GiB, more than this "
                          f"machine's memory")
@@ -142,26 +151,57 @@ class SparseOutput:
 
     def result(self, returned) -> Tensor:
         """The Tensor made of what the kernel returned: (pos, crd, count) per compressed level, vals."""
-        plan = self.plan
-        fmt = plan.kernel_output_format
-        returned = list(returned)
-        vals = returned.pop()
-        levels, count = [], 1
+        return self.join([returned])
+
+    def join(self, pieces) -> Tensor:
+        """The Tensor made of what chunks of the kernel returned, in order (see `parallel`).
+
+        Each piece holds, per compressed level, counts of children per parent position and the
+        coordinates appended, plus values. Below dense levels only, parent positions are the same in
+        every chunk, and each chunk counted only its own parents, so counts add up; below a compressed
+        level, each chunk's parents are its own appended positions, so counts follow each other.
+        """
+        fmt = self.plan.kernel_output_format
+        trimmed = [self._trim(list(returned)) for returned in pieces]
+        levels, known = [], True
         for level, kind in enumerate(fmt.levels):
-            extent = self.shape[fmt.mode_order[level]]
             if kind == DENSE:
-                levels.append(DenseLevel(extent))
-                count *= extent
+                levels.append(DenseLevel(self.shape[fmt.mode_order[level]]))
                 continue
-            pos, crd, n = returned[:3]
-            del returned[:3]
-            pos = np.cumsum(pos[:count + 1])  # counts per parent -> offsets
-            levels.append((pos, crd[:n]))
-            count = n
-        dtype = index_dtype(count, *self.shape)
+            counts = [levels_of[level][0] for levels_of, _ in trimmed]
+            if len(counts) == 1:
+                count = counts[0]
+            elif known:
+                count = np.sum(counts, axis=0)
+            else:
+                count = np.concatenate([counts[0][:1]] + [c[1:] for c in counts])
+            crd = _joined([levels_of[level][1] for levels_of, _ in trimmed])
+            levels.append((np.cumsum(count), crd))  # counts per parent -> offsets
+            known = False
+        vals = _joined([vals for _, vals in trimmed])
+        dtype = index_dtype(len(vals), *self.shape)
         built = [level if isinstance(level, DenseLevel)
                  else CompressedLevel(level[0].astype(dtype, copy=False), level[1].astype(dtype, copy=False))
                  for level in levels]
-        tensor = Tensor(self.shape, fmt, built, vals[:count])
-        requested = plan.formats[plan.output.tensor]
+        tensor = Tensor(self.shape, fmt, built, vals)
+        requested = self.plan.formats[self.plan.output.tensor]
         return tensor if requested == fmt else tensor.asformat(requested)
+
+    def _trim(self, returned: list) -> tuple[dict, np.ndarray]:
+        """One piece's (counts, coordinates) per compressed level, and its values, cut to their lengths."""
+        fmt = self.plan.kernel_output_format
+        vals = returned.pop()
+        levels, count = {}, 1
+        for level, kind in enumerate(fmt.levels):
+            if kind == DENSE:
+                count *= self.shape[fmt.mode_order[level]]
+                continue
+            pos, crd, n = returned[:3]
+            del returned[:3]
+            levels[level] = (pos[:count + 1], crd[:n])
+            count = n
+        return levels, vals[:count]
+
+
+def _joined(pieces: list) -> np.ndarray:
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)

@@ -31,6 +31,14 @@ class Tensor:
         self.vals = vals
         self._check()
 
+    @classmethod
+    def trusted(cls, shape: tuple, format: Format, levels: tuple, vals: np.ndarray) -> "Tensor":
+        """A tensor over storage already known to be consistent with `format` (a canonical scipy
+        matrix, a C-ordered array): the call path of a kernel skips `_check` for these."""
+        tensor = object.__new__(cls)
+        tensor.shape, tensor.format, tensor.levels, tensor.vals = shape, format, levels, vals
+        return tensor
+
     def _check(self) -> None:
         """Cheap consistency checks (O(levels), not O(entries)): catch wiring bugs early."""
         if self.format.rank != len(self.shape) or len(self.levels) != len(self.shape):

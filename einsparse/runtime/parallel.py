@@ -1,0 +1,79 @@
+"""Running a kernel in chunks on several threads.
+
+A kernel whose outermost loop runs over an output index takes that loop's bounds as arguments
+(`compiler.lower.Split`). The runtime cuts the loop into chunks of about equal work, runs them on a pool
+of Python threads (kernels are compiled with `nogil=True`, so they run at once), and then joins what
+they wrote: chunks of a dense output write disjoint entries of one array, and each chunk of a sparse
+output assembles its own piece, which `output.SparseOutput` concatenates in order. Every output entry
+is computed by the same operations in the same order as on one thread, so results do not depend on the
+number of threads.
+
+Threads: the `threads=` argument of `compile`/`evaluate`; when not given, `$EINSPARSE_THREADS`, else 1.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from einsparse.errors import OperandError
+
+# Below this much work (stored entries plus outer loop iterations) a call runs on one thread: handing
+# chunks to threads costs tens of microseconds.
+MIN_PARALLEL_WORK = 100_000
+# More chunks than threads, so that a thread finishing early takes another chunk.
+CHUNKS_PER_THREAD = 4
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def thread_count(threads) -> int:
+    """The number of threads to use: `threads`, else `$EINSPARSE_THREADS`, else 1; 0 means every core."""
+    source = "threads"
+    if threads is None:
+        threads = os.environ.get("EINSPARSE_THREADS", "1")
+        source = "EINSPARSE_THREADS"
+    try:
+        count = int(threads)
+    except (TypeError, ValueError):
+        count = -1
+    if isinstance(threads, (bool, float)) or count < 0:
+        raise OperandError(f"{source} must be a whole number of threads (0 for every core), not {threads!r}")
+    return count if count > 0 else (os.cpu_count() or 1)
+
+
+def chunk_bounds(lo: int, hi: int, pieces: int, cumulative_work=None) -> list[tuple[int, int]]:
+    """[lo, hi) cut into at most `pieces` non-empty chunks. With `cumulative_work` (the work done before
+    each point of [lo, hi], such as a CSR row pointer), chunks hold about equal work; else equal length."""
+    if hi - lo <= 1 or pieces <= 1:
+        return [(lo, hi)]
+    if cumulative_work is None:
+        cuts = np.linspace(lo, hi, pieces + 1).round().astype(np.int64)
+    else:
+        # Each point also costs one step, so that runs of empty rows are spread out too.
+        work = cumulative_work[lo:hi + 1].astype(np.float64) + np.arange(hi - lo + 1)
+        targets = np.linspace(work[0], work[-1], pieces + 1)
+        cuts = lo + np.searchsorted(work, targets, side="left")
+        cuts[0], cuts[-1] = lo, hi
+    cuts = np.unique(cuts)
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def run_all(tasks, threads: int) -> list:
+    """Call every task (a function of no arguments) on up to `threads` threads; results in order."""
+    if threads <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    return list(_pool(threads).map(lambda task: task(), tasks))
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(threads)
+        if pool is None:
+            pool = _pools[threads] = ThreadPoolExecutor(max_workers=threads,
+                                                        thread_name_prefix="einsparse")
+        return pool

@@ -1,0 +1,111 @@
+"""Parallel calls: chunks of the outermost loop on several threads give the 1-thread results exactly."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import einsparse as es
+from einsparse.reference import dense_reference as reference
+from einsparse.runtime import parallel
+
+N = 300
+A = sp.random(N, N, density=0.05, format="csr", random_state=1)
+B = sp.random(N, N, density=0.05, format="csr", random_state=2)
+DENSE = np.random.default_rng(3).random((N, 8))
+X = np.random.default_rng(4).random(N)
+
+CASES = [
+    ("y[i] = A[i,j]*x[j]", {"A": "csr"}, {"A": A, "x": X}),
+    ("y[i] = A[i,j]*x[j]", {"A": "dcsr"}, {"A": A, "x": X}),
+    ("C[i,j] = A[i,k]*B[k,j] + D[i,j]", {"A": "csr"}, {"A": A, "B": DENSE, "D": DENSE}),
+    ("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, {"A": A, "B": B}),
+    ("C[i,j] = A[i,k]*B[k,j]", {"A": "dcsr", "B": "csr", "C": "dcsr"}, {"A": A, "B": B}),
+    ("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "coo"}, {"A": A, "B": B}),
+    ("C[i,j] = A[i,j]*U[i,k]*V[j,k]", {"A": "csr", "C": "csr"}, {"A": A, "U": DENSE, "V": DENSE}),
+    ("T[i,j,k] = A[i,j]*B[j,k]", {"A": "csr", "B": "csr", "T": "csf"}, {"A": A[:40, :40], "B": B[:40, :40]}),
+]
+
+
+@pytest.fixture
+def every_call_in_chunks(monkeypatch):
+    """Split even small calls, and record how many chunks each call ran."""
+    chunks = []
+    run_all = parallel.run_all
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(parallel, "run_all", lambda tasks, threads: chunks.append(len(tasks)) or run_all(tasks, threads))
+    return chunks
+
+
+def _dense(result):
+    return result.to_numpy() if isinstance(result, es.Tensor) else np.asarray(result)
+
+
+@pytest.mark.parametrize("statement, formats, operands", CASES, ids=[f"{s} {f}" for s, f, _ in CASES])
+def test_two_threads_give_the_one_thread_result_exactly(statement, formats, operands, every_call_in_chunks):
+    one = es.compile(statement, formats, threads=1)(**operands)
+    two = es.compile(statement, formats, threads=2)(**operands)
+    assert every_call_in_chunks[0] == 1 and every_call_in_chunks[1] == 2 * parallel.CHUNKS_PER_THREAD
+    assert type(one) is type(two)
+    np.testing.assert_array_equal(_dense(two), _dense(one))
+    if isinstance(two, es.Tensor):
+        assert two.format == one.format
+        for mine, theirs in zip(two.levels, one.levels):
+            for name in ("pos", "crd"):
+                if hasattr(mine, name):
+                    np.testing.assert_array_equal(getattr(mine, name), getattr(theirs, name))
+    dense = {name: value.toarray() if sp.issparse(value) else value for name, value in operands.items()}
+    np.testing.assert_allclose(_dense(two), reference(statement, dense), rtol=1e-12, atol=1e-12)
+
+
+def test_accumulating_into_a_sparse_output_in_chunks(every_call_in_chunks):
+    C = es.tensor(B, "csr")
+    got = es.compile("C[i,j] += A[i,j]", {"A": "csr", "C": "csr"}, threads=2)(A=A, C=C)
+    assert every_call_in_chunks == [2 * parallel.CHUNKS_PER_THREAD]
+    np.testing.assert_array_equal(got.to_numpy(), (A + B).toarray())
+
+
+def test_a_reduction_over_the_outer_loop_runs_on_one_thread(every_call_in_chunks):
+    kernel = es.compile("y[j] = A[i,j]*x[i]", {"A": "csr"}, threads=2)
+    assert kernel.plan.split is None
+    assert "parallel:       no" in kernel.explain()
+    np.testing.assert_allclose(kernel(A=A, x=X), A.T @ X)
+    assert every_call_in_chunks == [1]
+
+
+def test_small_calls_stay_on_one_thread(monkeypatch):
+    counts = []
+    run_all = parallel.run_all
+    monkeypatch.setattr(parallel, "run_all", lambda tasks, threads: counts.append(len(tasks)) or run_all(tasks, threads))
+    es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}, threads=2)(A=A, x=X)
+    assert counts == [1]
+
+
+def test_chunks_follow_the_work_of_the_rows():
+    row_pointer = np.array([0, 0, 0, 0, 100, 100, 100, 200, 200])  # two heavy rows among empty ones
+    chunks = parallel.chunk_bounds(0, 8, 2, row_pointer)
+    assert chunks[0][0] == 0 and chunks[-1][1] == 8
+    assert all(a < b for a, b in chunks) and all(x[1] == y[0] for x, y in zip(chunks, chunks[1:]))
+    assert chunks == [(0, 4), (4, 8)]
+    assert parallel.chunk_bounds(5, 6, 4) == [(5, 6)]
+    assert parallel.chunk_bounds(0, 10, 3) == [(0, 3), (3, 7), (7, 10)]
+
+
+@pytest.mark.parametrize("threads, message", [
+    (-1, "threads must be a whole number of threads (0 for every core), not -1"),
+    ("two", "threads must be a whole number of threads (0 for every core), not 'two'"),
+    (1.5, "threads must be a whole number of threads (0 for every core), not 1.5"),
+])
+def test_bad_thread_counts(threads, message):
+    with pytest.raises(es.OperandError) as error:
+        es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}, threads=threads)
+    assert str(error.value) == message
+
+
+def test_thread_count_from_the_environment(monkeypatch):
+    monkeypatch.setenv("EINSPARSE_THREADS", "3")
+    assert parallel.thread_count(None) == 3
+    monkeypatch.setenv("EINSPARSE_THREADS", "0")
+    assert parallel.thread_count(None) >= 1
+    monkeypatch.setenv("EINSPARSE_THREADS", "many")
+    with pytest.raises(es.OperandError, match="^EINSPARSE_THREADS must be a whole number"):
+        parallel.thread_count(None)

@@ -71,7 +71,9 @@ def main(argv=None) -> int:
     from benchmarks.systems import all_systems
     from benchmarks.systems.einsparse_system import supports_threads
 
-    say = lambda *parts: print(*parts, file=sys.stderr, flush=True)  # noqa: E731  (progress)
+    started = time.perf_counter()
+    say = lambda *parts: print(f"{time.perf_counter() - started:6.1f}s", *parts,  # noqa: E731  (progress)
+                               file=sys.stderr, flush=True)
     wanted = {s.strip().lower() for s in args.systems.split(",")} if args.systems else None
     systems, unavailable = [], {}
     for system in all_systems():

@@ -58,7 +58,8 @@ def run_suite(cases, systems: list[System], threads: int, repeat: int = 5, budge
                 continue
             budget = budget_s / 5 if case.meta.get("shared") else budget_s
             rows.append(run_case(case, system, used, expected, repeat, budget))
-            gc.collect()
+        if case.stored > 1_000_000:   # free large results before the next case; a full collection
+            gc.collect()              # costs ~0.2 s with Numba and the peers loaded, too much per small case
         if progress:
             progress(number, len(cases), case)
     return rows

@@ -11,6 +11,15 @@ from benchmarks.systems import Prepared, System, Unsupported
 from benchmarks.systems.timer import timed
 
 DENSE_LIMIT_BYTES = 400 * 2 ** 20
+DENSE_LIMIT_WORK = 1e9   # multiply-adds of the dense loop nest: beyond it one call takes seconds
+
+
+def dense_work(spec, case) -> int:
+    """Product of the extents of every index: the multiply-adds of the dense loop nest."""
+    extents = {}
+    for letters, name in zip(spec.einsum.split("->")[0].split(","), spec.operands):
+        extents.update(zip(letters, case.data[name].shape))
+    return math.prod(extents.values())
 
 
 def dense_bytes(case) -> int:
@@ -45,6 +54,8 @@ class NumpyEinsumPeer(System):
             raise Unsupported("a sum of terms, not one einsum")
         if dense_bytes(case) > DENSE_LIMIT_BYTES:
             raise Unsupported(f"dense operands need {dense_bytes(case) / 2**20:.0f} MiB")
+        if dense_work(spec, case) > DENSE_LIMIT_WORK:
+            raise Unsupported(f"dense work {dense_work(spec, case):.1e} multiply-adds")
 
         def densify():
             out = []

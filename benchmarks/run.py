@@ -156,6 +156,10 @@ def print_report(document, rows, summaries, shared_inputs, args) -> list[str]:
     lines += report.detail_lines(rows, generated_only=not args.all_rows)
     for threads, summary in summaries.items():
         lines += ["", f"== einsparse / fastest correct peer, {threads} thread(s) (ratio < 1: einsparse faster)"]
+        if not any(entry["einsparse_s"] for entry in summary):
+            lines.append(f"einsparse did not run on {threads} threads (see the notes); the peers that did "
+                         f"are in the table above")
+            continue
         lines += report.summary_lines(summary, shared_inputs)
     lines += [""] + report.fusion_lines(rows)
     if document["triad"]:

@@ -77,7 +77,11 @@ def banded(n: int, nnz: int, seed: int) -> sp.csr_matrix:
 
 
 def dense(rows: int, cols: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).random((rows, cols)) if cols else np.random.default_rng(seed).random(rows)
+    return np.random.default_rng(seed).random((rows, cols))
+
+
+def vector(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random(n)
 
 
 def tensor3(dim: int, nnz: int, seed: int) -> Coo3:
@@ -102,6 +106,3 @@ def shared_matrices(folder: Path = SHARED_DATA):
         matrix.sum_duplicates()
         yield path.stem, matrix
 
-
-def bytes_of(*arrays) -> int:
-    return sum(a.nbytes for a in arrays)

@@ -90,7 +90,7 @@ def make_case(spec: KernelSpec, label: str, A: sp.csr_matrix, B: "sp.csr_matrix 
     w = size.dense_columns
     key = spec.key
     if key == "K1":
-        data = {"A": A, "x": inputs.dense(m, 0, seed)}
+        data = {"A": A, "x": inputs.vector(m, seed)}
     elif key == "K2":
         data = {"A": A, "B": inputs.dense(m, w, seed)}
     elif key == "K3":
@@ -119,7 +119,7 @@ def make_tensor_case(spec: KernelSpec, T: Coo3, seed: int, size: inputs.Size) ->
         data = {"T": T, "U": inputs.dense(K, r, seed), "V": inputs.dense(L, r, seed + 1)}
         flops = T.nnz * r
     else:
-        data = {"T": T, "c": inputs.dense(L, 0, seed)}
+        data = {"T": T, "c": inputs.vector(L, seed)}
         flops = T.nnz
     return Case(spec, f"tensor {I}x{K}x{L}, {T.nnz} nnz", data, stored=T.nnz, flops=flops)
 

@@ -1,0 +1,65 @@
+"""Run every case on every system at one thread count, checking each result against the reference."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import traceback
+
+from benchmarks import kernels
+from benchmarks.checks import compare
+from benchmarks.systems import System, Unsupported
+from benchmarks.timing import measure
+
+
+def run_case(case, system: System, threads: int, expected, repeat: int, budget_s: float) -> dict:
+    row = {"kernel": case.kernel, "key": case.spec.key, "input": case.input, "system": system.name,
+           "is_peer": system.is_peer, "threads": threads, "shared": case.meta.get("shared", False), "stored": case.stored, "flops": case.flops,
+           "convert_s": None, "first_s": None, "median_s": None, "min_s": None, "runs": 0,
+           "check": "", "detail": "", "note": ""}
+    try:
+        prepared = system.prepare(case)
+        row["convert_s"], row["note"] = prepared.convert_s, prepared.note
+        timing, result = measure(prepared.make_runner, repeat=repeat, budget_s=budget_s)
+        ok, detail = compare(prepared.to_common(result), expected)
+        row.update(first_s=timing.first_s, median_s=timing.median_s, min_s=timing.min_s, runs=timing.runs,
+                   check="ok" if ok else "MISMATCH", detail=detail)
+    except Unsupported as reason:
+        row.update(check="unsupported", detail=str(reason))
+    except MemoryError:
+        row.update(check="error", detail="out of memory")
+    except Exception as error:   # a peer's failure is recorded, not fatal; einsparse's is shown in full
+        row.update(check="error", detail=f"{type(error).__name__}: {str(error)[:200]}")
+        if not system.is_peer:
+            traceback.print_exc(file=sys.stderr)
+    if row["check"] in ("MISMATCH", "error") and not system.is_peer:
+        print(f"!!! {system.name} {row['check']} on {case.kernel} / {case.input}: {row['detail']}",
+              file=sys.stderr)
+    return row
+
+
+def run_suite(cases, systems: list[System], threads: int, repeat: int = 5, budget_s: float = 0.1,
+              progress=None) -> list[dict]:
+    """Rows for every (case, system) at `threads`. A system that cannot use that many threads is skipped
+    for threads > 1 (its 1-thread rows stand for it).
+
+    Fast calls repeat until `budget_s` is spent (a fifth of it on the many small shared matrices), so
+    microsecond medians are stable without the suite taking long."""
+    active = []
+    for system in systems:
+        used = system.set_threads(threads)
+        if threads == 1 or used == threads:
+            active.append((system, used))
+    rows = []
+    for number, case in enumerate(cases, 1):
+        expected = kernels.reference(case)
+        for system, used in active:
+            if not system.applies(case):
+                continue
+            budget = budget_s / 5 if case.meta.get("shared") else budget_s
+            rows.append(run_case(case, system, used, expected, repeat, budget))
+        if case.stored > 1_000_000:   # free large results before the next case; a full collection
+            gc.collect()              # costs ~0.2 s with Numba and the peers loaded, too much per small case
+        if progress:
+            progress(number, len(cases), case)
+    return rows

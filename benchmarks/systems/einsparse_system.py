@@ -1,0 +1,87 @@
+"""einsparse: operands converted once to `es.Tensor`s in the kernel's formats, then the compiled kernel."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import scipy.sparse as sp
+
+from benchmarks.inputs import Coo3
+from benchmarks.systems import Prepared, System
+from benchmarks.systems.timer import timed
+
+
+def supports_threads() -> bool:
+    """Whether this einsparse takes `threads=` in `compile` (and so `evaluate`)."""
+    import einsparse as es
+
+    return "threads" in inspect.signature(es.compile).parameters
+
+
+def compile_kernel(statement: str, formats: dict, threads: int):
+    import einsparse as es
+
+    if supports_threads():
+        return es.compile(statement, formats, threads=threads)
+    return es.compile(statement, formats)
+
+
+def to_einsparse(value, fmt: "str | None"):
+    import einsparse as es
+
+    if isinstance(value, Coo3):
+        return es.tensor((value.coords, value.values), shape=value.shape, format="coo").asformat(fmt or "csf")
+    if sp.issparse(value):
+        return es.tensor(value, format=fmt or "csr")   # CSR into csr: no copy
+    return value                                       # dense NumPy arrays are read as they are
+
+
+def from_einsparse(result):
+    import einsparse as es
+
+    if isinstance(result, es.Tensor):
+        return result.to_scipy() if result.ndim == 2 else result.to_numpy()
+    return result
+
+
+class EinsparseSystem(System):
+    name = "einsparse"
+    is_peer = False
+
+    def __init__(self):
+        self.threads = 1
+
+    def set_threads(self, threads: int) -> int:
+        self.threads = threads if supports_threads() else 1
+        return self.threads
+
+    def prepare(self, case) -> Prepared:
+        spec = case.spec
+        operands, convert_s = timed(lambda: {name: to_einsparse(value, spec.formats.get(name))
+                                             for name, value in case.data.items()})
+
+        def make_runner():
+            kernel = compile_kernel(spec.statement, spec.formats, self.threads)
+            return lambda: kernel(**operands)
+
+        return Prepared(make_runner, from_einsparse, convert_s)
+
+
+class EinsparseUnfused(EinsparseSystem):
+    """K5 as two einsparse statements, `T = A*B` then `C = T + D`, to show what fusion is worth."""
+    name = "einsparse A*B, then +D"
+
+    def applies(self, case) -> bool:
+        return case.spec.key == "K5"
+
+    def prepare(self, case) -> Prepared:
+        A = to_einsparse(case.data["A"], "csr")
+        B, D = case.data["B"], case.data["D"]
+
+        def make_runner():
+            product = compile_kernel("T[i,j] = A[i,k]*B[k,j]", {"A": "csr"}, self.threads)
+            add = compile_kernel("C[i,j] = T[i,j] + D[i,j]", {}, self.threads)
+            return lambda: add(T=product(A=A, B=B), D=D)
+
+        return Prepared(make_runner, np.asarray, 0.0)

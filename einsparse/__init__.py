@@ -20,12 +20,14 @@ from einsparse.errors import (
     ShapeError,
     StatementError,
 )
+from einsparse.notation import empty, indices, scalar, statement
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.tensor import Tensor
 from einsparse.version import __version__
 
 __all__ = [
     "compile", "evaluate", "einsum", "tensor", "Format", "Tensor", "Kernel", "__version__",
+    "indices", "empty", "scalar", "statement",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
     "DTypeError", "NotSupportedError", "InternalError", "FileFormatError",
 ]

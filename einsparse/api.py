@@ -1,4 +1,4 @@
-"""The public face: `compile`, `evaluate`, `einsum` and `tensor`."""
+"""The public face: `compile`, `evaluate`, `einsum` and `tensor` (index notation is in notation.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import FormatError, NotSupportedError, OperandError, ParseError, StatementError
+from einsparse.notation import Statement as NotationStatement
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.kernel import Kernel
 
@@ -24,8 +25,11 @@ _kernels_lock = threading.Lock()
 def compile(statement: str, formats: "dict | None" = None) -> Kernel:  # noqa: A001 (numpy-like name)
     """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
 
-    The result is cached in memory by statement and formats, and its machine code on disk.
+    The result is cached in memory by statement and formats, and its machine code on disk. A statement
+    built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
     """
+    if isinstance(statement, NotationStatement):
+        statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
     parsed = _parsed(statement)
     formats = _checked_formats(formats)
     plan_key = (syn.deparse(parsed), _format_key(formats))
@@ -71,7 +75,12 @@ def evaluate(statement: str, formats: "dict | None" = None, **operands):
 
     Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
+    A statement built from index notation runs on its own tensors and returns its filled output.
     """
+    if isinstance(statement, NotationStatement):
+        if formats is not None or operands:
+            raise OperandError(f"{statement} runs on its own tensors; pass no operands or formats")
+        return statement.run()
     parsed = _parsed(statement)
     chosen = _checked_formats(formats)
     output = parsed.output.name

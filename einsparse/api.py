@@ -32,7 +32,7 @@ def compile(statement: str, formats: "dict | None" = None) -> Kernel:  # noqa: A
         statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
     parsed = _parsed(statement)
     formats = _checked_formats(formats)
-    plan_key = (syn.deparse(parsed), _format_key(formats))
+    plan_key = (syn.deparse(parsed), _format_key(formats, parsed))
     kernel = _kernels.get(plan_key)
     if kernel is None:
         kernel = Kernel(compile_plan(parsed, formats))
@@ -64,10 +64,38 @@ def _checked_formats(formats) -> dict:
     return dict(formats)
 
 
-def _format_key(formats) -> tuple:
+def _format_key(formats, statement: syn.Statement) -> tuple:
+    """The formats as a cache key: each read as a `Format`, so `"csr"`, `"dc"` and a `Format` agree, and
+    plain dense ones left out, as a tensor with no format is dense. A spec that does not fit a tensor of
+    the statement keeps its text: compiling it reports the mistake, so it is never cached."""
     if not formats:
         return ()
-    return tuple(sorted((name, str(spec)) for name, spec in formats.items()))
+    ranks = _ranks(statement)
+    key = []
+    for name, spec in formats.items():
+        try:
+            fmt = parse_format(spec, ranks[name])
+        except (KeyError, FormatError):
+            key.append((name, str(spec)))
+            continue
+        if fmt != Format.dense(fmt.rank):
+            key.append((name, str(fmt)))
+    return tuple(sorted(key))
+
+
+def _ranks(statement: syn.Statement) -> dict[str, int]:
+    """The number of indices each tensor of `statement` is written with."""
+    ranks = {statement.output.name: len(statement.output.indices)}
+    pending = [statement.rhs]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, syn.Access):
+            ranks.setdefault(node.name, len(node.indices))
+        elif isinstance(node, syn.Neg):
+            pending.append(node.operand)
+        elif isinstance(node, syn.BinOp):
+            pending += [node.left, node.right]
+    return ranks
 
 
 def evaluate(statement: str, formats: "dict | None" = None, **operands):

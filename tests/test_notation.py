@@ -188,6 +188,22 @@ def test_kernel_does_not_depend_on_python_variable_names(operands):
                                                                         "out": es.Format.dense(2)})
 
 
+def test_string_and_notation_share_the_kernel_whatever_the_spelling_of_the_formats(operands):
+    a, _, _ = operands
+    i, j = es.indices("i j")
+    A, x = es.tensor(a, name="A"), es.tensor(np.arange(5.0), name="x")
+    y = es.empty(7, name="y")
+    kernel = es.compile(es.statement(y[i], A[i, j] * x[j]))
+    assert kernel is es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    assert kernel is es.compile("y(i) = A(i,j)*x(j)", {"A": "dc", "x": "dense", "y": "d"})
+    assert kernel is not es.compile("y[i] = A[i,j]*x[j]", {"A": "csc"})
+    y[i] = A[i, j] * x[j]
+    np.testing.assert_array_equal(y.to_numpy(), kernel(A=a, x=np.arange(5.0)))
+    np.testing.assert_allclose(y.to_numpy(), a @ np.arange(5.0), rtol=1e-13)
+    with pytest.raises(es.FormatError):  # a format that does not fit is still refused, not found cached
+        es.compile("y[i] = A[i,j]*x[j]", {"A": "csr", "x": "dd"})
+
+
 def test_names_given_to_tensors_are_used_and_positional_names_skip_them(operands):
     a, b, d = operands
     i, j, k = es.indices("i j k")

@@ -25,7 +25,7 @@ import numpy as np
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.formats import parse_format
 from einsparse.compiler.parse import parse
-from einsparse.errors import DTypeError, OperandError, StatementError
+from einsparse.errors import DTypeError, InternalError, OperandError, StatementError
 from einsparse.runtime.convert import from_coo, from_numpy
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
@@ -172,7 +172,8 @@ def _number(value):
                              f"in a statement are real; put complex values in a tensor")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise StatementError(f"cannot use a value of type {type(value).__name__} in an index expression: "
-                             f"use numbers, or tensors indexed with index variables, such as es.tensor(x)[i, j]")
+                             f"use numbers, or tensors indexed with index variables, "
+                             f"such as es.tensor(x)[i, j]")
     number = int(value) if isinstance(value, numbers.Integral) else float(value)
     if isinstance(number, float) and not math.isfinite(number):
         raise StatementError(f"the number {number} is not finite; an index expression holds finite numbers")
@@ -209,7 +210,8 @@ def _index_variables(tensor: Tensor, key) -> tuple[IndexVar, ...]:
                              f"not {type(culprit).__name__} {culprit!r}")
     if len(key) != tensor.ndim:
         count = f"{len(key)} index variable{'' if len(key) == 1 else 's'}"
-        raise OperandError(f"{what} has rank {tensor.ndim} (shape {tensor.shape}) but is indexed with {count}")
+        raise OperandError(f"{what} has rank {tensor.ndim} (shape {tensor.shape}) "
+                           f"but is indexed with {count}")
     return key
 
 
@@ -232,7 +234,8 @@ def _names(expr: Expr, output: "Expr | None") -> dict[str, str]:
     names = {placeholder: t.name for placeholder, t in tensors.items() if t.name is not None}
     taken = set(owners)
     if output is not None and output.node.name not in names:
-        names[output.node.name] = _fresh(("out" if n == 0 else f"out{n}" for n in range(len(taken) + 1)), taken)
+        candidates = ("out" if n == 0 else f"out{n}" for n in range(len(taken) + 1))
+        names[output.node.name] = _fresh(candidates, taken)
     letters = _positional()
     for placeholder in _first_appearances(expr.node):
         if placeholder not in names:
@@ -310,6 +313,9 @@ class Statement:
         kernel = compile_statement(self.syntax, self.formats)
         output = self.tensors[self.output]
         if output.format.is_dense:
+            if not output.vals.flags.writeable:
+                raise OperandError(f"output {self.output} holds a read-only array, so it cannot be assigned "
+                                   f"to; make it with es.empty(...) or from a writable array")
             # The kernel writes into a view of the output's values (it accumulates into them for `+=`).
             kernel(**self.inputs, **{self.output: output.to_numpy()})
         else:
@@ -328,8 +334,6 @@ def _spanned(built: syn.Statement) -> syn.Statement:
     """`built` with spans into its deparse, by parsing the deparse: errors can point a caret into it."""
     parsed = parse(syn.deparse(built))
     if parsed != built:  # the deparse must round-trip; anything else is a bug in this module
-        from einsparse.errors import InternalError
-
         raise InternalError(f"index notation {syn.deparse(built)} parses to a different statement")
     return parsed
 
@@ -379,7 +383,8 @@ def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None) ->
     if fmt.is_dense:
         made = from_numpy(np.zeros(shape, dtype), fmt, name="the new tensor")
     else:
-        made = from_coo(np.zeros((len(shape), 0), np.int64), np.zeros(0, dtype), shape, fmt, name="the new tensor")
+        no_entries = np.zeros((len(shape), 0), np.int64)
+        made = from_coo(no_entries, np.zeros(0, dtype), shape, fmt, name="the new tensor")
     return Tensor(made.shape, made.format, made.levels, made.vals, name=name)
 
 

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 import einsparse as es
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.parse import parse
 from einsparse.reference import dense_reference as reference
-from test_catalogue import CASES, CATALOGUE, format_combinations, operand_shapes, random_operands
+from test_catalogue import CASES, CATALOGUE, format_combinations, random_operands
 from test_random_statements import EXTENTS as RANDOM_EXTENTS
 from test_random_statements import statements
 from test_tensor import check_structure
@@ -107,7 +106,8 @@ def test_deparse_of_python_built_statement_parses_to_the_same_tree(case):
 
     def folds(node) -> bool:  # Python itself computes `2*3` before einsparse sees it
         if isinstance(node, syn.BinOp):
-            return (only_numbers(node.left) and only_numbers(node.right)) or folds(node.left) or folds(node.right)
+            both_numbers = only_numbers(node.left) and only_numbers(node.right)
+            return both_numbers or folds(node.left) or folds(node.right)
         return isinstance(node, syn.Neg) and folds(node.operand)
 
     assume(not folds(tree.rhs))
@@ -298,27 +298,32 @@ def test_misuse_errors_are_one_line_and_name_the_culprit():
     A = es.tensor(np.ones((2, 3)), name="A")
     unnamed = es.tensor(np.ones((2, 3)))
     cases = [
-        (lambda: A[i], es.OperandError, "tensor A has rank 2 (shape (2, 3)) but is indexed with 1 index variable"),
+        (lambda: A[i], es.OperandError,
+         "tensor A has rank 2 (shape (2, 3)) but is indexed with 1 index variable"),
         (lambda: unnamed[i, j, i], es.OperandError,
          "a tensor has rank 2 (shape (2, 3)) but is indexed with 3 index variables"),
         (lambda: A[i, 0], es.StatementError,
          "cannot mix integers and index variables when indexing tensor A: einsparse does not slice; "
          "index with index variables only"),
-        (lambda: A[0, 1], es.StatementError, "index tensor A with index variables from es.indices('i j ...'), not int 0"),
+        (lambda: A[0, 1], es.StatementError,
+         "index tensor A with index variables from es.indices('i j ...'), not int 0"),
         (lambda: A["i", "j"], es.StatementError,
          "index tensor A with index variables from es.indices('i j ...'), not str 'i'"),
         (lambda: A[i, :], es.StatementError,
          "index tensor A with index variables from es.indices('i j ...'), not slice slice(None, None, None)"),
         (lambda: bool(A[i, j] * 2), es.StatementError,
-         "the index expression A[i,j]*2 has no truth value; assign it to an output to compute it, such as C[i, j] = ..."),
+         "the index expression A[i,j]*2 has no truth value; assign it to an output to compute it, "
+         "such as C[i, j] = ..."),
         (lambda: A[i, j] + np.ones(3), es.StatementError,
          "cannot use a value of type ndarray in an index expression: use numbers, or tensors indexed with "
          "index variables, such as es.tensor(x)[i, j]"),
         (lambda: np.ones(3) * A[i, j], es.StatementError,
          "cannot use a value of type ndarray in an index expression: use numbers, or tensors indexed with "
          "index variables, such as es.tensor(x)[i, j]"),
-        (lambda: A[i, j] * A, es.StatementError, "a tensor in an expression needs its index variables, such as A[i, j]"),
-        (lambda: A[i, j] * i, es.StatementError, "the index variable i is not a value; use it to index a tensor, such as A[i]"),
+        (lambda: A[i, j] * A, es.StatementError,
+         "a tensor in an expression needs its index variables, such as A[i, j]"),
+        (lambda: A[i, j] * i, es.StatementError,
+         "the index variable i is not a value; use it to index a tensor, such as A[i]"),
         (lambda: A[i, j] + 2j, es.StatementError,
          "cannot use the complex number 2j in an index expression: numbers in a statement are real; "
          "put complex values in a tensor"),
@@ -328,7 +333,8 @@ def test_misuse_errors_are_one_line_and_name_the_culprit():
          "tensor name '2x' is not a name: use letters, digits and '_', not starting with a digit"),
         (lambda: es.indices("i j i"), es.StatementError, "index name 'i' appears twice in 'i j i'"),
         (lambda: es.statement(A[i, j] * 2, A[i, j]), es.StatementError,
-         "the output of a statement must be a tensor indexed with index variables, such as C[i, j], not A[i,j]*2"),
+         "the output of a statement must be a tensor indexed with index variables, such as C[i, j], "
+         "not A[i,j]*2"),
     ]
     for call, kind, text in cases:
         assert message(call) == (kind, text)
@@ -358,5 +364,11 @@ def test_assignment_errors(operands):
                            "by zero; divide by a literal or a dense operand\n"
                            "    y[i] = A[i,j]/S[i,j]\n"
                            "                  ^~~~~~")
+    frozen = np.zeros((7, 6))
+    frozen.flags.writeable = False
+    R = es.tensor(frozen, name="R")
+    assert message(lambda: R.__setitem__((i, j), A[i, k] * B[k, j])) == (
+        es.OperandError, "output R holds a read-only array, so it cannot be assigned to; make it with "
+                         "es.empty(...) or from a writable array")
     assert message(lambda: es.evaluate(es.statement(C[i, j], A[i, k] * B[k, j]), A=a)) == (
         es.OperandError, "C[i,j] = A[i,k]*B[k,j] runs on its own tensors; pass no operands or formats")

@@ -213,6 +213,8 @@ def test_names_given_to_tensors_are_used_and_positional_names_skip_them(operands
     built = es.statement(C[i, j], first[i, k] * second[k, j] + es.tensor(d)[i, j])
     assert str(built) == "C[i,j] = B[i,k]*A[k,j] + D[i,j]"
     assert list(built.inputs) == ["B", "A", "D"]
+    taken = es.tensor(np.ones(7), name="out")
+    assert str(es.statement(es.empty(7)[i], taken[i] * 2)) == "out1[i] = out[i]*2"
 
 
 def test_the_same_tensor_twice_has_one_name():

@@ -28,7 +28,8 @@ from einsparse.version import __version__
 _LAZY = {
     "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.api",
     "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
-    "Tensor": "einsparse.runtime.tensor",
+    "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
+    "scalar": "einsparse.notation", "statement": "einsparse.notation",
 }
 
 
@@ -47,6 +48,7 @@ def __dir__():
 
 __all__ = [
     "compile", "evaluate", "einsum", "tensor", "Format", "Tensor", "Kernel", "__version__",
+    "indices", "empty", "scalar", "statement",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
     "DTypeError", "NotSupportedError", "InternalError", "FileFormatError",
 ]

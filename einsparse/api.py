@@ -1,4 +1,4 @@
-"""The public face: `compile`, `evaluate`, `einsum` and `tensor`."""
+"""The public face: `compile`, `evaluate`, `einsum` and `tensor` (index notation is in notation.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import FormatError, NotSupportedError, OperandError, ParseError, StatementError
+from einsparse.notation import Statement as NotationStatement
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
@@ -27,12 +28,15 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
 
     `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
     the outermost loop runs in chunks on them when it is over an output index.
-    The result is cached in memory by statement and formats, and its machine code on disk.
+    The result is cached in memory by statement and formats, and its machine code on disk. A statement
+    built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
     """
+    if isinstance(statement, NotationStatement):
+        statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
     parsed = _parsed(statement)
     formats = _checked_formats(formats)
     count = thread_count(threads)
-    plan_key = (syn.deparse(parsed), _format_key(formats))
+    plan_key = (syn.deparse(parsed), _format_key(formats, parsed))
     kernel = _kernels.get((plan_key, count))
     if kernel is None:
         serial = _kernels.get((plan_key, 1))
@@ -65,10 +69,38 @@ def _checked_formats(formats) -> dict:
     return dict(formats)
 
 
-def _format_key(formats) -> tuple:
+def _format_key(formats, statement: syn.Statement) -> tuple:
+    """The formats as a cache key: each read as a `Format`, so `"csr"`, `"dc"` and a `Format` agree, and
+    plain dense ones left out, as a tensor with no format is dense. A spec that does not fit a tensor of
+    the statement keeps its text: compiling it reports the mistake, so it is never cached."""
     if not formats:
         return ()
-    return tuple(sorted((name, str(spec)) for name, spec in formats.items()))
+    ranks = _ranks(statement)
+    key = []
+    for name, spec in formats.items():
+        try:
+            fmt = parse_format(spec, ranks[name])
+        except (KeyError, FormatError):
+            key.append((name, str(spec)))
+            continue
+        if fmt != Format.dense(fmt.rank):
+            key.append((name, str(fmt)))
+    return tuple(sorted(key))
+
+
+def _ranks(statement: syn.Statement) -> dict[str, int]:
+    """The number of indices each tensor of `statement` is written with."""
+    ranks = {statement.output.name: len(statement.output.indices)}
+    pending = [statement.rhs]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, syn.Access):
+            ranks.setdefault(node.name, len(node.indices))
+        elif isinstance(node, syn.Neg):
+            pending.append(node.operand)
+        elif isinstance(node, syn.BinOp):
+            pending += [node.left, node.right]
+    return ranks
 
 
 def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, **operands):
@@ -77,7 +109,12 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
 
     Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
+    A statement built from index notation runs on its own tensors and returns its filled output.
     """
+    if isinstance(statement, NotationStatement):
+        if formats is not None or operands:
+            raise OperandError(f"{statement} runs on its own tensors; pass no operands or formats")
+        return statement.run(threads)
     parsed = _parsed(statement)
     chosen = _checked_formats(formats)
     output = parsed.output.name

@@ -544,8 +544,14 @@ def operand_shape(obj, name: str = "operand") -> tuple[int, ...]:
     return _readable_array(obj, name).shape
 
 
-def tensor(data, format=None, shape=None) -> Tensor:
-    """The public constructor: anything `as_tensor` reads, or `(coords, values)` with `shape=`."""
+def tensor(data, format=None, shape=None, name=None) -> Tensor:
+    """The public constructor: anything `as_tensor` reads, or `(coords, values)` with `shape=`.
+
+    `name` is the tensor's operand name in index notation; a named copy of a Tensor shares its storage.
+    """
+    if name is not None:
+        made = tensor(data, format, shape)
+        return Tensor(made.shape, made.format, made.levels, made.vals, name=name)
     if shape is not None and isinstance(data, tuple) and len(data) == 2:
         return from_coo(data[0], data[1], shape, format, name="tensor")
     try:

@@ -5,10 +5,12 @@ The conversion algorithms live in `convert.py`; this class only holds the storag
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from einsparse.compiler.formats import Format
-from einsparse.errors import DTypeError, FormatError, ShapeError
+from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
 from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
@@ -22,13 +24,18 @@ class Tensor:
     counts the zero padding the dense level implies, not only the nonzeros.
     """
 
-    __slots__ = ("shape", "format", "levels", "vals")
+    __slots__ = ("shape", "format", "levels", "vals", "name")
 
-    def __init__(self, shape, format: Format, levels, vals: np.ndarray):
+    def __init__(self, shape, format: Format, levels, vals: np.ndarray, name: "str | None" = None):
         self.shape = tuple(int(n) for n in shape)
         self.format = format
         self.levels = tuple(levels)
         self.vals = vals
+        # The operand name in index notation (`C[i, j] = A[i, k]*...`); None: named by its role.
+        if name is not None and not (isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)):
+            raise OperandError(f"tensor name {name!r} is not a name: use letters, digits and '_', "
+                               f"not starting with a digit")
+        self.name = name
         self._check()
 
     @classmethod
@@ -36,7 +43,7 @@ class Tensor:
         """A tensor over storage already known to be consistent with `format` (a canonical scipy
         matrix, a C-ordered array): the call path of a kernel skips `_check` for these."""
         tensor = object.__new__(cls)
-        tensor.shape, tensor.format, tensor.levels, tensor.vals = shape, format, levels, vals
+        tensor.shape, tensor.format, tensor.levels, tensor.vals, tensor.name = shape, format, levels, vals, None
         return tensor
 
     def _check(self) -> None:
@@ -102,6 +109,24 @@ class Tensor:
         from einsparse.runtime.convert import asformat
 
         return asformat(self, format)
+
+    def item(self):
+        """The value of a 0-d tensor, as a NumPy scalar."""
+        if self.shape:
+            raise ShapeError(f"item() reads a 0-d tensor; this one has shape {self.shape}")
+        return self.vals[0]
+
+    def __getitem__(self, key):
+        """`A[i, k]` with index variables (`es.indices`): an index expression (einsparse.notation)."""
+        from einsparse.notation import access
+
+        return access(self, key)
+
+    def __setitem__(self, key, value):
+        """`C[i, j] = expr` or `C[i, j] += expr`: compile (cached) and run, filling this tensor."""
+        from einsparse.notation import assign
+
+        assign(self, key, value)
 
     def __array__(self, dtype=None, copy=None):
         dense = self.to_numpy()

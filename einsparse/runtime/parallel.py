@@ -13,6 +13,7 @@ Threads: the `threads=` argument of `compile`/`evaluate`; when not given, `$EINS
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from einsparse.errors import OperandError
 # chunks to threads costs tens of microseconds.
 MIN_PARALLEL_WORK = 100_000
 # More chunks than threads, so that a thread finishing early takes another chunk.
-CHUNKS_PER_THREAD = 4
+CHUNKS_PER_THREAD = 2
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -64,10 +65,26 @@ def chunk_bounds(lo: int, hi: int, pieces: int, cumulative_work=None) -> list[tu
 
 
 def run_all(tasks, threads: int) -> list:
-    """Call every task (a function of no arguments) on up to `threads` threads; results in order."""
+    """Call every task (a function of no arguments) on up to `threads` threads, the calling thread
+    being one of them; each thread takes the next task not yet taken. Results in order."""
     if threads <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
-    return list(_pool(threads).map(lambda task: task(), tasks))
+    results = [None] * len(tasks)
+    taken = itertools.count()  # its __next__ is atomic: no task runs twice
+
+    def work():
+        for k in iter(taken.__next__, None):
+            if k >= len(tasks):
+                return
+            results[k] = tasks[k]()
+
+    helpers = [_pool(threads - 1).submit(work) for _ in range(min(threads, len(tasks)) - 1)]
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()  # waits, and raises what a helper raised
+    return results
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:

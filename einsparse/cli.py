@@ -31,6 +31,7 @@ from einsparse.errors import (
     ParseError,
     StatementError,
 )
+from einsparse.runtime.convert import _guard
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 GENERATED = ("ones", "zeros", "random")
@@ -546,6 +547,7 @@ def cmd_run(args) -> int:
                                   for n, v in values.items()}}
             extents = _extents(st, known)
             shape = _generated_shape(st, name, extents)
+        _guard(math.prod(shape), np.float64, shape, f"operand {name}={operand.kind}")  # before allocating
         values[name] = (np.ones(shape) if operand.kind == "ones" else np.zeros(shape)
                         if operand.kind == "zeros" else rng.random(shape))
         sources[name] = f"{operand.kind} {shape}"
@@ -553,6 +555,7 @@ def cmd_run(args) -> int:
         fmt = formats.get(st.output)
         if fmt is not None and not fmt.is_dense:
             raise UsageError(f"--shape {st.output}=... gives the shape of a dense output only")
+        _guard(math.prod(shapes[st.output]), np.float64, shapes[st.output], f"output {st.output}")
         values[st.output] = np.zeros(shapes[st.output])
 
     chosen = dict(formats)

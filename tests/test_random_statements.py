@@ -1,109 +1,241 @@
-"""Hypothesis-generated statements with random formats, checked against the reference semantics."""
+"""Differential fuzzing: hypothesis-generated statements over random formats, extents, densities and
+dtypes, each compared with NumPy einsum through `einsparse.reference`.
+
+A drawn example is one statement with its formats and dtypes (one compiled kernel); it is then run on
+`TRIALS` data sets of different extents (0 and 1 included) and densities (empty and full included),
+which reuse the kernel, so the number of Numba compilations stays bounded by the number of examples.
+
+CI runs a fixed, derandomized set. `EINSPARSE_FUZZ_EXAMPLES=N` runs N random examples instead
+(`EINSPARSE_FUZZ_SEED` fixes the seed); `EINSPARSE_FUZZ_LOG=path` appends one JSON line per example.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
 from hypothesis import strategies as st
 
 import einsparse as es
-from einsparse.reference import dense_reference as reference
-from test_catalogue import FORMATS
-from test_tensor import check_structure
+from einsparse.compiler import syntax as syn
+from einsparse.compiler.parse import parse
+from einsparse.reference import dense_reference, products
+from test_tensor import all_formats, check_structure
 
-# Output formats drawn for the result (None: einsparse chooses), by output rank.
-OUTPUT_FORMATS = {0: [""], 1: ["d", "c"], 2: ["dense", "csr", "csc", "dcsr", "coo", "cd:1,0"],
-                  3: ["ddd", "csf", "coo", "dcc:2,0,1"]}
+INDICES = ["i", "j", "k", "l", "m"]
+DTYPES = [np.float64, np.float32, np.int64, np.complex128]
+LITERALS = ["2", "0.5", "3", "0", "1", "1e-1"]
+FORMATS = {rank: [str(f) for f in all_formats(rank)] for rank in range(5)}
+TRIALS = 6
+MAX_PRODUCTS = 48  # the reference expands the right side; nested sums of sums would explode it
 
-EXTENTS = {"i": 3, "j": 4, "k": 2, "l": 3}
-INDICES = list(EXTENTS)
+LONG = "EINSPARSE_FUZZ_EXAMPLES" in os.environ
+EXAMPLES = int(os.environ.get("EINSPARSE_FUZZ_EXAMPLES", "20"))
 
 
 @st.composite
 def statements(draw):
-    """(statement text, {operand: rank}, {dense-only operand}, output indices, op)."""
+    """(statement text, {operand: indices}, {divisor operand}, output indices, op)."""
     ranks: dict[str, tuple[str, ...]] = {}
     divisors: set[str] = set()
 
     def access():
-        if ranks and draw(st.integers(0, 4)) == 0:  # reuse an operand with its own indices
-            name = draw(st.sampled_from(sorted(n for n in ranks if n not in divisors) or ["x"]))
-            if name in ranks:
-                return f"{name}[{','.join(ranks[name])}]" if ranks[name] else name
-        rank = draw(st.integers(0, 3))
-        indices = tuple(draw(st.sampled_from(INDICES)) for _ in range(rank))
+        reusable = sorted(n for n in ranks if n not in divisors)
+        if reusable and draw(st.integers(0, 4)) == 0:  # the same operand again, maybe transposed
+            name = draw(st.sampled_from(reusable))
+            indices = ranks[name][::-1] if draw(st.booleans()) else ranks[name]
+            return _written(name, indices)
+        rank = draw(st.integers(0, 4))
+        pool = INDICES[: draw(st.integers(1, len(INDICES)))]
+        indices = tuple(draw(st.sampled_from(pool)) for _ in range(rank))  # repeats read diagonals
         name = f"T{len(ranks)}"
         ranks[name] = indices
-        return f"{name}[{','.join(indices)}]" if indices else name
+        return _written(name, indices)
 
     def factor(depth):
-        choice = draw(st.integers(0, 9))
+        choice = draw(st.integers(0, 11))
         if choice == 0:
-            return draw(st.sampled_from(["2", "0.5", "3"]))
-        if choice == 1 and depth < 2:
+            return draw(st.sampled_from(LITERALS))
+        if choice in (1, 2) and depth < 3:
             return f"({expression(depth + 1)})"
-        if choice == 2:
-            return "-" + access()
+        if choice == 3:
+            return "-" + factor(depth)
         return access()
 
     def product(depth):
-        text = "*".join(factor(depth) for _ in range(draw(st.integers(1, 3))))
-        if draw(st.integers(0, 5)) == 0:
+        text = "*".join(factor(depth) for _ in range(draw(st.integers(1, 4))))
+        if draw(st.integers(0, 6)) == 0:
             if draw(st.booleans()):
                 text += "/" + draw(st.sampled_from(["2", "4"]))
             else:
                 name = f"d{len(divisors)}"
-                index = draw(st.sampled_from(INDICES))
-                ranks[name] = (index,)
+                ranks[name] = (draw(st.sampled_from(INDICES)),)
                 divisors.add(name)
-                text += f"/{name}[{index}]"
+                text += f"/{_written(name, ranks[name])}"
         return text
 
     def expression(depth):
-        text = product(depth)
-        for _ in range(draw(st.integers(0, 2))):
+        text = ("-" if draw(st.integers(0, 5)) == 0 else "") + product(depth)
+        for _ in range(draw(st.integers(0, 3 if depth == 0 else 1))):
             text += draw(st.sampled_from([" + ", " - "])) + product(depth)
         return text
 
     rhs = expression(0)
     used = sorted({i for indices in ranks.values() for i in indices})
-    output = draw(st.permutations(used).map(lambda p: p[: draw(st.integers(0, min(2, len(p))))]))
+    output = draw(st.permutations(used).map(lambda p: p[: draw(st.integers(0, min(4, len(p))))]))
     op = draw(st.sampled_from(["=", "=", "+="]))
-    lhs = f"OUT[{','.join(output)}]" if output else "OUT"
-    return f"{lhs} {op} {rhs}", ranks, divisors, tuple(output), op
+    return f"{_written('OUT', output)} {op} {rhs}", ranks, divisors, tuple(output), op
 
 
-@settings(max_examples=int(os.environ.get("EINSPARSE_FUZZ_EXAMPLES", "60")), deadline=None, derandomize="EINSPARSE_FUZZ_EXAMPLES" not in os.environ,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(case=statements(), data=st.data())
-def test_random_statement_matches_reference(case, data):
-    statement, ranks, divisors, output, op = case
-    assume(len(ranks) <= 7)  # many sparse operands co-iterated at once are refused (2**n branches)
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
-    operands, formats = {}, {}
-    for name, indices in ranks.items():
-        shape = tuple(EXTENTS[i] for i in indices)
-        if name in divisors:
-            operands[name] = rng.uniform(1, 2, shape)
-            continue
-        density = data.draw(st.sampled_from([0.0, 0.3, 1.0]))
-        operands[name] = rng.uniform(-1, 1, shape) * (rng.random(shape) < density)
-        formats[name] = data.draw(st.sampled_from(FORMATS[len(indices)]))
-    output_format = data.draw(st.sampled_from([None, *OUTPUT_FORMATS[len(output)]]))
-    if output_format is not None:
-        formats["OUT"] = output_format
-    if op == "+=":
-        old = rng.random(tuple(EXTENTS[i] for i in output))
-        old = old * (rng.random(old.shape) < 0.5)
-        expected = reference(statement, operands, old)
-        given = old.copy() if output_format is None else es.tensor(old, format=output_format)
-        got = es.evaluate(statement, formats, OUT=given, **operands)
+def _written(name, indices):
+    return f"{name}[{','.join(indices)}]" if indices else name
+
+
+def expected_dtype(node, dtypes: dict) -> np.dtype:
+    """NumPy's own promotion, computed by NumPy on one-element arrays (literals stay Python numbers,
+    so they promote weakly)."""
+    def value(node):
+        if isinstance(node, syn.Number):
+            return node.value
+        if isinstance(node, syn.Access):
+            return np.ones(1, dtypes[node.name])
+        if isinstance(node, syn.Neg):
+            return -value(node.operand)
+        left, right = value(node.left), value(node.right)
+        return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}[node.op](left, right)
+
+    result = value(node)
+    return np.asarray(result).dtype if isinstance(result, np.ndarray) else np.result_type(result)
+
+
+def random_values(rng, shape, dtype, density, divisor=False):
+    if divisor:  # never zero: the statement divides by it
+        values = rng.integers(1, 4, shape) * rng.choice([-1, 1], shape)
+        return values.astype(dtype) if np.dtype(dtype).kind != "c" else (values * (1 + 0.5j)).astype(dtype)
+    if np.dtype(dtype).kind == "i":
+        values = rng.integers(-3, 4, shape)
+    elif np.dtype(dtype).kind == "c":
+        values = rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)
     else:
-        expected = reference(statement, operands)
-        got = es.evaluate(statement, formats, **operands)
-    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-10,
-                               err_msg=f"{statement} {formats}")
+        values = rng.uniform(-1, 1, shape)
+    return (values * (rng.random(shape) < density)).astype(dtype)
+
+
+def tolerance(dtypes) -> float:
+    """NumPy computes float32 * float32 in float32 even when another operand is float64, and so does
+    einsparse; the reference computes everything in float64, so float32 anywhere means float32 accuracy."""
+    return 2e-4 if np.dtype(np.float32) in dtypes else 1e-9
+
+
+def random_extents(rng) -> dict[str, int]:
+    return {index: int(rng.choice([0, 1, 2, 3, 4], p=[0.05, 0.15, 0.3, 0.3, 0.2])) for index in INDICES}
+
+
+def unify(statement: syn.Statement, extents: dict) -> dict:
+    """One operand, one shape: indices an operand is accessed with in two orders get one extent."""
+    seen: dict[str, tuple] = {}
+    tied = dict(extents)
+    changed = True
+    while changed:
+        changed = False
+        for access in _accesses(statement.rhs):
+            names = tuple(i.name for i in access.indices)
+            if access.name in seen and seen[access.name] != names:
+                for a, b in zip(seen[access.name], names):
+                    if tied[a] != tied[b]:
+                        tied[a] = tied[b] = min(tied[a], tied[b])
+                        changed = True
+            seen.setdefault(access.name, names)
+    return tied
+
+
+def _accesses(node):
+    if isinstance(node, syn.Access):
+        yield node
+    elif isinstance(node, syn.Neg):
+        yield from _accesses(node.operand)
+    elif isinstance(node, syn.BinOp):
+        yield from _accesses(node.left)
+        yield from _accesses(node.right)
+
+
+def check_case(statement, formats, dtypes, divisors, output, op, rng):
+    """Run one data set through the statement and compare with the reference; returns the result."""
+    tree = parse(statement)
+    extents = unify(tree, random_extents(rng))
+    density = float(rng.choice([0.0, 0.2, 0.5, 1.0]))
+    operands = {}
+    for access in _accesses(tree.rhs):
+        if access.name in operands:
+            continue
+        shape = tuple(extents[i.name] for i in access.indices)
+        operands[access.name] = random_values(rng, shape, dtypes[access.name], density,
+                                              divisor=access.name in divisors)
+    dtype = expected_dtype(tree.rhs, dtypes)
+    given = {}
+    old = None
+    if op == "+=":
+        old = random_values(rng, tuple(extents[i] for i in output), dtype, 0.5)
+        given["OUT"] = old.copy() if "OUT" not in formats else es.tensor(old, format=formats["OUT"])
+    expected = dense_reference(statement, operands, old)
+    got = es.evaluate(statement, formats, **given, **operands)
     if isinstance(got, es.Tensor):
         check_structure(got)
+    result = np.asarray(got)
+    context = f"{statement} formats={formats} dtypes={dtypes} extents={extents}"
+    assert result.shape == expected.shape, context
+    assert result.dtype == dtype, f"dtype {result.dtype}, NumPy gives {dtype}: {context}"
+    if dtype.kind == "i":
+        assert np.array_equal(result, expected.real.astype(dtype)), context
+    else:
+        tol = tolerance({*dtypes.values(), dtype})
+        scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+        np.testing.assert_allclose(result, expected, rtol=tol, atol=tol * scale, err_msg=context)
+
+
+def _log(record: dict) -> None:
+    path = os.environ.get("EINSPARSE_FUZZ_LOG")
+    if path:
+        with open(path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def fuzz_settings(test):
+    test = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None,
+                    phases=[Phase.explicit, Phase.generate],  # the log and message carry the case; shrinking is slow
+                    suppress_health_check=list(HealthCheck))(test)
+    if LONG and "EINSPARSE_FUZZ_SEED" in os.environ:
+        test = seed(int(os.environ["EINSPARSE_FUZZ_SEED"]))(test)
+    return test
+
+
+@pytest.mark.parametrize("family", ["real", "mixed"])
+@fuzz_settings
+@given(case=statements(), data=st.data())
+def test_random_statement_matches_numpy(family, case, data):
+    statement, ranks, divisors, output, op = case
+    assume(len(ranks) <= 7 and len(products(parse(statement).rhs)) <= MAX_PRODUCTS)
+    choices = DTYPES[:1] if family == "real" else DTYPES
+    dtypes = {name: np.dtype(data.draw(st.sampled_from(choices))) for name in ranks}
+    formats = {name: data.draw(st.sampled_from(FORMATS[len(indices)]))
+               for name, indices in ranks.items() if name not in divisors}
+    output_format = data.draw(st.sampled_from([None, *FORMATS[len(output)]]))
+    if output_format is not None:
+        formats["OUT"] = output_format
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    record = {"statement": statement, "formats": formats, "dtypes": {k: str(v) for k, v in dtypes.items()}}
+    start = time.perf_counter()
+    try:
+        for _ in range(TRIALS):
+            check_case(statement, formats, dtypes, divisors, output, op, rng)
+    except es.NotSupportedError as error:  # documented limits (co-iteration width, kernel size)
+        _log({**record, "outcome": "refused", "error": str(error)})
+        assume(False)
+    except Exception as error:
+        _log({**record, "outcome": "failed", "error": f"{type(error).__name__}: {error}"[:2000]})
+        raise
+    _log({**record, "outcome": "ok", "cases": TRIALS, "seconds": round(time.perf_counter() - start, 2)})

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import Format
+from einsparse.compiler.formats import COMPRESSED, DENSE, Format
+from einsparse.errors import FormatError
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,17 @@ def reorder_operand(operands: dict[str, KernelOperand], name: str, mode_order: t
 
 
 def _diagonal_format(source: Format, modes: tuple[tuple[int, ...], ...]) -> Format:
-    """Keep, for each merged mode, the level kind of its outermost level; keep the relative order."""
+    """Keep, for each merged mode, the level kind of its outermost level; keep the relative order.
+
+    Dropping levels can break a COO chain (`us` -> `u`, a non-unique level with no singleton below);
+    the diagonal is rebuilt from coordinates anyway, so such a chain becomes compressed levels."""
     first_level = [min(source.level_of_mode(m) for m in group) for group in modes]
     order = sorted(range(len(modes)), key=lambda k: first_level[k])
-    return Format(tuple(source.levels[first_level[k]] for k in order), tuple(order))
+    kinds = tuple(source.levels[first_level[k]] for k in order)
+    try:
+        return Format(kinds, tuple(order))
+    except FormatError:
+        return Format(tuple(DENSE if kind == DENSE else COMPRESSED for kind in kinds), tuple(order))
 
 
 def _fresh(name: str, taken: set[str]) -> str:

@@ -35,7 +35,7 @@ def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> S
     output_format = operands[assignment.output.tensor].format
     sparse = not output_format.is_dense
     # A sparse output is appended to in its mode order: its edges come first and are never broken.
-    edges: set[tuple[str, str]] = _access_edges(assignment.output, output_format) if sparse else set()
+    edges: set[tuple[str, str]] = _output_edges(assignment.output, output_format) if sparse else set()
     conflicting: list[ir.Access] = []
     for access in ir.accesses(assignment.rhs):
         new = _access_edges(access, operands[access.tensor].format)
@@ -85,7 +85,7 @@ def _whole_output_workspace(assignment: ir.Assignment, stmt) -> bool:
 
 def _edges_without(assignment, operands, skipped: ir.Access, conflicting, sparse) -> set:
     """The iteration graph's edges, leaving out those of `skipped` and of the conflicting accesses."""
-    edges = _access_edges(assignment.output, operands[assignment.output.tensor].format) if sparse else set()
+    edges = _output_edges(assignment.output, operands[assignment.output.tensor].format) if sparse else set()
     for access in ir.accesses(assignment.rhs):
         if access is not skipped and access not in conflicting:
             edges |= _access_edges(access, operands[access.tensor].format)
@@ -113,6 +113,17 @@ def _access_edges(access: ir.Access, fmt: Format) -> set[tuple[str, str]]:
             edges |= {(names[l], names[c]) for l in range(c)}
             edges |= {(names[c], names[l]) for l in range(c + 1, len(names))}
     return {(a, b) for a, b in edges if a != b}
+
+
+def _output_edges(access: ir.Access, fmt: Format) -> set[tuple[str, str]]:
+    """An output's compressed level appends coordinates to the position of its parent, so the parents
+    must be visited in position order: every level down to the last compressed one, dense levels
+    included, loops in the output's level order (`cddc` with dense levels in loop order j,i before
+    i,j would append to fibers out of order)."""
+    names = level_indices(access, fmt)
+    last = max(c for c, kind in enumerate(fmt.levels) if kind != DENSE)
+    chain = {(names[a], names[a + 1]) for a in range(last)}
+    return _access_edges(access, fmt) | {(a, b) for a, b in chain if a != b}
 
 
 def _acyclic(nodes: list[str], edges: set) -> bool:

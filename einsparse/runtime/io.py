@@ -7,7 +7,8 @@
 What each file type reads as:
 
 - Matrix Market (`.mtx`, `.mtx.gz`): a `coordinate` file is a `scipy.sparse.csr_matrix` (duplicates
-  summed), an `array` file a NumPy array. Fields real, integer, complex and pattern (values 1.0);
+  summed), or an `es.Tensor` in format dcsr when the declared rows far outnumber the entries (CSR would
+  allocate a pointer per row); an `array` file a NumPy array. Fields real, integer, complex and pattern (values 1.0);
   symmetric, skew-symmetric and hermitian files are expanded to both triangles.
 - FROSTT `.tns` (also `.tns.gz`): one entry per line, 1-based coordinates then the value, any rank, `#`
   comments. An `es.Tensor` in format coo (duplicates summed); the shape is the largest coordinate of
@@ -297,6 +298,12 @@ def _mtx_coordinate(path: str, data: _Lines, field: str, symmetry: str, m: int, 
     else:
         vals = array[:, 2]
     rows, cols, vals = _expand(rows - 1, cols - 1, vals, symmetry)
+    if m > 4 * len(vals) + 65536:
+        # CSR would hold a row pointer per declared row (10**12 rows: 8 TB); doubly compressed rows
+        # hold only the rows that have entries.
+        from einsparse.runtime.convert import from_coo
+
+        return from_coo(np.stack([rows, cols]), vals, (m, n), "dcsr", name=path)
     index = np.int32 if max(m, n, len(vals)) < 2**31 else np.int64
     matrix = sp.coo_matrix((vals, (rows.astype(index), cols.astype(index))), shape=(m, n))
     return matrix.tocsr()  # sums duplicates

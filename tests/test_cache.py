@@ -17,6 +17,7 @@ import pytest
 import scipy.sparse as sp
 
 import einsparse as es
+from einsparse import api
 from einsparse.runtime import cache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,6 +199,7 @@ def test_version_change_never_loads_a_stale_kernel(tmp_path, monkeypatch):
     old = kernel_file(tmp_path)
     real = cache.versions()
     monkeypatch.setattr(cache, "versions", lambda: real.replace("numba ", "numba 999.") + "\neinsparse 999")
+    monkeypatch.setattr(api, "_kernels", {})  # as in a new process after the upgrade
     kernel = es.compile(statement)
     np.testing.assert_array_equal(kernel(x=np.ones(2)), [29.0, 29.0])
     stats = kernel.dispatcher.stats

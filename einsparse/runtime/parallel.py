@@ -49,15 +49,15 @@ def thread_count(threads) -> int:
 
 def chunk_bounds(lo: int, hi: int, pieces: int, cumulative_work=None) -> list[tuple[int, int]]:
     """[lo, hi) cut into at most `pieces` non-empty chunks. With `cumulative_work` (the work done before
-    each point of [lo, hi], such as a CSR row pointer), chunks hold about equal work; else equal length."""
+    each point of [lo, hi], such as a CSR row pointer), chunks hold about equal work; else equal length.
+    Only `pieces` binary searches: the cut costs nothing next to the call."""
     if hi - lo <= 1 or pieces <= 1:
         return [(lo, hi)]
     if cumulative_work is None:
         cuts = np.linspace(lo, hi, pieces + 1).round().astype(np.int64)
     else:
-        # Each point also costs one step, so that runs of empty rows are spread out too.
-        work = cumulative_work[lo:hi + 1].astype(np.float64) + np.arange(hi - lo + 1)
-        targets = np.linspace(work[0], work[-1], pieces + 1)
+        work = cumulative_work[lo:hi + 1]
+        targets = np.linspace(int(work[0]), int(work[-1]), pieces + 1)
         cuts = lo + np.searchsorted(work, targets, side="left")
         cuts[0], cuts[-1] = lo, hi
     cuts = np.unique(cuts)

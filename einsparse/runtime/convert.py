@@ -117,15 +117,43 @@ def _sorted_unique(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.n
     rank, n = keys.shape
     if rank == 0:  # every entry of a 0-d tensor is its one value
         return np.zeros((0, 1), np.int64), np.atleast_1d(vals.sum(dtype=vals.dtype))
-    if n > 1 and not _strictly_sorted(keys):
+    if n <= 1:
+        return keys, vals
+    linear = _linear_keys(keys)
+    if linear is None:  # coordinates too large for one int64: compare rows
+        if _strictly_sorted(keys):
+            return keys, vals
         order = np.lexsort(keys[::-1])  # lexsort's last key is the primary one
         keys, vals = keys[:, order], vals[order]
         first = np.ones(n, bool)
         first[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
-        if not first.all():
-            starts = np.flatnonzero(first)
-            keys, vals = keys[:, starts], np.add.reduceat(vals, starts, dtype=vals.dtype)
-    return keys, vals
+        starts = np.flatnonzero(first)
+        return keys[:, starts], np.add.reduceat(vals, starts, dtype=vals.dtype)
+    if (linear[1:] > linear[:-1]).all():
+        return keys, vals
+    if int(linear.max()) < 2**63 // n:
+        # Each key with its column number is unique, so the fast unstable sort keeps duplicates in order.
+        order = np.argsort(linear * n + np.arange(n))
+    else:
+        order = np.argsort(linear, kind="stable")
+    linear = linear[order]
+    first = np.ones(n, bool)
+    np.not_equal(linear[1:], linear[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return keys[:, order[starts]], np.add.reduceat(vals[order], starts, dtype=vals.dtype)
+
+
+def _linear_keys(keys: np.ndarray):
+    """Each column of `keys` as one int64, ordered as the columns are lexicographically; None when the
+    coordinates are negative or their ranges multiply past int64."""
+    bounds = [int(b) + 1 for b in keys.max(axis=1)]
+    if int(keys.min()) < 0 or math.prod(bounds) >= 2**63:
+        return None
+    linear = np.zeros(keys.shape[1], np.int64)
+    for row, bound in zip(keys, bounds):
+        linear *= bound
+        linear += row
+    return linear
 
 
 def _coo_format(rank: int) -> Format:

@@ -231,24 +231,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _threads(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of threads, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of threads (0 for every core), not {value}")
-    return value
+def _whole_number(minimum: int, what: str):
+    """An argparse type: a whole number of at least `minimum`, else `expected <what>`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, not {value}")
+        return value
+    return parse
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, not {value}")
-    return value
+_positive = _whole_number(1, "a positive integer")
+_threads = _whole_number(0, "a number of threads (0 for every core)")
 
 
 # ============================================================================================ main

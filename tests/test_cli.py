@@ -57,6 +57,18 @@ def test_run_writes_npy(capsys, files):
     assert np.allclose(np.load(tmp / "y.npy"), 2 * (A @ x))
 
 
+def test_run_on_two_threads(capsys, files):
+    tmp, A, x = files
+    status, out, err = run(capsys, "run", SPMV, f"A={tmp / 'A.mtx'}", f"x={tmp / 'x.npy'}", "a=2",
+                           "--threads", "2", "-o", tmp / "y.npy")
+    assert (status, err) == (0, "")
+    assert np.allclose(np.load(tmp / "y.npy"), 2 * (A @ x))
+    status, _, err = run(capsys, "run", SPMV, f"A={tmp / 'A.mtx'}", "x=ones", "a=2", "--threads", "-1")
+    assert status == 2
+    assert err == ("einsparse run: error: argument --threads: expected a number of threads (0 for every "
+                   "core), not -1 (see 'einsparse run --help')\n")
+
+
 @pytest.mark.parametrize("source", ["A.tns:csr", "A.npz", "A.mtx:csr"])
 def test_run_reads_every_file_type(capsys, files, source):
     tmp, A, x = files

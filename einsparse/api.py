@@ -89,17 +89,10 @@ def _format_key(formats, statement: syn.Statement) -> tuple:
 
 
 def _ranks(statement: syn.Statement) -> dict[str, int]:
-    """The number of indices each tensor of `statement` is written with."""
+    """The number of indices each tensor of `statement` is first written with."""
     ranks = {statement.output.name: len(statement.output.indices)}
-    pending = [statement.rhs]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, syn.Access):
-            ranks.setdefault(node.name, len(node.indices))
-        elif isinstance(node, syn.Neg):
-            pending.append(node.operand)
-        elif isinstance(node, syn.BinOp):
-            pending += [node.left, node.right]
+    for access in syn.accesses(statement.rhs):
+        ranks.setdefault(access.name, len(access.indices))
     return ranks
 
 

@@ -9,9 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 import einsparse as es
-from einsparse.reference import dense_reference
+from einsparse.compiler import syntax as syn
 from einsparse.compiler.parse import parse
-from test_random_statements import _accesses
+from einsparse.reference import dense_reference
 from test_tensor import check_structure
 
 HOSTILE = ["os", "sys", "__class__", "__import__", "__builtins__", "lambda", "import", "None", "True",
@@ -29,7 +29,7 @@ SPARSE_OUTPUT = "Out[{a},{b}] = {W}[{a},{b}] - 2*{X}[{b},{a}]"
 
 def run(statement, formats):
     """Evaluate `statement` on random 4 x 4 operands (4-vectors for rank 1) and compare with the reference."""
-    ranks = {access.name: len(access.indices) for access in _accesses(parse(statement).rhs)}
+    ranks = {access.name: len(access.indices) for access in syn.accesses(parse(statement).rhs)}
     operands = {name: sp.random(4, 4, density=0.5, random_state=k).toarray()[(0,) * (2 - rank)]
                 for k, (name, rank) in enumerate(sorted(ranks.items()))}
     got = es.evaluate(statement, formats, **operands)

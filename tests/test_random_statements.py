@@ -142,7 +142,7 @@ def unify(statement: syn.Statement, extents: dict) -> dict:
     changed = True
     while changed:
         changed = False
-        for access in _accesses(statement.rhs):
+        for access in syn.accesses(statement.rhs):
             names = tuple(i.name for i in access.indices)
             if access.name in seen and seen[access.name] != names:
                 for a, b in zip(seen[access.name], names):
@@ -153,23 +153,13 @@ def unify(statement: syn.Statement, extents: dict) -> dict:
     return tied
 
 
-def _accesses(node):
-    if isinstance(node, syn.Access):
-        yield node
-    elif isinstance(node, syn.Neg):
-        yield from _accesses(node.operand)
-    elif isinstance(node, syn.BinOp):
-        yield from _accesses(node.left)
-        yield from _accesses(node.right)
-
-
 def check_case(statement, formats, dtypes, divisors, output, op, rng):
     """Run one data set through the statement and compare with the reference; returns the result."""
     tree = parse(statement)
     extents = unify(tree, random_extents(rng))
     density = float(rng.choice([0.0, 0.2, 0.5, 1.0]))
     operands = {}
-    for access in _accesses(tree.rhs):
+    for access in syn.accesses(tree.rhs):
         if access.name in operands:
             continue
         shape = tuple(extents[i.name] for i in access.indices)

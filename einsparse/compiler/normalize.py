@@ -37,7 +37,7 @@ def _check_output(statement: syn.Statement, text: str) -> None:
                          index.span.start, index.span.end)
             )
         seen.add(index.name)
-    for access in _syntax_accesses(statement.rhs):
+    for access in syn.accesses(statement.rhs):
         if access.name == statement.output.name:
             raise StatementError(
                 point_at(f"the output {access.name} also appears on the right side; "
@@ -45,26 +45,16 @@ def _check_output(statement: syn.Statement, text: str) -> None:
             )
 
 
-def _syntax_accesses(node: syn.Expr):
-    if isinstance(node, syn.Access):
-        yield node
-    elif isinstance(node, syn.Neg):
-        yield from _syntax_accesses(node.operand)
-    elif isinstance(node, syn.BinOp):
-        yield from _syntax_accesses(node.left)
-        yield from _syntax_accesses(node.right)
-
-
 def _all_names(statement: syn.Statement) -> set[str]:
     names = {statement.output.name, *(i.name for i in statement.output.indices)}
-    for access in _syntax_accesses(statement.rhs):
+    for access in syn.accesses(statement.rhs):
         names.add(access.name)
         names.update(i.name for i in access.indices)
     return names
 
 
 def _uses(node: syn.Expr) -> frozenset[str]:
-    return frozenset(i.name for access in _syntax_accesses(node) for i in access.indices)
+    return frozenset(i.name for access in syn.accesses(node) for i in access.indices)
 
 
 def _factors(node: syn.Expr) -> list[tuple[syn.Expr, bool]]:
@@ -110,7 +100,7 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
             placed.append(ir.Recip(inner, factor.span) if divides else inner)
         product = ir.Mul(tuple(placed))
         used = frozenset().union(*(ir.free_indices(f) for f in placed))
-        order = _ordered([i.name for f, _ in pairs for a in _syntax_accesses(f) for i in a.indices])
+        order = _ordered([i.name for f, _ in pairs for a in syn.accesses(f) for i in a.indices])
         return _with_sum(product, used, outer, order)
     raise TypeError(f"not a syntax node: {node!r}")
 

@@ -73,6 +73,17 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _UNARY = 3
 
 
+def accesses(node: Expr):
+    """Every access in `node`, left to right."""
+    if isinstance(node, Access):
+        yield node
+    elif isinstance(node, Neg):
+        yield from accesses(node.operand)
+    elif isinstance(node, BinOp):
+        yield from accesses(node.left)
+        yield from accesses(node.right)
+
+
 def deparse(node: "Statement | Expr") -> str:
     """Canonical text of a statement or expression; parsing it gives back an equal tree."""
     if isinstance(node, Statement):

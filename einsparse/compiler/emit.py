@@ -40,6 +40,19 @@ def grow(array, needed):
     return bigger
 
 
+@numba.njit(cache=True, nogil=True)
+def extend(array, needed, projected):
+    \"\"\"A copy of `array` with room for `needed` entries, for arrays appended to (entries past the old
+    length are written before they are read, so they are left unset and their pages untouched): twice
+    as long, or as long as `projected` (the final length the outer loop's progress points to) and an
+    eighth, whichever is longer, but at most eight times as long.\"\"\"
+    size = max(needed, 2 * len(array), min(projected + projected // 8, 8 * len(array)))
+    bigger = np.empty(size, array.dtype)
+    for q in range(len(array)):
+        bigger[q] = array[q]
+    return bigger
+
+
 """
 
 
@@ -124,10 +137,12 @@ for _bit in range(64):
 
 
 @numba.njit(cache=True, nogil=True)
-def sort_touched(listed, count, bits):
-    \"\"\"Sort the first `count` coordinates of `listed`, each marked in the bitmap `bits`: by reading the
-    bitmap's words from the smallest coordinate's to the largest's when they are few for the count
-    (about a nanosecond a word against tens per element sorted), else by sorting.\"\"\"
+def sort_touched(listed, count, bits, summary):
+    \"\"\"Sort the first `count` coordinates of `listed`, each marked in the bitmap `bits` (64 a word) whose
+    nonzero words are marked in `summary` (4096 coordinates a word): by walking the set bits of both
+    from the smallest coordinate to the largest, which costs a word read per 4096 coordinates of span
+    plus a few per coordinate (against tens of nanoseconds per coordinate sorted), else, when the span
+    is too long for the count, by sorting.\"\"\"
     if count < 2:
         return
     low = listed[0]
@@ -135,19 +150,24 @@ def sort_touched(listed, count, bits):
     for q in range(1, count):
         low = min(low, listed[q])
         high = max(high, listed[q])
-    first = low >> 6
-    last = high >> 6
-    if last - first + 1 > 32 * count:
+    first = low >> 12
+    last = high >> 12
+    if last - first + 1 > 16 * count:
         sort_prefix(listed, count)
         return
     q = 0
-    for w in range(first, last + 1):
-        word = bits[u(w)]
-        while word:
-            lowest = word & (~word + u(1))
-            listed[u(q)] = (w << 6) + BIT_INDEX[u((lowest * DEBRUIJN) >> u(58))]
-            q += 1
-            word ^= lowest
+    for s in range(first, last + 1):
+        nonzero = summary[u(s)]
+        while nonzero:
+            lowest_word = nonzero & (~nonzero + u(1))
+            w = (s << 6) + BIT_INDEX[u((lowest_word * DEBRUIJN) >> u(58))]
+            word = bits[u(w)]
+            while word:
+                lowest = word & (~word + u(1))
+                listed[u(q)] = (w << 6) + BIT_INDEX[u((lowest * DEBRUIJN) >> u(58))]
+                q += 1
+                word ^= lowest
+            nonzero ^= lowest_word
 
 
 """

@@ -135,6 +135,9 @@ class Lowerer:
         self.output_indices = output_indices
         self.root = None
         self.split: Optional[Split] = None  # set when the outermost loop can be cut into chunks
+        # (variable, first, end) of the outermost loop when it is split: inner loops that append to
+        # arrays project their final length from how far it has gone.
+        self.progress: Optional[tuple[str, str, str]] = None
 
     # -- storages -----------------------------------------------------------------------------
     def storage(self, node: Union[ir.Access, ir.TempRef]) -> Storage:
@@ -209,20 +212,22 @@ class Lowerer:
         if name not in self.tracked:
             return ([loop.Line(f"{name}[:] = zero")] + self._stmt(stmt.producer, bound, positions, depth)
                     + self._stmt(stmt.consumer, bound, positions, depth))
-        count, listed, seen = self._tracking(name)
+        count, listed, seen, summary = self._tracking(name)
         q = self.names.once(("clear", name), "q")
         clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),
-                                          loop.Line(f"{seen}[u({listed}[{q}]) >> u(6)] = u(0)")))
+                                          loop.Line(f"{seen}[u({listed}[{q}]) >> u(6)] = u(0)"),
+                                          loop.Line(f"{summary}[u({listed}[{q}]) >> u(12)] = u(0)")))
         return ([loop.Line(f"{count} = 0")] + self._stmt(stmt.producer, bound, positions, depth)
-                + [loop.Line(f"sort_touched({listed}, {count}, {seen})")]
+                + [loop.Line(f"sort_touched({listed}, {count}, {seen}, {summary})")]
                 + self._stmt(stmt.consumer, bound, positions, depth)
                 + [clear])
 
-    def _tracking(self, name: str) -> tuple[str, str, str]:
-        """The variables of a workspace's touched list: count, coordinates, and a bitmap of the
-        coordinates touched (64 per word), which also lets `sort_touched` read them back in order."""
+    def _tracking(self, name: str) -> tuple[str, str, str, str]:
+        """The variables of a workspace's touched list: count, coordinates, a bitmap of the coordinates
+        touched (64 per word) and a bitmap of its nonzero words (4096 coordinates per word), which let
+        `sort_touched` read them back in order."""
         return (self.names.once(("count", name), f"{name}_n"), self.names.array(f"{name}_list"),
-                self.names.array(f"{name}_seen"))
+                self.names.array(f"{name}_seen"), self.names.array(f"{name}_summary"))
 
     # -- loops --------------------------------------------------------------------------------
     def _ready_level(self, storage: Storage, positions: dict) -> Optional[int]:
@@ -251,7 +256,7 @@ class Lowerer:
                 crd, _, count = self._pairs(name)
                 return Iterator(storage.key, name, q, "0", count, end, f"{crd}[u({q})]", True, "",
                                 (storage.key, 0))
-            count, listed, _ = self._tracking(name)
+            count, listed, _, _ = self._tracking(name)
             return Iterator(storage.key, name, q, "0", count, end, f"{listed}[u({q})]", True, "", None)
         if self.is_output(node):
             return None
@@ -317,6 +322,8 @@ class Lowerer:
                 self.split = Split("range", self.origin(v))
                 lo, hi, visits = self.split.lo, self.split.hi, f"{self.split.hi} - {self.split.lo}"
             reserve = self._reserve(stmt.body, v, visits)
+            if self.split is not None and stmt is self.root:
+                self.progress = (var, lo, hi)
             return reserve + [loop.For(var, lo, hi, tuple(region(()) or []))]
 
         setup = []
@@ -328,15 +335,18 @@ class Lowerer:
 
         if lat.Point() not in points and len(points) == 1 and len(iterators) == 1:
             (it,) = iterators
-            body = region((it,)) or []
             if it.unique:
                 start, stop = it.start, it.stop
                 if self._splittable(stmt) and it.level is not None and it.level[0][0] in self.operands:
                     self.split = Split("positions", it.level[0][0])
                     start, stop = f"max({start}, {self.split.lo})", f"min({stop}, {self.split.hi})"
                 reserve = self._reserve(stmt.body, v, f"{stop} - {start}")
+                if self.split is not None and stmt is self.root:
+                    self.progress = (it.position, start, stop)
+                body = region((it,)) or []
                 return reserve + [loop.For(it.position, start, stop,
                                            (loop.Line(f"{var} = {it.coordinate}"), *body))]
+            body = region((it,)) or []
             return setup + self._reserve(stmt.body, v, visits) + [loop.While(f"{it.position} < {it.end}", (
                 loop.Line(f"{var} = {it.coordinate}"), *it.find_run(var), *body, it.advance()))]
 
@@ -367,8 +377,13 @@ class Lowerer:
         nodes = []
         for crd, vals, count in appended:
             size = f"{count} + {visits}" if " " not in visits else f"{count} + ({visits})"
-            nodes.append(loop.If(((f"len({crd}) < {size}", (loop.Line(f"{crd} = grow({crd}, {size})"),
-                                                            loop.Line(f"{vals} = grow({vals}, {size})"))),)))
+            projected = "0"
+            if self.progress is not None:
+                var, first, end = self.progress
+                projected = f"{count} // ({var} - {first} + 1) * ({end} - {first})"
+            nodes.append(loop.If(((f"len({crd}) < {size}", (
+                loop.Line(f"{crd} = extend({crd}, {size}, {projected})"),
+                loop.Line(f"{vals} = extend({vals}, {size}, {projected})"))),)))
         return nodes
 
     def _dense_merge(self, var, v, iterators, region) -> loop.For:
@@ -508,7 +523,7 @@ class Lowerer:
     def _track(self, target: ir.TempRef, positions: dict) -> list[loop.Node]:
         """Record a workspace coordinate the first time it is written."""
         name = self.temp_name(target.temp)
-        count, listed, seen = self._tracking(name)
+        count, listed, seen, summary = self._tracking(name)
         storage = self.storage(target)
         position = positions[(storage.key, 0)]
         word = self.names.once(("word", name), f"{name}_word")
@@ -517,6 +532,7 @@ class Lowerer:
                 loop.Line(f"{bit} = u(1) << (u({position}) & u(63))"),
                 loop.If(((f"not {seen}[{word}] & {bit}", (
             loop.Line(f"{seen}[{word}] |= {bit}"),
+            loop.Line(f"{summary}[{word} >> u(6)] |= u(1) << ({word} & u(63))"),
             loop.Line(f"{listed}[u({count})] = {self.names.index(target.temp.indices[0])}"),
             loop.Line(f"{count} += 1"))),))]
 

@@ -165,9 +165,10 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
             params.append(KernelParam(crd, "pair_crd", indices=indices))
             params.append(KernelParam(vals, "pair_vals", indices=indices))
         elif name in lowerer.tracked:
-            _, listed, seen = lowerer._tracking(name)
+            _, listed, seen, summary = lowerer._tracking(name)
             params.append(KernelParam(listed, "workspace_list", indices=indices))
             params.append(KernelParam(seen, "workspace_seen", indices=indices))
+            params.append(KernelParam(summary, "workspace_summary", indices=indices))
     params.append(KernelParam("zero", "zero"))
     return params
 

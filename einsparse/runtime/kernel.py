@@ -233,6 +233,9 @@ def _argument_maker(plan: Plan, param):
     if kind == "workspace_seen":  # a bitmap, 64 coordinates a word
         index = param.indices[0]
         return lambda c: np.zeros(c.extents[index] // 64 + 1, dtype=np.uint64)
+    if kind == "workspace_summary":  # a bitmap of the nonzero words of the one above, 4096 coordinates a word
+        index = param.indices[0]
+        return lambda c: np.zeros(c.extents[index] // 4096 + 1, dtype=np.uint64)
     if kind == "zero":
         return lambda c: c.dtype.type(0)
     raise InternalError(f"unknown kernel parameter kind {kind!r}")

@@ -142,7 +142,8 @@ class SparseOutput:
                 positions = positions * extent if known else positions
                 continue
             self.arrays[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
-            self.arrays[("crd", level)] = np.zeros(capacity, np.int64)
+            # int32 coordinates when the extent allows: less to write, and no conversion afterwards
+            self.arrays[("crd", level)] = np.zeros(capacity, index_dtype(extent))
             known = False
         self.vals = np.zeros(capacity, self.dtype)
 

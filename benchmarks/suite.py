@@ -9,21 +9,27 @@ import traceback
 from benchmarks import kernels
 from benchmarks.checks import compare
 from benchmarks.systems import System, Unsupported
-from benchmarks.timing import measure
+from benchmarks.timing import first_call, interleaved
 
 
-def run_case(case, system: System, threads: int, expected, repeat: int, budget_s: float) -> dict:
-    row = {"kernel": case.kernel, "key": case.spec.key, "input": case.input, "system": system.name,
-           "is_peer": system.is_peer, "threads": threads, "shared": case.meta.get("shared", False), "stored": case.stored, "flops": case.flops,
-           "convert_s": None, "first_s": None, "median_s": None, "min_s": None, "runs": 0,
-           "check": "", "detail": "", "note": ""}
+def _row(case, system: System, threads: int) -> dict:
+    return {"kernel": case.kernel, "key": case.spec.key, "input": case.input, "system": system.name,
+            "is_peer": system.is_peer, "threads": threads, "shared": case.meta.get("shared", False),
+            "stored": case.stored, "flops": case.flops,
+            "convert_s": None, "first_s": None, "median_s": None, "min_s": None, "runs": 0,
+            "check": "", "detail": "", "note": ""}
+
+
+def _first_call(case, system: System, row: dict, expected):
+    """Prepare `system` for `case` and make its first call, checking the result; the runner, or None
+    when the system could not run the case (the row says why)."""
+    runner = None
     try:
         prepared = system.prepare(case)
         row["convert_s"], row["note"] = prepared.convert_s, prepared.note
-        timing, result = measure(prepared.make_runner, repeat=repeat, budget_s=budget_s)
+        row["first_s"], runner, result = first_call(prepared.make_runner)
         ok, detail = compare(prepared.to_common(result), expected)
-        row.update(first_s=timing.first_s, median_s=timing.median_s, min_s=timing.min_s, runs=timing.runs,
-                   check="ok" if ok else "MISMATCH", detail=detail)
+        row.update(check="ok" if ok else "MISMATCH", detail=detail)
     except Unsupported as reason:
         row.update(check="unsupported", detail=str(reason))
     except MemoryError:
@@ -35,7 +41,27 @@ def run_case(case, system: System, threads: int, expected, repeat: int, budget_s
     if row["check"] in ("MISMATCH", "error") and not system.is_peer:
         print(f"!!! {system.name} {row['check']} on {case.kernel} / {case.input}: {row['detail']}",
               file=sys.stderr)
-    return row
+    return runner if row["check"] in ("ok", "MISMATCH") else None
+
+
+def run_case(case, systems: list, expected, repeat: int, budget_s: float) -> list[dict]:
+    """Rows for one case: each (system, threads used) makes its first call, then all are timed together
+    in rounds (see `timing.interleaved`), so their ratios are side by side."""
+    rows, runners, timed = [], [], []
+    for system, used in systems:
+        row = _row(case, system, used)
+        runner = _first_call(case, system, row, expected)
+        rows.append(row)
+        if runner is not None:
+            runners.append(runner)
+            timed.append(row)
+    try:
+        for row, (median, minimum, runs) in zip(timed, interleaved(runners, repeat, budget_s)):
+            row.update(median_s=median, min_s=minimum, runs=runs)
+    except Exception as error:
+        for row in timed:
+            row.update(check="error", detail=f"while timing: {type(error).__name__}: {str(error)[:200]}")
+    return rows
 
 
 def run_suite(cases, systems: list[System], threads: int, repeat: int = 5, budget_s: float = 0.1,
@@ -53,11 +79,8 @@ def run_suite(cases, systems: list[System], threads: int, repeat: int = 5, budge
     rows = []
     for number, case in enumerate(cases, 1):
         expected = kernels.reference(case)
-        for system, used in active:
-            if not system.applies(case):
-                continue
-            budget = budget_s / 5 if case.meta.get("shared") else budget_s
-            rows.append(run_case(case, system, used, expected, repeat, budget))
+        budget = budget_s / 5 if case.meta.get("shared") else budget_s
+        rows += run_case(case, [(s, used) for s, used in active if s.applies(case)], expected, repeat, budget)
         if case.stored > 1_000_000:   # free large results before the next case; a full collection
             gc.collect()              # costs ~0.2 s with Numba and the peers loaded, too much per small case
         if progress:

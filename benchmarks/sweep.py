@@ -12,7 +12,7 @@ import numpy as np
 from benchmarks import inputs, kernels
 from benchmarks.systems.einsparse_system import EinsparseSystem
 from benchmarks.systems.scipy_peer import ScipyPeer
-from benchmarks.timing import measure
+from benchmarks.timing import first_call, interleaved
 
 SWEPT = ("K1 SpMV", "K2 SpMM", "K3 SpGEMM")
 ENTRIES_PER_ROW = 10
@@ -38,10 +38,9 @@ def run_sweep(largest: int, steps: int = 5, threads: int = 1, repeat: int = 5) -
             A, B = inputs.uniform(n, size.nnz, 1), inputs.uniform(n, size.nnz, 2)
             case = kernels.make_case(spec, f"uniform {n}^2", A, B if spec.key == "K3" else None, 10, size)
             work = case.flops if spec.key == "K3" else A.nnz
-            for system in systems:
-                prepared = system.prepare(case)
-                timing, _ = measure(prepared.make_runner, repeat=repeat, budget_s=0.2)
-                points[system.name].append({"n": n, "work": work, "median_s": timing.median_s})
+            runners = [first_call(system.prepare(case).make_runner)[1] for system in systems]
+            for system, (median, _, _) in zip(systems, interleaved(runners, repeat, budget_s=0.2)):
+                points[system.name].append({"n": n, "work": work, "median_s": median})
         results[label] = {
             "work": "multiplications" if spec.key == "K3" else "stored entries of A",
             "points": points,

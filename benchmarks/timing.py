@@ -1,25 +1,11 @@
-"""Timing: the first call, then the median of at least `repeat` calls after a warm-up."""
+"""Timing: a first call (compile or setup), then medians of calls after a warm-up: `interleaved` for
+systems compared with each other, `steady` for one function alone (the triad, the compile figures)."""
 
 from __future__ import annotations
 
 import gc
 import statistics
 import time
-from dataclasses import dataclass
-
-
-@dataclass
-class Timing:
-    first_s: float       # the first call: compile or load, plus one run
-    median_s: float      # steady state
-    min_s: float
-    runs: int
-
-
-def time_call(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def steady(fn, repeat: int = 5, budget_s: float = 0.5, max_runs: int = 200) -> tuple[float, float, int]:
@@ -46,12 +32,37 @@ def steady(fn, repeat: int = 5, budget_s: float = 0.5, max_runs: int = 200) -> t
     return statistics.median(times), min(times), len(times)
 
 
-def measure(make_runner, repeat: int = 5, budget_s: float = 0.5) -> tuple[Timing, object]:
-    """Time `make_runner()` plus the runner's first call together (a compile, or a library's setup), then
-    its steady state. Returns the timing and the first call's result."""
+def first_call(make_runner) -> tuple[float, object, object]:
+    """Time `make_runner()` plus the runner's first call together (a compile, or a library's setup).
+    Returns that time, the runner and the first call's result."""
     start = time.perf_counter()
     runner = make_runner()
     result = runner()
-    first = time.perf_counter() - start
-    median, minimum, runs = steady(runner, repeat, budget_s)
-    return Timing(first, median, minimum, runs), result
+    return time.perf_counter() - start, runner, result
+
+
+def interleaved(runners: list, repeat: int = 5, budget_s: float = 0.5, max_runs: int = 200) -> list[tuple]:
+    """(median, minimum, runs) of each runner, timed in rounds that call every runner once in turn.
+
+    On a shared machine speed drifts over seconds; timing the systems one after the other would put the
+    drift into their ratio, while rounds give each system the same share of good and bad moments. Rounds
+    go on until every runner has `repeat` runs and, for fast calls, until `budget_s` per runner is spent.
+    """
+    for run in runners:
+        run()  # warm-up
+    times: list[list[float]] = [[] for _ in runners]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        spent = 0.0
+        while len(times[0]) < repeat or (spent < budget_s * len(runners) and len(times[0]) < max_runs):
+            for run, runs in zip(runners, times):
+                start = time.perf_counter()
+                run()
+                elapsed = time.perf_counter() - start
+                runs.append(elapsed)
+                spent += elapsed
+    finally:
+        if enabled:
+            gc.enable()
+    return [(statistics.median(runs), min(runs), len(runs)) for runs in times]

@@ -142,10 +142,13 @@ class SparseOutput:
                 positions = positions * extent if known else positions
                 continue
             self.arrays[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
-            # int32 coordinates when the extent allows: less to write, and no conversion afterwards
-            self.arrays[("crd", level)] = np.zeros(capacity, index_dtype(extent))
+            # Written before they are read, so left unset (np.zeros of a reused block writes every byte);
+            # int32 when the extent allows: less to write, and no conversion afterwards.
+            self.arrays[("crd", level)] = np.empty(capacity, index_dtype(extent))
             known = False
-        self.vals = np.zeros(capacity, self.dtype)
+        # Values below a compressed last level are appended too; below a dense one they are accumulated.
+        appended = fmt.levels[-1] != DENSE
+        self.vals = (np.empty if appended else np.zeros)(capacity, self.dtype)
 
     def argument(self, param):
         return self.vals if param.kind == "vals" else self.arrays[(param.kind, param.level)]

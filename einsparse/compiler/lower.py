@@ -321,10 +321,10 @@ class Lowerer:
             if self._splittable(stmt):
                 self.split = Split("range", self.origin(v))
                 lo, hi, visits = self.split.lo, self.split.hi, f"{self.split.hi} - {self.split.lo}"
-            reserve = self._reserve(stmt.body, v, visits)
+            reserve, count = self._reserve(stmt.body, v, visits, positions)
             if self.split is not None and stmt is self.root:
                 self.progress = (var, lo, hi)
-            return reserve + [loop.For(var, lo, hi, tuple(region(()) or []))]
+            return reserve + [loop.For(var, lo, hi, tuple(region(()) or []))] + count
 
         setup = []
         for it in iterators:
@@ -340,35 +340,44 @@ class Lowerer:
                 if self._splittable(stmt) and it.level is not None and it.level[0][0] in self.operands:
                     self.split = Split("positions", it.level[0][0])
                     start, stop = f"max({start}, {self.split.lo})", f"min({stop}, {self.split.hi})"
-                reserve = self._reserve(stmt.body, v, f"{stop} - {start}")
+                reserve, count = self._reserve(stmt.body, v, f"{stop} - {start}", positions)
                 if self.split is not None and stmt is self.root:
                     self.progress = (it.position, start, stop)
                 body = region((it,)) or []
                 return reserve + [loop.For(it.position, start, stop,
-                                           (loop.Line(f"{var} = {it.coordinate}"), *body))]
+                                           (loop.Line(f"{var} = {it.coordinate}"), *body))] + count
+            reserve, count = self._reserve(stmt.body, v, visits, positions)
             body = region((it,)) or []
-            return setup + self._reserve(stmt.body, v, visits) + [loop.While(f"{it.position} < {it.end}", (
-                loop.Line(f"{var} = {it.coordinate}"), *it.find_run(var), *body, it.advance()))]
+            return setup + reserve + [loop.While(f"{it.position} < {it.end}", (
+                loop.Line(f"{var} = {it.coordinate}"), *it.find_run(var), *body, it.advance()))] + count
 
-        setup += self._reserve(stmt.body, v, visits)
+        reserve, count = self._reserve(stmt.body, v, visits, positions)
+        setup += reserve
         if lat.Point() in points:
-            return setup + [self._dense_merge(var, v, iterators, region)]
+            return setup + [self._dense_merge(var, v, iterators, region)] + count
         if len(points) > 3:
-            return setup + [self._single_merge(var, v, points, iterators, region)]
-        return setup + self._sparse_merge(var, points, found, region)
+            return setup + [self._single_merge(var, v, points, iterators, region)] + count
+        return setup + self._sparse_merge(var, points, found, region) + count
 
-    def _reserve(self, body: cin.Stmt, v: str, visits: str) -> list[loop.Node]:
-        """Room, before a loop over v, for everything it may append: the output's last level when v
-        indexes it, and pair-list workspaces over v. Growing arrays inside the loop would make Numba
-        count references to them on every iteration."""
-        appended = []
+    def _reserve(self, body: cin.Stmt, v: str, visits: str, positions: dict) -> tuple[list, list]:
+        """Code before and after a loop over v that appends. Before: room for everything it may append
+        (the output's last level when v indexes it, and pair-list workspaces over v); growing arrays
+        inside the loop would make Numba count references to them on every iteration. After: the
+        number of entries the loop appended to the output's last level, added to its parent's count
+        once (an increment per entry would chain every iteration through memory)."""
+        appended, after = [], []
         target = self._writes_output(body) if self.sparse_output else None
         if target is not None:
             storage = self.storage(target)
             last = len(storage.levels) - 1
             code = storage.levels[last]
             if isinstance(code, CompressedLevelCode) and storage.level_indices[last] == v:
-                appended.append((code.crd, storage.vals, self.output_count(last)))
+                count = self.output_count(last)
+                appended.append((code.crd, storage.vals, count))
+                parent, _ = self._parent(storage, last, positions)
+                start = self.names.once(("start", self.output, last), f"{self.output}{last + 1}_start")
+                appended_before = [loop.Line(f"{start} = {count}")]
+                after.append(loop.Line(f"{code.pos}[u({parent} + 1)] += {count} - {start}"))
         if self.workspace == PAIR_LIST:
             for temp in _written_temps(body):
                 name = self.temp_name(temp)
@@ -384,7 +393,9 @@ class Lowerer:
             nodes.append(loop.If(((f"len({crd}) < {size}", (
                 loop.Line(f"{crd} = extend({crd}, {size}, {projected})"),
                 loop.Line(f"{vals} = extend({vals}, {size}, {projected})"))),)))
-        return nodes
+        if after:
+            nodes += appended_before
+        return nodes, after
 
     def _dense_merge(self, var, v, iterators, region) -> loop.For:
         """A range loop over every coordinate, checking which iterators sit on it."""
@@ -607,13 +618,11 @@ class Lowerer:
         if (storage.key, last) in positions:  # the last level is dense: it was located
             return [loop.Line(f"{self._place(target, positions)} += {rhs}"), *mark]
         code = storage.levels[last]
-        parent, _ = self._parent(storage, last, positions)
         count = self.output_count(last)
         value = self.names.once(("value", self.output), f"{self.output}_value")
         store = [loop.Line(f"{code.crd}[u({count})] = {self.names.index(storage.level_indices[last])}"),
                  loop.Line(f"{storage.vals}[u({count})] = {value}"),
-                 loop.Line(f"{code.pos}[u({parent} + 1)] += 1"),
-                 loop.Line(f"{count} += 1"), *mark]
+                 loop.Line(f"{count} += 1"), *mark]  # the parent's count is added after the loop: see _reserve
         return [loop.Line(f"{value} = {rhs}"), loop.If(((f"{value} != 0", tuple(store)),))]
 
     # -- expressions ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -230,6 +231,19 @@ def test_rows_too_long_for_a_dense_workspace_use_a_pair_list():
     np.testing.assert_array_equal(got.indices, expected.indices)
     np.testing.assert_allclose(got.data, expected.data, rtol=1e-13)
     check_no_stored_zeros(C)
+
+
+def test_a_kernel_too_long_to_compile_in_reasonable_time_is_refused_clearly():
+    statement = "OUT[l,j,i] = T0[j,j,l,l]*(T1[k,i,i]*-T2[l,i,l,j]/d0[l]) + T4[k] - 3*T1[i,i,k]/d1[j]"
+    formats = {"T0": "cddc:1,2,3,0", "T1": "ccc:2,1,0", "T2": "cccd:3,2,0,1", "T4": "d", "OUT": "uss:2,1,0"}
+    with pytest.raises(es.NotSupportedError) as error:
+        es.compile(statement.replace(" = ", " += "), formats)
+    message = str(error.value)
+    assert re.fullmatch(
+        r"the kernel for OUT\[l,j,i\] \+= .* would have (\d+) lines \(at most 1500 are compiled\): its loops "
+        r"co-iterate many sparse operands, with one branch per combination of present operands at every "
+        r"level; split the statement, or store some operands dense", message), message
+    assert int(re.search(r"have (\d+) lines", message).group(1)) > 1500
 
 
 def test_too_many_sparse_operands_in_one_loop_are_refused_clearly():

@@ -200,6 +200,22 @@ def test_tensor_coo_any_rank_sums_duplicates(rank):
     assert np.array_equal(t.to_numpy(), expected) and t.nnz == np.count_nonzero(expected)
 
 
+@pytest.mark.parametrize("shape", [(2**40, 2**20), (2**62, 2**62)])
+def test_tensor_coo_with_huge_extents_sums_duplicates_and_sorts(shape):
+    # Linear keys too large to carry the entry number (a stable sort), or too large for int64 (lexsort).
+    rng = np.random.default_rng(0)
+    rows, cols = rng.integers(0, 5, 30) * (shape[0] // 7), rng.integers(0, 5, 30) * (shape[1] // 9)
+    values = rng.integers(1, 5, 30).astype(np.float64)
+    t = tensor((np.array([rows, cols]), values), shape=shape, format="dcsr")
+    check_structure(t)
+    expected = {}
+    for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
+        expected[(r, c)] = expected.get((r, c), 0.0) + v
+    coords, vals = t.to_coo()
+    assert [tuple(x) for x in coords.T.tolist()] == sorted(expected)
+    assert vals.tolist() == [expected[key] for key in sorted(expected)]
+
+
 def test_format_strings_and_same_format():
     array = sample((3, 4))
     t = from_numpy(array, "csr")

@@ -32,6 +32,7 @@ def every_call_in_chunks(monkeypatch):
     chunks = []
     run_all = parallel.run_all
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(parallel, "SPLIT_WHEN_IT_DOES_NOT_PAY", True)
     monkeypatch.setattr(parallel, "run_all", lambda tasks, threads: chunks.append(len(tasks)) or run_all(tasks, threads))
     return chunks
 
@@ -70,6 +71,19 @@ def test_a_reduction_over_the_outer_loop_runs_on_one_thread(every_call_in_chunks
     assert "parallel:       no" in kernel.explain()
     np.testing.assert_allclose(kernel(A=A, x=X), A.T @ X)
     assert every_call_in_chunks == [1]
+
+
+def test_an_elementwise_sparse_output_runs_on_one_thread(monkeypatch):
+    counts = []
+    run_all = parallel.run_all
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(parallel, "run_all", lambda tasks, threads: counts.append(len(tasks)) or run_all(tasks, threads))
+    kernel = es.compile("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=2)
+    assert ("parallel:       no: the sparse output needs no reduction, so it is about as large as the "
+            "entries the loop visits") in kernel.explain()
+    np.testing.assert_array_equal(kernel(A=A, B=B).to_numpy(), (A + B).toarray())
+    es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=2)(A=A, B=B)
+    assert counts == [1, 2 * parallel.CHUNKS_PER_THREAD]
 
 
 def test_small_calls_stay_on_one_thread(monkeypatch):

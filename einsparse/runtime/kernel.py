@@ -164,7 +164,8 @@ class _Call:
         chunks = [(0, 0)]
         if plan.split is not None:
             lo, hi, work = self._loop_range(arrays, extents)
-            split = threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
+            split = (threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
+                     and (plan.split.pays or parallel.SPLIT_WHEN_IT_DOES_NOT_PAY))
             pieces = threads * parallel.CHUNKS_PER_THREAD if split else 1
             chunks = chunk_bounds(lo, hi, pieces, work)
         dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense

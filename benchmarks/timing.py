@@ -14,22 +14,7 @@ def steady(fn, repeat: int = 5, budget_s: float = 0.5, max_runs: int = 200) -> t
     Fast calls are repeated until `budget_s` is spent (at most `max_runs`), so microsecond kernels get a
     stable median; the garbage collector is held off while timing so it does not land in one run.
     """
-    fn()  # warm-up
-    times = []
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        spent = 0.0
-        while len(times) < repeat or (spent < budget_s and len(times) < max_runs):
-            start = time.perf_counter()
-            fn()
-            elapsed = time.perf_counter() - start
-            times.append(elapsed)
-            spent += elapsed
-    finally:
-        if enabled:
-            gc.enable()
-    return statistics.median(times), min(times), len(times)
+    return interleaved([fn], repeat, budget_s, max_runs)[0]
 
 
 def first_call(make_runner) -> tuple[float, object, object]:
@@ -48,6 +33,8 @@ def interleaved(runners: list, repeat: int = 5, budget_s: float = 0.5, max_runs:
     drift into their ratio, while rounds give each system the same share of good and bad moments. Rounds
     go on until every runner has `repeat` runs and, for fast calls, until `budget_s` per runner is spent.
     """
+    if not runners:
+        return []
     for run in runners:
         run()  # warm-up
     times: list[list[float]] = [[] for _ in runners]

@@ -373,7 +373,7 @@ class Lowerer:
         inside the loop would make Numba count references to them on every iteration. After: the
         number of entries the loop appended to the output's last level, added to its parent's count
         once (an increment per entry would chain every iteration through memory)."""
-        appended, after = [], []
+        appended, counted, after = [], [], []
         target = self._writes_output(body) if self.sparse_output else None
         if target is not None:
             storage = self.storage(target)
@@ -384,7 +384,7 @@ class Lowerer:
                 appended.append((code.crd, storage.vals, count))
                 parent, _ = self._parent(storage, last, positions)
                 start = self.names.once(("start", self.output, last), f"{self.output}{last + 1}_start")
-                appended_before = [loop.Line(f"{start} = {count}")]
+                counted.append(loop.Line(f"{start} = {count}"))
                 after.append(loop.Line(f"{code.pos}[u({parent} + 1)] += {count} - {start}"))
         if self.workspace == PAIR_LIST:
             for temp in _written_temps(body):
@@ -401,9 +401,7 @@ class Lowerer:
             nodes.append(loop.If(((f"len({crd}) < {size}", (
                 loop.Line(f"{crd} = extend({crd}, {size}, {projected})"),
                 loop.Line(f"{vals} = extend({vals}, {size}, {projected})"))),)))
-        if after:
-            nodes += appended_before
-        return nodes, after
+        return nodes + counted, after
 
     def _dense_merge(self, var, v, iterators, region) -> loop.For:
         """A range loop over every coordinate, checking which iterators sit on it."""

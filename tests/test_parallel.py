@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 import einsparse as es
 from einsparse.reference import dense_reference as reference
-from einsparse.runtime import parallel
+from einsparse.runtime import output, parallel
 
 N = 300
 A = sp.random(N, N, density=0.05, format="csr", random_state=1)
@@ -61,7 +61,8 @@ def test_two_threads_give_the_one_thread_result_exactly(statement, formats, oper
 def test_accumulating_into_a_sparse_output_in_chunks(every_call_in_chunks):
     C = es.tensor(B, "csr")
     got = es.compile("C[i,j] += A[i,j]", {"A": "csr", "C": "csr"}, threads=2)(A=A, C=C)
-    assert every_call_in_chunks == [2 * parallel.CHUNKS_PER_THREAD]
+    # The chunks, then their pieces copied into place.
+    assert every_call_in_chunks == [2 * parallel.CHUNKS_PER_THREAD] * 2
     np.testing.assert_array_equal(got.to_numpy(), (A + B).toarray())
 
 
@@ -83,7 +84,16 @@ def test_an_elementwise_sparse_output_runs_on_one_thread(monkeypatch):
             "entries the loop visits") in kernel.explain()
     np.testing.assert_array_equal(kernel(A=A, B=B).to_numpy(), (A + B).toarray())
     es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=2)(A=A, B=B)
-    assert counts == [1, 2 * parallel.CHUNKS_PER_THREAD]
+    assert counts == [1, 2 * parallel.CHUNKS_PER_THREAD, 2 * parallel.CHUNKS_PER_THREAD]  # chunks, join
+
+
+def test_pieces_are_concatenated_in_order_on_several_threads():
+    pieces = [np.arange(5, dtype=np.int32), np.arange(0, dtype=np.int32), np.arange(7, 10, dtype=np.int32)]
+    values = [np.full(5, 1.5), np.empty(0), np.full(3, -2.0)]
+    crd, vals = output._concatenated([pieces, values], threads=2)
+    np.testing.assert_array_equal(crd, [0, 1, 2, 3, 4, 7, 8, 9])
+    assert crd.dtype == np.int32
+    np.testing.assert_array_equal(vals, [1.5] * 5 + [-2.0] * 3)
 
 
 def test_small_calls_stay_on_one_thread(monkeypatch):

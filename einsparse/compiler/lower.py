@@ -218,9 +218,8 @@ class Lowerer:
                     + self._stmt(stmt.consumer, bound, positions, depth))
         count, listed, seen, summary = self._tracking(name)
         q = self.names.once(("clear", name), "q")
-        clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),
-                                          loop.Line(f"{seen}[u({listed}[{q}]) >> u(6)] = u(0)"),
-                                          loop.Line(f"{summary}[u({listed}[{q}]) >> u(12)] = u(0)")))
+        # The values only: sort_touched leaves the bitmaps cleared.
+        clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),))
         return ([loop.Line(f"{count} = 0")] + self._stmt(stmt.producer, bound, positions, depth)
                 + [loop.Line(f"sort_touched({listed}, {count}, {seen}, {summary})")]
                 + self._stmt(stmt.consumer, bound, positions, depth)
@@ -228,8 +227,8 @@ class Lowerer:
 
     def _tracking(self, name: str) -> tuple[str, str, str, str]:
         """The variables of a workspace's touched list: count, coordinates, a bitmap of the coordinates
-        touched (64 per word) and a bitmap of its nonzero words (4096 coordinates per word), which let
-        `sort_touched` read them back in order."""
+        touched (64 per word) and a bitmap of its nonzero words (4096 coordinates per word, marked by
+        `sort_touched`), which let `sort_touched` read them back in order."""
         return (self.names.once(("count", name), f"{name}_n"), self.names.array(f"{name}_list"),
                 self.names.array(f"{name}_seen"), self.names.array(f"{name}_summary"))
 
@@ -557,7 +556,7 @@ class Lowerer:
     def _track(self, target: ir.TempRef, positions: dict) -> list[loop.Node]:
         """Record a workspace coordinate the first time it is written."""
         name = self.temp_name(target.temp)
-        count, listed, seen, summary = self._tracking(name)
+        count, listed, seen, _ = self._tracking(name)
         storage = self.storage(target)
         position = positions[(storage.key, 0)]
         word = self.names.once(("word", name), f"{name}_word")
@@ -566,7 +565,6 @@ class Lowerer:
                 loop.Line(f"{bit} = u(1) << (u({position}) & u(63))"),
                 loop.If(((f"not {seen}[{word}] & {bit}", (
             loop.Line(f"{seen}[{word}] |= {bit}"),
-            loop.Line(f"{summary}[{word} >> u(6)] |= u(1) << ({word} & u(63))"),
             loop.Line(f"{listed}[u({count})] = {self.names.index(target.temp.indices[0])}"),
             loop.Line(f"{count} += 1"))),))]
 

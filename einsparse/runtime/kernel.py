@@ -176,7 +176,7 @@ class _Call:
                        for _ in chunks]
         tasks = [self._task(arrays, output, extents, dtype, chunk) for output, chunk in zip(outputs, chunks)]
         returned = parallel.run_all(tasks, threads)
-        return outputs[0].result(returned[0]) if dense else outputs[0].join(returned)
+        return outputs[0].result(returned[0]) if dense else outputs[0].join(returned, threads)
 
     def _task(self, arrays, output, extents, dtype, chunk):
         context = _Context(arrays, output, extents, dtype, chunk)

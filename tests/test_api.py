@@ -156,3 +156,15 @@ def test_format_objects_parse_and_print():
     assert es.Format.parse("dense", rank=3) == es.Format.dense(3) and es.Format.dense(3).name == "dense"
     assert es.Format.parse("ccc:2,0,1").mode_order == (2, 0, 1)
     assert es.Format.parse("csf", rank=3).name == "csf" and es.Format.parse("c").name == "c"
+
+
+
+@pytest.mark.parametrize("columns, rows", [(32, 5000), (5, 40000)])  # 1.3 and 1.6 MB: rows prefetched
+def test_rows_of_large_dense_operands_are_prefetched_without_changing_results(columns, rows):
+    rng = np.random.default_rng(11)
+    A = sp.random(300, rows, density=0.01, format="csr", random_state=rng)
+    U, V = rng.random((300, columns)), rng.random((rows, columns))
+    kernel = es.compile("C[i,j] = A[i,j]*U[i,k]*V[j,k]", {"A": "csr", "C": "csr"})
+    # V[j,:] is read at A's coordinates j; U[i,:] only once per row, so it is not prefetched.
+    assert "prefetch(V_vals, V_ahead + 24)" in kernel.source and "prefetch(U_vals" not in kernel.source
+    np.testing.assert_allclose(kernel(A=A, U=U, V=V).to_numpy(), A.toarray() * (U @ V.T), rtol=1e-13)

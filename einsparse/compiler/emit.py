@@ -182,18 +182,48 @@ def sort_touched(listed, count, bits, summary):
 """
 
 
+# Prefetching: a loop that walks a sparse operand's coordinates and reads, for each, a row of a dense
+# operand (SpMM's B[k,:], SDDMM's V[j,:]) asks for the row of the coordinate some entries ahead, so that
+# the loads of several random rows overlap instead of waiting for each other in turn (SDDMM 2x faster).
+PREFETCH = """@intrinsic
+def prefetch(typingctx, array, index):
+    \"\"\"Start loading array[index] into the caches. No effect on results: a prefetch never faults.\"\"\"
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        byte_pointer = llvm_ir.IntType(8).as_pointer()
+        int32 = llvm_ir.IntType(32)
+        function = builder.module.declare_intrinsic(
+            "llvm.prefetch", [byte_pointer],
+            llvm_ir.FunctionType(llvm_ir.VoidType(), [byte_pointer, int32, int32, int32]))
+        address = builder.bitcast(builder.gep(data, [args[1]]), byte_pointer)
+        # read (0), keep in every cache level (3), data (1)
+        builder.call(function, [address, int32(0), int32(3), int32(1)])
+        return context.get_dummy_value()
+    return types.void(array, types.intp), codegen
+
+
+"""
+
+PREFETCH_IMPORTS = ("from llvmlite import ir as llvm_ir\n"
+                    "from numba import types\n"
+                    "from numba.extending import intrinsic\n")
+
+
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...],
-                  growable: bool = False, pairs: bool = False, touched: bool = False) -> str:
+                  growable: bool = False, pairs: bool = False, touched: bool = False,
+                  prefetching: bool = False) -> str:
     comments = "\n".join(f"# {line}" for line in header)
     signature = ",\n        ".join(p.name for p in params)
     return (
         f"{comments}\n"
         "import numba\n"
-        "import numpy as np\n\n"
+        "import numpy as np\n"
+        f"{PREFETCH_IMPORTS if prefetching else ''}\n"
         "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
         f"{GROW if growable or pairs else ''}"
         f"{MERGE_PAIRS if pairs else ''}"
         f"{SORT_TOUCHED if touched else ''}"
+        f"{PREFETCH if prefetching else ''}"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"
         f"{loop.to_python(body)}\n"

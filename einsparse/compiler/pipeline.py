@@ -116,7 +116,8 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
             f"present operands at every level; split the statement, or store some operands dense")
     pairs = workspace == PAIR_LIST and bool(lowerer.tracked)
     touched = workspace != PAIR_LIST and bool(lowerer.tracked)
-    source = module_source(header, params, body, growable=sparse, pairs=pairs, touched=touched)
+    source = module_source(header, params, body, growable=sparse, pairs=pairs, touched=touched,
+                           prefetching=lowerer.prefetching)
     rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)
                  for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,

@@ -168,3 +168,12 @@ def test_rows_of_large_dense_operands_are_prefetched_without_changing_results(co
     # V[j,:] is read at A's coordinates j; U[i,:] only once per row, so it is not prefetched.
     assert "prefetch(V_vals, V_ahead + 24)" in kernel.source and "prefetch(U_vals" not in kernel.source
     np.testing.assert_allclose(kernel(A=A, U=U, V=V).to_numpy(), A.toarray() * (U @ V.T), rtol=1e-13)
+
+
+def test_rows_of_a_large_sparse_operand_are_prefetched_without_changing_results():
+    rng = np.random.default_rng(12)
+    A = sp.random(200, 20000, density=0.002, format="csr", random_state=rng)
+    B = sp.random(20000, 3000, density=0.003, format="csr", random_state=rng)  # 180,000 values: 1.4 MB
+    kernel = es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"})
+    assert "prefetch(B2_pos, A2_crd[u(pA2 + 16)])" in kernel.source
+    np.testing.assert_allclose(kernel(A=A, B=B).to_numpy(), (A @ B).toarray(), rtol=1e-13)

@@ -376,34 +376,65 @@ class Lowerer:
         return setup + self._sparse_merge(var, points, found, region) + count
 
     def _prefetch(self, body: cin.Stmt, v: str, it: Iterator) -> tuple[list[loop.Node], list[loop.Node]]:
-        """Code before a loop driven by `it` and at the top of its body that prefetches the rows the body
-        reads of dense operands of rank 2 or more whose first stored index is `v`, at the coordinate
-        `PREFETCH_AHEAD` entries ahead (see `emit.PREFETCH`), when the operand is larger than the
-        processor's private cache (`PREFETCH_FROM_BYTES`): rows already in cache gain nothing and pay
-        the instructions (MTTKRP's 256 kB factors ran 2x slower). Dense vectors are left alone (SpMV's
-        x): one element per coordinate, and the prefetch cost more than it saved."""
+        """Code before a loop driven by `it` and at the top of its body that prefetches (see
+        `emit.PREFETCH`) the rows the body will read, some entries ahead, of operands whose first level
+        is dense and indexed by `v`: a dense row (SpMM's B[k,:]), or a compressed one (SpGEMM's B[k,:]).
+        Only for operands larger than the processor's private cache (`PREFETCH_FROM_BYTES`): rows in
+        cache gain nothing and pay the instructions (MTTKRP's 256 kB factors ran 2x slower). Dense
+        vectors are left alone (SpMV's x): one element per coordinate, and the prefetch cost more than
+        it saved."""
         before, rows = [], []
         for node in _stmt_storages(body):
             if not isinstance(node, ir.Access) or self.is_output(node) or not it.crd:
                 continue
             storage = self.storage(node)
-            if (len(storage.levels) < 2 or storage.level_indices[0] != v
-                    or not all(isinstance(code, DenseLevelCode) for code in storage.levels)):
+            levels = storage.levels
+            if len(levels) < 2 or storage.level_indices[0] != v or not isinstance(levels[0], DenseLevelCode):
+                continue
+            if all(isinstance(code, DenseLevelCode) for code in levels):
+                lines = self._prefetch_dense_row(storage, it)
+            elif isinstance(levels[1], CompressedLevelCode):
+                lines = self._prefetch_sparse_row(storage, it)
+            else:
                 continue
             far = self.names.once(("far", storage.key), f"{storage.label}_far")
             before.append(loop.Line(f"{far} = len({storage.vals}) * {storage.vals}.itemsize > {PREFETCH_FROM_BYTES}"))
-            length = " * ".join(self.extent(i) for i in storage.level_indices[1:])
-            ahead = it.coordinate.replace(f"u({it.position})", f"u({it.position} + {PREFETCH_AHEAD})")
-            start = self.names.once(("ahead", storage.key), f"{storage.label}_ahead")
-            # Up to four cache lines of the row (of float64); the hardware follows on from there. Written
-            # out: through a helper function with a loop, the prefetches gained nothing.
-            lines = [loop.Line(f"{start} = {ahead} * {length}"), loop.Line(f"prefetch({storage.vals}, {start})")]
-            lines += [loop.If(((f"{length} > {offset}", (loop.Line(f"prefetch({storage.vals}, {start} + {offset})"),)),))
-                      for offset in (8, 16, 24)]
-            guard = f"{far} and {it.position} + {PREFETCH_AHEAD} < len({it.crd})"
-            rows.append(loop.If(((guard, tuple(lines)),)))
+            rows += [loop.If(((f"{far} and {guard}", tuple(nodes)),)) for guard, nodes in lines]
         self.prefetching = self.prefetching or bool(rows)
         return before, rows
+
+    def _ahead(self, it: Iterator, distance: int) -> tuple[str, str]:
+        """The coordinate of `it` `distance` entries ahead, and the condition that there is one."""
+        return (it.coordinate.replace(f"u({it.position})", f"u({it.position} + {distance})"),
+                f"{it.position} + {distance} < len({it.crd})")
+
+    def _prefetch_dense_row(self, storage: Storage, it: Iterator) -> list[tuple[str, list]]:
+        """Up to four cache lines (of float64) of the row `PREFETCH_AHEAD` entries ahead; the hardware
+        follows on from there. Written out: through a helper function with a loop, they gained nothing."""
+        coordinate, guard = self._ahead(it, PREFETCH_AHEAD)
+        length = " * ".join(self.extent(i) for i in storage.level_indices[1:])
+        start = self.names.once(("ahead", storage.key), f"{storage.label}_ahead")
+        lines = [loop.Line(f"{start} = {coordinate} * {length}"), loop.Line(f"prefetch({storage.vals}, {start})")]
+        lines += [loop.If(((f"{length} > {offset}", (loop.Line(f"prefetch({storage.vals}, {start} + {offset})"),)),))
+                  for offset in (8, 16, 24)]
+        return [(guard, lines)]
+
+    def _prefetch_sparse_row(self, storage: Storage, it: Iterator) -> list[tuple[str, list]]:
+        """In two steps: the row's bounds `PREFETCH_AHEAD` entries ahead, and the start of its coordinates
+        (and values, when the level is the last) half as far ahead, when its bounds have arrived."""
+        code = storage.levels[1]
+        far_coordinate, far_guard = self._ahead(it, PREFETCH_AHEAD)
+        near_coordinate, near_guard = self._ahead(it, PREFETCH_AHEAD // 2)
+        row = self.names.once(("ahead row", storage.key), f"{storage.label}_ahead_row")
+        start = self.names.once(("ahead", storage.key), f"{storage.label}_ahead")
+        fetch = [loop.Line(f"{start} = {code.pos}[u({row})]"), loop.Line(f"prefetch({code.crd}, {start})")]
+        if len(storage.levels) == 2:
+            fetch += [loop.Line(f"prefetch({storage.vals}, {start})"), loop.Line(f"prefetch({storage.vals}, {start} + 8)")]
+        # The bounds are read, not prefetched: entries past an operand's last (arrays may be longer than
+        # what they hold) are not coordinates, so the row is checked to exist.
+        near = [loop.Line(f"{row} = {near_coordinate}"),
+                loop.If(((f"u({row}) < u(len({code.pos}))", tuple(fetch)),))]
+        return [(far_guard, [loop.Line(f"prefetch({code.pos}, {far_coordinate})")]), (near_guard, near)]
 
     def _reserve(self, body: cin.Stmt, v: str, visits: str, positions: dict) -> tuple[list, list]:
         """Code before and after a loop over v that appends. Before: room for everything it may append

@@ -177,3 +177,22 @@ def test_rows_of_a_large_sparse_operand_are_prefetched_without_changing_results(
     kernel = es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"})
     assert "prefetch(B2_pos, A2_crd[u(pA2 + 16)])" in kernel.source
     np.testing.assert_allclose(kernel(A=A, B=B).to_numpy(), (A @ B).toarray(), rtol=1e-13)
+
+
+def test_lopsided_intersections_gallop_and_agree_with_numpy():
+    rng = np.random.default_rng(13)
+    long_rows = sp.random(40, 3000, density=0.3, format="csr", random_state=rng)   # ~900 entries a row
+    short = np.zeros(3000)
+    short[rng.choice(3000, 20, replace=False)] = rng.random(20)
+    short[long_rows.indices[:5]] = 2.0  # some coordinates surely shared
+    spmspv = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr", "x": "c"})
+    assert "gallop(A2_crd, pA2 + 1, pA2_end, jx1)" in spmspv.source
+    np.testing.assert_allclose(spmspv(A=long_rows, x=es.tensor(short, "c")), long_rows @ short, rtol=1e-13)
+    # The other way round: a long sparse x against rows of a few entries, some empty.
+    few = sp.random(40, 3000, density=0.002, format="csr", random_state=rng)
+    dense_x = rng.random(3000) * (rng.random(3000) < 0.5)
+    np.testing.assert_allclose(spmspv(A=few, x=es.tensor(dense_x, "c")), few @ dense_x, rtol=1e-13)
+    hadamard = es.compile("C[i,j] = A[i,j]*B[i,j]", {"A": "csr", "B": "csr", "C": "csr"})
+    mixed = sp.vstack([long_rows[:20], few[:20]]).tocsr()
+    np.testing.assert_array_equal(hadamard(A=mixed, B=few).to_numpy(), mixed.multiply(few).toarray())
+    np.testing.assert_array_equal(hadamard(A=few, B=mixed).to_numpy(), few.multiply(mixed).toarray())

@@ -182,6 +182,29 @@ def sort_touched(listed, count, bits, summary):
 """
 
 
+GALLOP = """@numba.njit(cache=True, nogil=True)
+def gallop(crd, lo, hi, target):
+    \"\"\"The first position in [lo, hi) whose coordinate is at least `target`, else hi: steps of 1, 2, 4, ...
+    while the coordinates are smaller, then a binary search in the last step.\"\"\"
+    if lo >= hi or crd[lo] >= target:
+        return lo
+    step = 1
+    while lo + step < hi and crd[lo + step] < target:  # crd[lo] < target holds throughout
+        lo += step
+        step *= 2
+    high = min(lo + step, hi)
+    lo += 1
+    while lo < high:
+        middle = (lo + high) >> 1
+        if crd[middle] < target:
+            lo = middle + 1
+        else:
+            high = middle
+    return lo
+
+
+"""
+
 # Prefetching: a loop that walks a sparse operand's coordinates and reads, for each, a row of a dense
 # operand (SpMM's B[k,:], SDDMM's V[j,:]) asks for the row of the coordinate some entries ahead, so that
 # the loads of several random rows overlap instead of waiting for each other in turn (SDDMM 2x faster).
@@ -211,7 +234,7 @@ PREFETCH_IMPORTS = ("from llvmlite import ir as llvm_ir\n"
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...],
                   growable: bool = False, pairs: bool = False, touched: bool = False,
-                  prefetching: bool = False) -> str:
+                  prefetching: bool = False, galloping: bool = False) -> str:
     comments = "\n".join(f"# {line}" for line in header)
     signature = ",\n        ".join(p.name for p in params)
     return (
@@ -224,6 +247,7 @@ def module_source(header: list[str], params: list[KernelParam], body: tuple[loop
         f"{MERGE_PAIRS if pairs else ''}"
         f"{SORT_TOUCHED if touched else ''}"
         f"{PREFETCH if prefetching else ''}"
+        f"{GALLOP if galloping else ''}"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"
         f"{loop.to_python(body)}\n"

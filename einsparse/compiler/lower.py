@@ -122,6 +122,9 @@ PREFETCH_AHEAD = 16
 # Operands larger than this (about a core's private cache) have their rows prefetched.
 PREFETCH_FROM_BYTES = 2**20
 
+# An intersection gallops when one iterator has this many times the entries of the other.
+GALLOP_RATIO = 16
+
 # Co-iterating n sparse operands in one loop takes up to 2**n - 1 branches (one per combination present).
 MAX_COITERATED = 6
 
@@ -149,7 +152,8 @@ class Lowerer:
         # (variable, first, end) of the outermost loop when it is split: inner loops that append to
         # arrays project their final length from how far it has gone.
         self.progress: Optional[tuple[str, str, str]] = None
-        self.prefetching = False  # whether a loop prefetches rows (the kernel module then defines prefetch_row)
+        self.prefetching = False  # whether a loop prefetches rows (the kernel module then defines prefetch)
+        self.galloping = False    # whether an intersection gallops (the module then defines gallop)
 
     # -- storages -----------------------------------------------------------------------------
     def storage(self, node: Union[ir.Access, ir.TempRef]) -> Storage:
@@ -539,12 +543,13 @@ class Lowerer:
                 body.append(loop.Line(f"{var} = min({', '.join(coords[it.key] for it in members)})"))
             for it in members:
                 body += it.find_run(coords[it.key])
-            branches = []
+            branches, regions = [], 0
             for present in _subsets(members):
                 region_nodes = region(present)
                 if region_nodes is not None:
                     branches.append((" and ".join(f"{coords[it.key]} == {var}" for it in present),
                                      tuple(region_nodes)))
+                    regions += 1 if len(present) == len(members) else 2
             if not branches:
                 continue  # nothing is nonzero here, nor in any smaller point
             if len(members) == 1:
@@ -554,8 +559,29 @@ class Lowerer:
                 body.append(loop.If(tuple(branches)))
                 for it in members:
                     body.append(it.advance_if(f"{coords[it.key]} == {var}"))
-            nodes.append(loop.While(condition, tuple(body)))
+            merge = loop.While(condition, tuple(body))
+            if len(members) == 2 and regions == 1 and all(it.unique and it.crd for it in members):  # A ∩ B only
+                merge = self._galloping(var, members, coords, condition, branches[0][1], merge)
+            nodes.append(merge)
         return nodes
+
+    def _galloping(self, var, members, coords, condition, region_nodes, merge) -> loop.If:
+        """An intersection of two iterators, for when one is much longer than the other (a few entries of
+        a sparse vector against a long row): the iterator behind skips to the other's coordinate by
+        galloping (`emit.GALLOP`), in about 2 log2(skipped) steps instead of one per entry. Decided
+        each time the loop starts, from the lengths; the step-by-step merge serves balanced lengths."""
+        a, b = members
+        length_a, length_b = f"({a.end} - {a.position})", f"({b.end} - {b.position})"
+        ca, cb = coords[a.key], coords[b.key]
+        gallop = loop.While(condition, (
+            loop.Line(f"{ca} = {a.coordinate}"),
+            loop.Line(f"{cb} = {b.coordinate}"),
+            loop.If(((f"{ca} < {cb}", (loop.Line(f"{a.position} = gallop({a.crd}, {a.position} + 1, {a.end}, {cb})"),)),
+                     (f"{cb} < {ca}", (loop.Line(f"{b.position} = gallop({b.crd}, {b.position} + 1, {b.end}, {ca})"),))),
+                    (loop.Line(f"{var} = {ca}"), *region_nodes, a.advance(), b.advance()))))
+        self.galloping = True
+        lopsided = (f"{length_a} > {GALLOP_RATIO} * {length_b} or {length_b} > {GALLOP_RATIO} * {length_a}")
+        return loop.If(((lopsided, (gallop,)),), (merge,))
 
     # -- positions and expressions -------------------------------------------------------------
     def _locate(self, body: cin.Stmt, bound: tuple, positions: dict) -> list[loop.Node]:

@@ -136,7 +136,7 @@ PAIR_LIST = "list"
 
 class Lowerer:
     def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool,
-                 workspace: str = DENSE_ROW, output_indices: tuple = ()):
+                 workspace: str = DENSE_ROW, output_indices: tuple = (), fresh_output: bool = False):
         self.operands = operands
         self.origin = origin
         self.names = namer
@@ -147,6 +147,10 @@ class Lowerer:
         self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
         self.output_indices = output_indices
+        # Whether the dense output entries the code being lowered writes still hold the zeros the output
+        # starts from (`fresh_output`: `=`, not `+=`): the first write to them is then an assignment, not
+        # a read and an add (fused SpMM+D: C = D, then C += A*B).
+        self.unwritten = fresh_output and not sparse_output
         self.root = None
         self.split: Optional[Split] = None  # set when the outermost loop can be cut into chunks
         # (variable, first, end) of the outermost loop when it is split: inner loops that append to
@@ -206,7 +210,12 @@ class Lowerer:
         if isinstance(stmt, cin.Forall):
             return self._forall(stmt, bound, positions, depth)
         if isinstance(stmt, cin.Seq):
-            return [node for part in stmt.stmts for node in self._stmt(part, bound, positions, depth)]
+            nodes = []
+            for part in stmt.stmts:
+                nodes += self._stmt(part, bound, positions, depth)
+                if self._writes_output(part) is not None:
+                    self.unwritten = False  # the parts after it add to what it wrote
+            return nodes
         if isinstance(stmt, cin.Where):
             return self._where(stmt, bound, positions, depth)
         if isinstance(stmt, cin.Accumulate):
@@ -293,6 +302,15 @@ class Lowerer:
                         self.names.once(("run", key, level), f"{position}_run"), (key, level), code.crd)
 
     def _forall(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
+        unwritten = self.unwritten
+        if stmt.index not in self.output_indices:
+            self.unwritten = False  # each iteration of a reduction loop writes the same entries again
+        try:
+            return self._loop(stmt, bound, positions, depth)
+        finally:
+            self.unwritten = unwritten and self._writes_output(stmt.body) is None
+
+    def _loop(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
         v = stmt.index
         var = self.names.index(v)
         found: dict[object, Iterator] = {}
@@ -328,7 +346,9 @@ class Lowerer:
                         local[(*it.level, "end")] = it.run_end
             nodes = self._locate(body, inner_bound, local)
             opened = self._open_output(body, v, local)
+            unwritten = self.unwritten  # regions are alternatives: each starts from the same state
             inner = self._stmt(body, inner_bound, local, depth + 1)
+            self.unwritten = unwritten
             return nodes + opened[0] + inner + opened[1]
 
         if not iterators:
@@ -641,7 +661,8 @@ class Lowerer:
             if self.workspace == PAIR_LIST:
                 return self._append_pair(target, rhs)
             nodes = self._track(target, positions)
-        return nodes + [loop.Line(f"{self._place(target, positions)} += {rhs}")]
+        operator = "=" if self.is_output(target) and self.unwritten else "+="
+        return nodes + [loop.Line(f"{self._place(target, positions)} {operator} {rhs}")]
 
     def _append_pair(self, target: ir.TempRef, rhs: str) -> list[loop.Node]:
         crd, vals, count = self._pairs(self.temp_name(target.temp))  # room was reserved before the loop

@@ -94,7 +94,8 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     for index in sched.order:
         namer.index(index)
     lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
-                      output, sparse, workspace, kernel_assignment.output.indices)
+                      output, sparse, workspace, kernel_assignment.output.indices,
+                      fresh_output=assignment.op == "=")
     body = lowerer.lower(sched.concrete)
     if lowerer.split is not None and sparse and ir.index_set(assignment.rhs) <= set(assignment.output.indices):
         lowerer.split = replace(lowerer.split, pays=False)

@@ -525,7 +525,8 @@ def cmd_run(args) -> int:
     for name, operand in operands.items():
         if operand.kind == "file":
             with _Progress(f"reading {operand.path}"):
-                values[name] = _as_rank(io.read(operand.path, shape=shapes.get(name)), st.ranks[name])
+                values[name] = _as_rank(io.read(operand.path, shape=shapes.get(name), as_tensor=True),
+                                        st.ranks[name])
             sources[name] = operand.path
         elif operand.kind == "scalar":
             values[name] = np.asarray(_number(operand.text))[()]
@@ -595,14 +596,17 @@ def _as_rank(value, rank: int):
     """A one-row or one-column matrix (how Matrix Market and .npz store vectors) as a vector when the
     statement indexes it with one index; anything else unchanged (a wrong rank is reported later)."""
     import numpy as np
-    import scipy.sparse as sp
 
     from einsparse.runtime.convert import from_coo
+    from einsparse.runtime.tensor import Tensor
 
     shape = tuple(value.shape)
     if rank != 1 or len(shape) != 2 or 1 not in shape:
         return value
-    if sp.issparse(value):
+    if isinstance(value, Tensor):
+        coords, values = value.to_coo()
+        return from_coo(coords[1 if shape[0] == 1 else 0][None, :], values, (max(shape),), "c", name="vector")
+    if type(value).__module__.startswith("scipy."):
         coo = value.tocoo()
         coords = (coo.col if shape[0] == 1 else coo.row).astype(np.int64)[None, :]
         return from_coo(coords, coo.data, (max(shape),), "c", name="vector")

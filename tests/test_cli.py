@@ -394,3 +394,11 @@ def test_subprocess_show_and_version():
     assert (done.returncode, done.stdout) == (0, "y[i] = Sum(j, A[i,j]*x[j])\n")
     done = einsparse("--version")
     assert done.returncode == 0 and done.stdout.startswith("einsparse ")
+
+
+def test_run_reads_one_column_and_one_row_matrix_market_files_as_vectors(capsys, tmp_path):
+    column, row = tmp_path / "v.mtx", tmp_path / "w.mtx"
+    column.write_text("%%MatrixMarket matrix coordinate real general\n3 1 2\n1 1 2.0\n3 1 4\n")
+    row.write_text("%%MatrixMarket matrix coordinate real general\n1 3 2\n1 1 3.0\n1 2 5\n")
+    status, out, err = run(capsys, "run", "s = v(i)*w(i)", f"v={column}", f"w={row}")
+    assert (status, out.strip(), err) == (0, "s = 6.0", "")

@@ -305,3 +305,15 @@ def test_shared_matrices_agree_with_scipy():
 def test_shared_tensor():
     t = io.read(SHARED / "hiparti_3D_12031.tns")
     assert t.shape == (100, 80, 60) and t.nnz == 12031
+
+
+@pytest.mark.parametrize("symmetry", ["general", "symmetric"])
+def test_coordinate_file_read_as_a_csr_tensor_matches_the_scipy_matrix(tmp_path, symmetry):
+    path = tmp_path / "m.mtx"
+    # A duplicate (3,1) twice, summed; below the diagonal only, as a symmetric file stores it.
+    path.write_text(f"%%MatrixMarket matrix coordinate real {symmetry}\n4 4 5\n1 1 2.0\n3 1 1.5\n"
+                    "3 1 0.25\n4 2 -1\n4 4 3\n")
+    tensor = io.read(path, as_tensor=True)
+    assert isinstance(tensor, es.Tensor) and tensor.format == es.tensor(np.eye(2), "csr").format
+    np.testing.assert_array_equal(tensor.to_numpy(), io.read(path).toarray())
+    assert tensor.to_numpy()[2, 0] == 1.75

@@ -11,8 +11,11 @@ computes only what is nonzero there. A non-unique level (COO's top level) is wal
 coordinates; the singleton level below it iterates the run. Dense levels are located by position
 arithmetic as soon as their index is bound.
 
+Two-operand intersections gallop when one side is much longer (`_galloping`), and a loop over a sparse
+operand's coordinates prefetches the rows of large operands it will read further on (`_prefetch`).
+
 Outputs: a dense output (and every workspace) is accumulated into (`+=`), starting from zero or from the
-old values for `+=`. A sparse output is assembled in order: a compressed level appends a coordinate
+old values for `+=`; the first write to entries that still hold their zeros assigns instead (`=`). A sparse output is assembled in order: a compressed level appends a coordinate
 when something below it was written (`open` a tentative position, `commit` it after the loop body), the
 last level stores a value only when it is not zero, and arrays grow geometrically. A workspace over one
 index keeps the list of coordinates it touched, so its consumer visits those (sorted) rather than the

@@ -167,6 +167,8 @@ def test_rows_of_large_dense_operands_are_prefetched_without_changing_results(co
     kernel = es.compile("C[i,j] = A[i,j]*U[i,k]*V[j,k]", {"A": "csr", "C": "csr"})
     # V[j,:] is read at A's coordinates j; U[i,:] only once per row, so it is not prefetched.
     assert "prefetch(V_vals, V_ahead + 24)" in kernel.source and "prefetch(U_vals" not in kernel.source
+    assert ("look-ahead:\n  loop over j: prefetches the row of V it will read 16 entries of A2 ahead (when V is "
+            "larger than 1 MB)\n") in kernel.explain()
     np.testing.assert_allclose(kernel(A=A, U=U, V=V).to_numpy(), A.toarray() * (U @ V.T), rtol=1e-13)
 
 
@@ -187,6 +189,8 @@ def test_lopsided_intersections_gallop_and_agree_with_numpy():
     short[long_rows.indices[:5]] = 2.0  # some coordinates surely shared
     spmspv = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr", "x": "c"})
     assert "gallop(A2_crd, pA2 + 1, pA2_end, jx1)" in spmspv.source
+    assert ("look-ahead:\n  loop over j: intersects A2 and x1 by galloping where one is more than 16 times "
+            "longer than the other\n") in spmspv.explain()
     np.testing.assert_allclose(spmspv(A=long_rows, x=es.tensor(short, "c")), long_rows @ short, rtol=1e-13)
     # The other way round: a long sparse x against rows of a few entries, some empty.
     few = sp.random(40, 3000, density=0.002, format="csr", random_state=rng)

@@ -161,6 +161,7 @@ class Lowerer:
         self.progress: Optional[tuple[str, str, str]] = None
         self.prefetching = False  # whether a loop prefetches rows (the kernel module then defines prefetch)
         self.galloping = False    # whether an intersection gallops (the module then defines gallop)
+        self.lookahead: dict[str, None] = {}  # what prefetches and gallops, for explain()
 
     # -- storages -----------------------------------------------------------------------------
     def storage(self, node: Union[ir.Access, ir.TempRef]) -> Storage:
@@ -400,7 +401,7 @@ class Lowerer:
             return setup + [self._dense_merge(var, v, iterators, region)] + count
         if len(points) > 3:
             return setup + [self._single_merge(var, v, points, iterators, region)] + count
-        return setup + self._sparse_merge(var, points, found, region) + count
+        return setup + self._sparse_merge(var, v, points, found, region) + count
 
     def _prefetch(self, body: cin.Stmt, v: str, it: Iterator) -> tuple[list[loop.Node], list[loop.Node]]:
         """Code before a loop driven by `it` and at the top of its body that prefetches (see
@@ -424,6 +425,9 @@ class Lowerer:
                 lines = self._prefetch_sparse_row(storage, it)
             else:
                 continue
+            self.lookahead[f"loop over {v}: prefetches the row of {storage.label} it will read "
+                           f"{PREFETCH_AHEAD} entries of {it.label} ahead (when {storage.label} is larger "
+                           f"than {PREFETCH_FROM_BYTES // 2**20} MB)"] = None
             far = self.names.once(("far", storage.key), f"{storage.label}_far")
             before.append(loop.Line(f"{far} = len({storage.vals}) * {storage.vals}.itemsize > {PREFETCH_FROM_BYTES}"))
             rows += [loop.If(((f"{far} and {guard}", tuple(nodes)),)) for guard, nodes in lines]
@@ -549,7 +553,7 @@ class Lowerer:
             body.append(it.advance_if(f"{coords[it.key]} == {var}"))
         return loop.While(live, tuple(body))
 
-    def _sparse_merge(self, var, points, found, region) -> list[loop.Node]:
+    def _sparse_merge(self, var, v, points, found, region) -> list[loop.Node]:
         """One while loop per lattice point, largest first, each until one of its iterators ends."""
         nodes: list[loop.Node] = []
         for point in lat.ordered(points):
@@ -584,11 +588,11 @@ class Lowerer:
                     body.append(it.advance_if(f"{coords[it.key]} == {var}"))
             merge = loop.While(condition, tuple(body))
             if len(members) == 2 and regions == 1 and all(it.unique and it.crd for it in members):  # A ∩ B only
-                merge = self._galloping(var, members, coords, condition, branches[0][1], merge)
+                merge = self._galloping(var, v, members, coords, condition, branches[0][1], merge)
             nodes.append(merge)
         return nodes
 
-    def _galloping(self, var, members, coords, condition, region_nodes, merge) -> loop.If:
+    def _galloping(self, var, v, members, coords, condition, region_nodes, merge) -> loop.If:
         """An intersection of two iterators, for when one is much longer than the other (a few entries of
         a sparse vector against a long row): the iterator behind skips to the other's coordinate by
         galloping (`emit.GALLOP`), in about 2 log2(skipped) steps instead of one per entry. Decided
@@ -603,6 +607,8 @@ class Lowerer:
                      (f"{cb} < {ca}", (loop.Line(f"{b.position} = gallop({b.crd}, {b.position} + 1, {b.end}, {ca})"),))),
                     (loop.Line(f"{var} = {ca}"), *region_nodes, a.advance(), b.advance()))))
         self.galloping = True
+        self.lookahead[f"loop over {v}: intersects {a.label} and {b.label} by galloping where one is more "
+                       f"than {GALLOP_RATIO} times longer than the other"] = None
         lopsided = (f"{length_a} > {GALLOP_RATIO} * {length_b} or {length_b} > {GALLOP_RATIO} * {length_a}")
         return loop.If(((lopsided, (gallop,)),), (merge,))
 

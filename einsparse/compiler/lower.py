@@ -11,8 +11,8 @@ computes only what is nonzero there. A non-unique level (COO's top level) is wal
 coordinates; the singleton level below it iterates the run. Dense levels are located by position
 arithmetic as soon as their index is bound.
 
-Two-operand intersections gallop when one side is much longer (`_galloping`), and a loop over a sparse
-operand's coordinates prefetches the rows of large operands it will read further on (`_prefetch`).
+Two-operand intersections gallop when one side is much longer, and a loop over a sparse operand's
+coordinates prefetches the rows of large operands it will read further on (`lookahead`).
 
 Outputs: a dense output (and every workspace) is accumulated into (`+=`), starting from zero or from the
 old values for `+=`; the first write to entries that still hold their zeros assigns instead (`=`). A sparse output is assembled in order: a compressed level appends a coordinate
@@ -36,9 +36,10 @@ from typing import Optional, Union
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import lattice as lat
+from einsparse.compiler import lookahead
 from einsparse.compiler import loop_ir as loop
 from einsparse.compiler.formats import DENSE, Format
-from einsparse.compiler.levels import CompressedLevelCode, DenseLevelCode, level_code
+from einsparse.compiler.levels import CompressedLevelCode, level_code
 from einsparse.compiler.names import Namer
 from einsparse.errors import InternalError, NotSupportedError
 
@@ -119,15 +120,6 @@ class ListLevelCode:
         return None
 
 
-# How many entries ahead of a sparse loop the rows it will read are prefetched: far enough for the
-# loads to arrive in time (16 and 32 were alike for SpMM and SDDMM rows, 4 half as good).
-PREFETCH_AHEAD = 16
-# Operands larger than this (about a core's private cache) have their rows prefetched.
-PREFETCH_FROM_BYTES = 2**20
-
-# An intersection gallops when one iterator has this many times the entries of the other.
-GALLOP_RATIO = 16
-
 # Co-iterating n sparse operands in one loop takes up to 2**n - 1 branches (one per combination present).
 MAX_COITERATED = 6
 
@@ -161,7 +153,7 @@ class Lowerer:
         self.progress: Optional[tuple[str, str, str]] = None
         self.prefetching = False  # whether a loop prefetches rows (the kernel module then defines prefetch)
         self.galloping = False    # whether an intersection gallops (the module then defines gallop)
-        self.lookahead: dict[str, None] = {}  # what prefetches and gallops, for explain()
+        self.lookahead_notes: dict[str, None] = {}  # what prefetches and gallops, for explain()
 
     # -- storages -----------------------------------------------------------------------------
     def storage(self, node: Union[ir.Access, ir.TempRef]) -> Storage:
@@ -404,68 +396,16 @@ class Lowerer:
         return setup + self._sparse_merge(var, v, points, found, region) + count
 
     def _prefetch(self, body: cin.Stmt, v: str, it: Iterator) -> tuple[list[loop.Node], list[loop.Node]]:
-        """Code before a loop driven by `it` and at the top of its body that prefetches (see
-        `emit.PREFETCH`) the rows the body will read, some entries ahead, of operands whose first level
-        is dense and indexed by `v`: a dense row (SpMM's B[k,:]), or a compressed one (SpGEMM's B[k,:]).
-        Only for operands larger than the processor's private cache (`PREFETCH_FROM_BYTES`): rows in
-        cache gain nothing and pay the instructions (MTTKRP's 256 kB factors ran 2x slower). Dense
-        vectors are left alone (SpMV's x): one element per coordinate, and the prefetch cost more than
-        it saved."""
-        before, rows = [], []
-        for node in _stmt_storages(body):
-            if not isinstance(node, ir.Access) or self.is_output(node) or not it.crd:
-                continue
-            storage = self.storage(node)
-            levels = storage.levels
-            if len(levels) < 2 or storage.level_indices[0] != v or not isinstance(levels[0], DenseLevelCode):
-                continue
-            if all(isinstance(code, DenseLevelCode) for code in levels):
-                lines = self._prefetch_dense_row(storage, it)
-            elif isinstance(levels[1], CompressedLevelCode):
-                lines = self._prefetch_sparse_row(storage, it)
-            else:
-                continue
-            self.lookahead[f"loop over {v}: prefetches the row of {storage.label} it will read "
-                           f"{PREFETCH_AHEAD} entries of {it.label} ahead (when {storage.label} is larger "
-                           f"than {PREFETCH_FROM_BYTES // 2**20} MB)"] = None
-            far = self.names.once(("far", storage.key), f"{storage.label}_far")
-            before.append(loop.Line(f"{far} = len({storage.vals}) * {storage.vals}.itemsize > {PREFETCH_FROM_BYTES}"))
-            rows += [loop.If(((f"{far} and {guard}", tuple(nodes)),)) for guard, nodes in lines]
+        """Code before the loop over `v` driven by `it`, and at the top of its body, that prefetches the
+        rows of input operands the body will read (see `lookahead.prefetch_rows`)."""
+        if not it.crd:
+            return [], []
+        storages = [self.storage(node) for node in _stmt_storages(body)
+                    if isinstance(node, ir.Access) and not self.is_output(node)]
+        before, rows, notes = lookahead.prefetch_rows(storages, v, it, self.extent, self.names)
         self.prefetching = self.prefetching or bool(rows)
+        self.lookahead_notes.update(dict.fromkeys(notes))
         return before, rows
-
-    def _ahead(self, it: Iterator, distance: int) -> tuple[str, str]:
-        """The coordinate of `it` `distance` entries ahead, and the condition that there is one."""
-        return (it.coordinate.replace(f"u({it.position})", f"u({it.position} + {distance})"),
-                f"{it.position} + {distance} < len({it.crd})")
-
-    def _prefetch_dense_row(self, storage: Storage, it: Iterator) -> list[tuple[str, list]]:
-        """Up to four cache lines (of float64) of the row `PREFETCH_AHEAD` entries ahead; the hardware
-        follows on from there. Written out: through a helper function with a loop, they gained nothing."""
-        coordinate, guard = self._ahead(it, PREFETCH_AHEAD)
-        length = " * ".join(self.extent(i) for i in storage.level_indices[1:])
-        start = self.names.once(("ahead", storage.key), f"{storage.label}_ahead")
-        lines = [loop.Line(f"{start} = {coordinate} * {length}"), loop.Line(f"prefetch({storage.vals}, {start})")]
-        lines += [loop.If(((f"{length} > {offset}", (loop.Line(f"prefetch({storage.vals}, {start} + {offset})"),)),))
-                  for offset in (8, 16, 24)]
-        return [(guard, lines)]
-
-    def _prefetch_sparse_row(self, storage: Storage, it: Iterator) -> list[tuple[str, list]]:
-        """In two steps: the row's bounds `PREFETCH_AHEAD` entries ahead, and the start of its coordinates
-        (and values, when the level is the last) half as far ahead, when its bounds have arrived."""
-        code = storage.levels[1]
-        far_coordinate, far_guard = self._ahead(it, PREFETCH_AHEAD)
-        near_coordinate, near_guard = self._ahead(it, PREFETCH_AHEAD // 2)
-        row = self.names.once(("ahead row", storage.key), f"{storage.label}_ahead_row")
-        start = self.names.once(("ahead", storage.key), f"{storage.label}_ahead")
-        fetch = [loop.Line(f"{start} = {code.pos}[u({row})]"), loop.Line(f"prefetch({code.crd}, {start})")]
-        if len(storage.levels) == 2:
-            fetch += [loop.Line(f"prefetch({storage.vals}, {start})"), loop.Line(f"prefetch({storage.vals}, {start} + 8)")]
-        # The bounds are read, not prefetched: entries past an operand's last (arrays may be longer than
-        # what they hold) are not coordinates, so the row is checked to exist.
-        near = [loop.Line(f"{row} = {near_coordinate}"),
-                loop.If(((f"u({row}) < u(len({code.pos}))", tuple(fetch)),))]
-        return [(far_guard, [loop.Line(f"prefetch({code.pos}, {far_coordinate})")]), (near_guard, near)]
 
     def _reserve(self, body: cin.Stmt, v: str, visits: str, positions: dict) -> tuple[list, list]:
         """Code before and after a loop over v that appends. Before: room for everything it may append
@@ -588,29 +528,11 @@ class Lowerer:
                     body.append(it.advance_if(f"{coords[it.key]} == {var}"))
             merge = loop.While(condition, tuple(body))
             if len(members) == 2 and regions == 1 and all(it.unique and it.crd for it in members):  # A ∩ B only
-                merge = self._galloping(var, v, members, coords, condition, branches[0][1], merge)
+                merge, note = lookahead.galloping(var, v, members, coords, condition, branches[0][1], merge)
+                self.galloping = True
+                self.lookahead_notes[note] = None
             nodes.append(merge)
         return nodes
-
-    def _galloping(self, var, v, members, coords, condition, region_nodes, merge) -> loop.If:
-        """An intersection of two iterators, for when one is much longer than the other (a few entries of
-        a sparse vector against a long row): the iterator behind skips to the other's coordinate by
-        galloping (`emit.GALLOP`), in about 2 log2(skipped) steps instead of one per entry. Decided
-        each time the loop starts, from the lengths; the step-by-step merge serves balanced lengths."""
-        a, b = members
-        length_a, length_b = f"({a.end} - {a.position})", f"({b.end} - {b.position})"
-        ca, cb = coords[a.key], coords[b.key]
-        gallop = loop.While(condition, (
-            loop.Line(f"{ca} = {a.coordinate}"),
-            loop.Line(f"{cb} = {b.coordinate}"),
-            loop.If(((f"{ca} < {cb}", (loop.Line(f"{a.position} = gallop({a.crd}, {a.position} + 1, {a.end}, {cb})"),)),
-                     (f"{cb} < {ca}", (loop.Line(f"{b.position} = gallop({b.crd}, {b.position} + 1, {b.end}, {ca})"),))),
-                    (loop.Line(f"{var} = {ca}"), *region_nodes, a.advance(), b.advance()))))
-        self.galloping = True
-        self.lookahead[f"loop over {v}: intersects {a.label} and {b.label} by galloping where one is more "
-                       f"than {GALLOP_RATIO} times longer than the other"] = None
-        lopsided = (f"{length_a} > {GALLOP_RATIO} * {length_b} or {length_b} > {GALLOP_RATIO} * {length_a}")
-        return loop.If(((lopsided, (gallop,)),), (merge,))
 
     # -- positions and expressions -------------------------------------------------------------
     def _locate(self, body: cin.Stmt, bound: tuple, positions: dict) -> list[loop.Node]:

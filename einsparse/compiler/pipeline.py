@@ -208,9 +208,9 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
                          "one loop order fits every operand without a workspace as large as the output)")
     lines.append("co-iteration:")
     lines += [f"  {'  ' * depth}{index}: {plan}" for depth, index, plan in lowerer.plans]
-    if lowerer.lookahead:
+    if lowerer.lookahead_notes:
         lines.append("look-ahead:")
-        lines += [f"  {text}" for text in lowerer.lookahead]
+        lines += [f"  {text}" for text in lowerer.lookahead_notes]
     temps = cin.temps(sched.concrete)
     if temps:
         lines.append("temporaries:")

@@ -65,7 +65,7 @@ def read(path, *, shape=None, as_tensor: bool = False):
     `shape` gives the shape of a `.tns` file (default: the largest coordinate of each mode); for other
     types it must agree with the file's, except that a one-column or one-row matrix may be read as a
     vector with `shape=(n,)`. `as_tensor=True` returns a Matrix Market coordinate file as an es.Tensor
-    in format csr (as the command line does: it then needs no scipy, whose import takes 0.15 s).
+    in format csr (as the command line does: it then does not import scipy.sparse, about 0.1 s).
     """
     path = os.fspath(path)
     kind = _kind(path, "read")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,9 +13,29 @@ from einsparse.compiler import emit
 @pytest.fixture(scope="module")
 def helpers():
     namespace: dict = {}
-    source = "import numba\nimport numpy as np\nu = np.uint64\n" + emit.GROW + emit.SORT_TOUCHED + emit.GALLOP
+    source = ("import numba\nimport numpy as np\n" + emit.INTRINSIC_IMPORTS + "u = np.uint64\n"
+              + emit.GROW + emit.SORT_TOUCHED + emit.GALLOP + emit.SUM_ADD + SUM_PRODUCTS)
     exec(source.replace("cache=True", "cache=False"), namespace)
     return namespace
+
+
+# A reduction as kernels write it: a register starting at `zero`, one sum_add per term.
+SUM_PRODUCTS = """
+@numba.njit(cache=False)
+def sum_products(a, b, zero):
+    total = zero
+    for q in range(len(a)):
+        total = sum_add(total, a[q] * b[q])
+    return total
+
+
+@numba.njit(cache=False)
+def plain_sum_products(a, b, zero):
+    total = zero
+    for q in range(len(a)):
+        total += a[q] * b[q]
+    return total
+"""
 
 
 def test_gallop_finds_what_searchsorted_finds(helpers):
@@ -40,3 +62,30 @@ def test_sort_touched_sorts_and_leaves_its_bitmaps_cleared(helpers, extent, coun
     np.testing.assert_array_equal(listed[:count], np.sort(touched))
     np.testing.assert_array_equal(listed[count:], -1)
     assert not bits.any() and not summary.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.complex128])
+def test_sum_add_sums_every_dtype(helpers, dtype):
+    values = np.arange(-40, 61).astype(dtype)  # integer-valued: every order of adding gives the same sum
+    if dtype == np.complex128:
+        values = values * (1 - 2j)
+    function, plain = helpers["sum_products"], helpers["plain_sum_products"]
+    assert function(values, values, dtype(0)) == np.sum(values * values)
+    plain(values, values, dtype(0))
+    assert function.nopython_signatures[-1].return_type == plain.nopython_signatures[-1].return_type
+
+
+def test_sum_add_unifies_types_and_wraps_integers_like_numpy(helpers):
+    halves = np.full(5, 0.5)
+    assert helpers["sum_products"](halves, halves, np.float32(0)) == 1.25  # float32 register, float64 terms
+    big = np.full(3, 2**62, np.int64)
+    ones = np.ones(3, np.int64)
+    assert helpers["sum_products"](big, ones, np.int64(0)) == np.sum(big)  # wraps around, as NumPy does
+
+
+def test_sum_add_lets_only_the_sum_reassociate(helpers):
+    function = helpers["sum_products"]
+    function(np.ones(3), np.ones(3), 0.0)
+    llvm = function.inspect_llvm(function.signatures[-1])
+    assert "fadd reassoc double" in llvm
+    assert set(re.findall(r"= fmul (\w+)", llvm)) == {"double"}  # the product carries no flag

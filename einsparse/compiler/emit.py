@@ -227,26 +227,45 @@ def prefetch(typingctx, array, index):
 
 """
 
-PREFETCH_IMPORTS = ("from llvmlite import ir as llvm_ir\n"
-                    "from numba import types\n"
-                    "from numba.extending import intrinsic\n")
+SUM_ADD = """@intrinsic
+def sum_add(typingctx, total, term):
+    \"\"\"total + term for a sum over a reduction index. On floats the add carries LLVM's `reassoc` flag,
+    and nothing else does: a loop of such adds may be split into partial sums and vectorized (SpMV's
+    rows, SDDMM's dot products), which changes results by rounding only, as in BLAS.\"\"\"
+    result = typingctx.unify_types(total, term)
+    def codegen(context, builder, signature, args):
+        kind = signature.return_type
+        a, b = (context.cast(builder, arg, given, kind) for arg, given in zip(args, signature.args))
+        if isinstance(kind, types.Float):
+            return builder.fadd(a, b, flags=("reassoc",))
+        return context.compile_internal(builder, lambda x, y: x + y, kind(kind, kind), [a, b])
+    return result(total, term), codegen
+
+
+"""
+
+# What the intrinsics above need.
+INTRINSIC_IMPORTS = ("from llvmlite import ir as llvm_ir\n"
+                     "from numba import types\n"
+                     "from numba.extending import intrinsic\n")
 
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...],
                   growable: bool = False, pairs: bool = False, touched: bool = False,
-                  prefetching: bool = False, galloping: bool = False) -> str:
+                  prefetching: bool = False, galloping: bool = False, summing: bool = False) -> str:
     comments = "\n".join(f"# {line}" for line in header)
     signature = ",\n        ".join(p.name for p in params)
     return (
         f"{comments}\n"
         "import numba\n"
         "import numpy as np\n"
-        f"{PREFETCH_IMPORTS if prefetching else ''}\n"
+        f"{INTRINSIC_IMPORTS if prefetching or summing else ''}\n"
         "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
         f"{GROW if growable or pairs else ''}"
         f"{MERGE_PAIRS if pairs else ''}"
         f"{SORT_TOUCHED if touched else ''}"
         f"{PREFETCH if prefetching else ''}"
+        f"{SUM_ADD if summing else ''}"
         f"{GALLOP if galloping else ''}"
         f"{DECORATOR}\n"
         f"def kernel(\n        {signature},\n):\n"

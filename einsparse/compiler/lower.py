@@ -14,6 +14,9 @@ arithmetic as soon as their index is bound.
 Two-operand intersections gallop when one side is much longer, and a loop over a sparse operand's
 coordinates prefetches the rows of large operands it will read further on (`lookahead`).
 
+A sum over a reduction index accumulates in a register through `sum_add`, an add LLVM may reassociate
+(so it can vectorize the sum); no other operation may be reordered.
+
 Outputs: a dense output (and every workspace) is accumulated into (`+=`), starting from zero or from the
 old values for `+=`; the first write to entries that still hold their zeros assigns instead (`=`). A sparse output is assembled in order: a compressed level appends a coordinate
 when something below it was written (`open` a tentative position, `commit` it after the loop body), the
@@ -153,6 +156,7 @@ class Lowerer:
         self.progress: Optional[tuple[str, str, str]] = None
         self.prefetching = False  # whether a loop prefetches rows (the kernel module then defines prefetch)
         self.galloping = False    # whether an intersection gallops (the module then defines gallop)
+        self.summing = False      # whether a register accumulates a sum (the module then defines sum_add)
         self.lookahead_notes: dict[str, None] = {}  # what prefetches and gallops, for explain()
 
     # -- storages -----------------------------------------------------------------------------
@@ -583,8 +587,10 @@ class Lowerer:
     def _accumulate(self, stmt: cin.Accumulate, positions: dict) -> list[loop.Node]:
         rhs = self._expr(stmt.rhs, positions, 0)
         target = stmt.target
-        if isinstance(target, ir.TempRef) and not target.temp.indices:
-            return [loop.Line(f"{self.temp_name(target.temp)} += {rhs}")]
+        if isinstance(target, ir.TempRef) and not target.temp.indices:  # a sum in a register
+            name = self.temp_name(target.temp)
+            self.summing = True
+            return [loop.Line(f"{name} = sum_add({name}, {rhs})")]
         if self.sparse_output and self.is_output(target):
             return self._append_value(target, rhs, positions)
         nodes = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import keyword
 
-_RESERVED = {"np", "numba", "kernel", "zero", "u", "grow", "extend", "merge_pairs", "chunk_lo", "chunk_hi", "sort_touched", "sort_prefix", "DEBRUIJN", "BIT_INDEX", "prefetch", "gallop", "llvm_ir", "types", "intrinsic", "range", "min", "max", "abs"} | set(dir(builtins))
+_RESERVED = {"np", "numba", "kernel", "zero", "u", "grow", "extend", "merge_pairs", "chunk_lo", "chunk_hi", "sort_touched", "sort_prefix", "DEBRUIJN", "BIT_INDEX", "prefetch", "gallop", "sum_add", "llvm_ir", "types", "intrinsic", "range", "min", "max", "abs"} | set(dir(builtins))
 
 
 class Namer:

@@ -118,7 +118,8 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     pairs = workspace == PAIR_LIST and bool(lowerer.tracked)
     touched = workspace != PAIR_LIST and bool(lowerer.tracked)
     source = module_source(header, params, body, growable=sparse, pairs=pairs, touched=touched,
-                           prefetching=lowerer.prefetching, galloping=lowerer.galloping)
+                           prefetching=lowerer.prefetching, galloping=lowerer.galloping,
+                           summing=lowerer.summing)
     rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)
                  for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,

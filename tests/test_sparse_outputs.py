@@ -139,6 +139,19 @@ def test_computed_zeros_are_not_stored_but_nan_is():
     assert empty.nnz == 0 and np.array_equal(empty.levels[0].pos, [0, 0])
 
 
+def test_a_small_result_does_not_hold_on_to_the_room_made_for_a_large_one():
+    """The kernel makes room for as many entries as its operands hold; a result using less than half
+    of it is copied out, so the rest is freed (scipy prunes its results the same way)."""
+    A = sp.random(400, 400, 0.1, format="csr", random_state=3)
+    B = sp.csr_matrix((np.ones(1), ([5], [A.indices[A.indptr[5]]])), shape=(400, 400))
+    C = es.evaluate("C[i,j] = A[i,j]*B[i,j]", A=A, B=B)
+    assert C.nnz == 1 and C.vals[0] == A[5, A.indices[A.indptr[5]]]
+    for array in (C.vals, C.levels[1].crd):
+        assert array.base is None or array.base.nbytes <= 2 * array.nbytes
+    full = es.evaluate("C[i,j] = A[i,j] + B[i,j]", A=A, B=B)  # uses all its room: nothing to copy
+    assert full.nnz == A.nnz and full.vals.base is not None
+
+
 def test_explicit_zeros_in_dense_levels_of_the_output_format():
     """A format whose last level is dense stores its whole fiber, zeros included."""
     A = sp.csr_matrix(np.array([[0.0, 2.0], [0.0, 0.0], [1.0, 0.0]]))

@@ -170,9 +170,12 @@ class _Call:
             chunks = chunk_bounds(lo, hi, pieces, work)
         dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense
         if dense:
-            outputs = [make_output(plan, extents, dtype, given_output, stored)] * len(chunks)
+            outputs = [make_output(plan, extents, dtype, given_output, 0)] * len(chunks)
         else:
-            outputs = [make_output(plan, extents, dtype, given_output, stored // len(chunks))
+            # First room for a sparse output: as many entries as the sparse operands hold (it grows
+            # past that when it must; dense operands say nothing of how many entries the output has).
+            capacity = sum(len(t.vals) for t in tensors.values() if not t.format.is_dense)
+            outputs = [make_output(plan, extents, dtype, given_output, capacity // len(chunks))
                        for _ in chunks]
         tasks = [self._task(arrays, output, extents, dtype, chunk) for output, chunk in zip(outputs, chunks)]
         returned = parallel.run_all(tasks, threads)

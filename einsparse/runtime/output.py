@@ -168,7 +168,7 @@ class SparseOutput:
         Coordinates and values are copied into place by `threads` threads (see `_concatenated`).
         """
         fmt = self.plan.kernel_output_format
-        trimmed = [self._trim(list(returned)) for returned in pieces]
+        trimmed = [self._trim(list(returned), compact=len(pieces) == 1) for returned in pieces]
         compressed = [level for level, kind in enumerate(fmt.levels) if kind != DENSE]
         joined = _concatenated([[levels_of[level][1] for levels_of, _ in trimmed] for level in compressed]
                                + [[vals for _, vals in trimmed]], threads)
@@ -195,9 +195,12 @@ class SparseOutput:
         requested = self.plan.formats[self.plan.output.tensor]
         return tensor if requested == fmt else tensor.asformat(requested)
 
-    def _trim(self, returned: list) -> tuple[dict, np.ndarray]:
-        """One piece's (counts, coordinates) per compressed level, and its values, cut to their lengths."""
+    def _trim(self, returned: list, compact: bool) -> tuple[dict, np.ndarray]:
+        """One piece's (counts, coordinates) per compressed level, and its values, cut to their lengths.
+        With `compact`, an array using less than half of its buffer is copied, so the result does not
+        hold on to the rest (a Hadamard product of two large matrices may have a handful of entries)."""
         fmt = self.plan.kernel_output_format
+        cut = _fitted if compact else (lambda array, length: array[:length])
         vals = returned.pop()
         levels, count = {}, 1
         for level, kind in enumerate(fmt.levels):
@@ -206,9 +209,14 @@ class SparseOutput:
                 continue
             pos, crd, n = returned[:3]
             del returned[:3]
-            levels[level] = (pos[:count + 1], crd[:n])
+            levels[level] = (pos[:count + 1], cut(crd, n))  # counts: made into new offsets anyway
             count = n
-        return levels, vals[:count]
+        return levels, cut(vals, count)
+
+
+def _fitted(array: np.ndarray, length: int) -> np.ndarray:
+    """array[:length], copied when that is less than half of it (the copy costs less than what it frees)."""
+    return array[:length].copy() if 2 * length < len(array) else array[:length]
 
 
 def _concatenated(columns: list[list[np.ndarray]], threads: int) -> list[np.ndarray]:

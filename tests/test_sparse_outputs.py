@@ -152,6 +152,33 @@ def test_a_small_result_does_not_hold_on_to_the_room_made_for_a_large_one():
     assert full.nnz == A.nnz and full.vals.base is not None
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("fmt", ["csr", "dcsr"])
+def test_an_output_larger_than_its_first_room_is_assembled_in_pieces(monkeypatch, fmt, threads):
+    """The first room is the sparse operands' entries; a broadcast vector adds its entries to every row,
+    so the kernel stops for room again and again and goes on into new pieces, joined in order."""
+    from einsparse.runtime import kernel as kernel_module, parallel
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(parallel, "SPLIT_WHEN_IT_DOES_NOT_PAY", True)
+    calls = []
+    task = kernel_module._Call._task
+    monkeypatch.setattr(kernel_module._Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))
+    A = sp.random(300, 200, 0.02, format="csr", random_state=4)
+    b = np.where(np.arange(200) % 3 == 0, np.arange(200) + 1.0, 0.0)
+    C = es.evaluate("C[i,j] = A[i,j] + b[j]", {"C": fmt, "b": "c"}, threads=threads, A=A, b=b)
+    np.testing.assert_array_equal(C.to_numpy(), A.toarray() + b)
+    check_structure(C)
+    assert C.nnz == np.count_nonzero(A.toarray() + b)
+    chunks = 1 if threads == 1 else threads * parallel.CHUNKS_PER_THREAD
+    assert len(calls) > chunks  # pieces after the chunks' first ones
+    d = np.arange(300) % 2 + 0.0  # every other row, for more rows than the first room holds
+    sparse_rows = sp.random(300, 200, 0.0005, format="csr", random_state=5)
+    D = es.evaluate("C[i,j] = A[i,j] + d[i]*e[j]", {"C": fmt}, threads=threads, A=sparse_rows, d=d,
+                    e=np.ones(200))
+    np.testing.assert_array_equal(D.to_numpy(), sparse_rows.toarray() + np.outer(d, np.ones(200)))
+    check_structure(D)
+
+
 def test_explicit_zeros_in_dense_levels_of_the_output_format():
     """A format whose last level is dense stores its whole fiber, zeros included."""
     A = sp.csr_matrix(np.array([[0.0, 2.0], [0.0, 0.0], [1.0, 0.0]]))

@@ -102,8 +102,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     results = lowerer.output_results(kernel_assignment.output) if sparse else ()
     if sparse:
         counts = [loop.Line(f"{count} = 0") for _, _, _, count in results]
-        arrays = [name for _, pos, crd, count in results for name in (pos, crd, count)]
-        body = (*counts, *body, loop.Line(f"return ({', '.join(arrays + [namer.vals(output)])},)"))
+        body = (*counts, *body, lowerer.output_return(kernel_assignment.output, "-1"))
     params = _params(kernel_assignment, operands, lowerer, namer, sched.order, assignment.origin)
     explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer, kernel_formats[output])
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",

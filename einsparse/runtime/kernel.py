@@ -168,24 +168,42 @@ class _Call:
                      and (plan.split.pays or parallel.SPLIT_WHEN_IT_DOES_NOT_PAY))
             pieces = threads * parallel.CHUNKS_PER_THREAD if split else 1
             chunks = chunk_bounds(lo, hi, pieces, work)
-        dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense
-        if dense:
-            outputs = [make_output(plan, extents, dtype, given_output, 0)] * len(chunks)
-        else:
-            # First room for a sparse output: as many entries as the sparse operands hold (it grows
-            # past that when it must; dense operands say nothing of how many entries the output has).
-            capacity = sum(len(t.vals) for t in tensors.values() if not t.format.is_dense)
-            outputs = [make_output(plan, extents, dtype, given_output, capacity // len(chunks))
-                       for _ in chunks]
-        tasks = [self._task(arrays, output, extents, dtype, chunk) for output, chunk in zip(outputs, chunks)]
-        returned = parallel.run_all(tasks, threads)
-        return outputs[0].result(returned[0]) if dense else outputs[0].join(returned, threads)
+        if plan.kernel_output_format is None or plan.kernel_output_format.is_dense:
+            output = make_output(plan, extents, dtype, given_output, 0)
+            returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],
+                                        threads)
+            return output.result(returned[0])
+        # First room for a sparse output: as many entries as the kernel's sparse operands hold, the old
+        # output of `+=` included (it grows past that when it must; dense operands say nothing of how
+        # many entries the output has).
+        capacity = sum(len(t.vals) for t in arrays.values() if not t.format.is_dense) // len(chunks)
+        make = lambda room: make_output(plan, extents, dtype, given_output, room)  # noqa: E731
+        tasks = [lambda chunk=chunk: self._pieces(arrays, make, extents, dtype, chunk, capacity)
+                 for chunk in chunks]
+        pieces = [piece for chunk_pieces in parallel.run_all(tasks, threads) for piece in chunk_pieces]
+        return make(0).join(pieces, threads)
 
     def _task(self, arrays, output, extents, dtype, chunk):
         context = _Context(arrays, output, extents, dtype, chunk)
         args = [make(context) for make in self.makers]
         dispatcher = self.dispatcher
         return lambda: dispatcher(*args)
+
+    def _pieces(self, arrays, make, extents, dtype, chunk, capacity) -> list:
+        """What the kernel assembles over `chunk` of a sparse output, in pieces: the kernel stops at an
+        iteration of its outermost loop whose entries may not fit (see `compiler.lower`), and goes on
+        from there into arrays with room for what its progress so far projects, at least twice as many."""
+        pieces = []
+        lo, hi = chunk
+        while True:
+            *piece, stop = self._task(arrays, make(capacity), extents, dtype, (lo, hi))()
+            pieces.append(piece)
+            if stop < 0:
+                return pieces
+            appended = int(piece[-2])  # the count of the last compressed level
+            projected = appended * (hi - stop) // max(1, stop - lo)
+            capacity = max(2 * capacity, projected + projected // 8)
+            lo = stop
 
     def _loop_range(self, arrays: dict, extents: dict):
         """The bounds of the outermost loop, and the cumulative work along it when it is known."""

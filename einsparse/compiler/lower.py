@@ -18,13 +18,14 @@ A sum over a reduction index accumulates in a register through `sum_add`, an add
 (so it can vectorize the sum); no other operation may be reordered.
 
 Outputs: a dense output (and every workspace) is accumulated into (`+=`), starting from zero or from the
-old values for `+=`; the first write to entries that still hold their zeros assigns instead (`=`). A sparse output is assembled in order: a compressed level appends a coordinate
-when something below it was written (`open` a tentative position, `commit` it after the loop body), the
-last level stores a value only when it is not zero, and arrays grow geometrically; at the head of an iteration
-of a split outermost loop, a kernel short of room returns instead, and the runtime goes on from that
-iteration into new arrays (`resume`). A workspace over one
-index keeps the list of coordinates it touched, so its consumer visits those (sorted) rather than the
-whole range, and clearing it costs what was touched (Gustavson's algorithm for SpGEMM).
+old values for `+=`; the first write to entries that still hold their zeros assigns instead (`=`). A
+sparse output is assembled in order: a compressed level appends a coordinate when something below it
+was written (`open` a tentative position, `commit` it after the loop body), the last level stores a
+value only when it is not zero, and arrays grow geometrically; at the head of an iteration of a split
+outermost loop, a kernel short of room returns instead, and the runtime goes on from that iteration
+into new arrays (`resume`). A workspace over one index keeps the list of coordinates it touched, so its
+consumer visits those (sorted) rather than the whole range, and clearing it costs what was touched
+(Gustavson's algorithm for SpGEMM).
 
 Parallel chunks: when the outermost loop runs over an output index, by a range or by one operand's
 positions, its bounds are clipped to `[chunk_lo, chunk_hi)`, two kernel arguments. Chunks then write

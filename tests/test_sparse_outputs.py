@@ -179,6 +179,67 @@ def test_an_output_larger_than_its_first_room_is_assembled_in_pieces(monkeypatch
     check_structure(D)
 
 
+def _stored(shape, entries, dtype=np.float64):
+    """A CSR matrix holding exactly `entries` ({(row, column): value}), explicit zeros included."""
+    rows, cols = zip(*sorted(entries))
+    values = np.array([entries[key] for key in sorted(entries)], dtype=dtype)
+    return sp.csr_matrix((values, (np.array(rows), np.array(cols))), shape=shape)
+
+
+UNION_A = {(0, 0): 1.0, (0, 1): -2.0, (0, 3): np.nan, (0, 5): 5.0, (1, 1): np.inf, (1, 2): 3.0, (1, 4): -0.0,
+           (1, 5): 0.0}
+UNION_B = {(0, 0): -1.0, (0, 2): 4.0, (0, 3): 1.0, (0, 4): 2.0, (0, 5): -5.0, (1, 0): 7.0, (1, 1): 1.0,
+           (1, 4): 1.0}
+
+
+def _present(value):
+    return 0.0 if value is None else value
+
+
+@pytest.mark.parametrize("fmt", ["csr", "dcsr"])
+@pytest.mark.parametrize("statement, entry", [
+    ("C[i,j] = A[i,j] + B[i,j]", lambda a, b, d: _present(a) + _present(b)),
+    ("C[i,j] = 2*A[i,j] - B[i,j]/4", lambda a, b, d: 2 * _present(a) - _present(b) / 4),
+    ("C[i,j] = A[i,j] + B[i,j]*D[i,j]", lambda a, b, d: _present(a) + (0.0 if b is None else b * d)),
+])
+def test_unions_compute_each_entry_from_the_operands_stored_there(statement, entry, fmt):
+    """Cancellations, NaN, Inf, explicit zeros and -0.0 in both operands of a union, and a dense factor
+    holding Inf where B stores nothing: there the entry is A's alone (an implicit zero times Inf is
+    not computed). Stored: the entries that are not zero (NaN included), in order."""
+    A, B = _stored((2, 6), UNION_A), _stored((2, 6), UNION_B)
+    D = np.full((2, 6), np.inf)
+    D[1] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    C = es.evaluate(statement, {"C": fmt}, A=A, B=B, **({"D": D} if "D" in statement else {}))
+    check_structure(C)
+    with np.errstate(all="ignore"):
+        expected = {key: entry(UNION_A.get(key), UNION_B.get(key), D[key]) for key in set(UNION_A) | set(UNION_B)}
+    stored = sorted(key for key, value in expected.items() if value != 0 or np.isnan(value))
+    coords, values = C.to_coo()
+    np.testing.assert_array_equal(coords.T.tolist(), stored)
+    np.testing.assert_array_equal(values, [expected[key] for key in stored])
+
+
+def test_a_union_with_a_dense_term_meets_every_entry():
+    A, B = _stored((2, 6), UNION_A), _stored((2, 6), UNION_B)
+    D = np.arange(12.0).reshape(2, 6) - 5
+    C = es.evaluate("C[i,j] = -A[i,j] + B[i,j] + D[i,j]", {"C": "csr"}, A=A, B=B, D=D)
+    np.testing.assert_array_equal(C.to_numpy(), -A.toarray() + B.toarray() + D)
+
+
+def test_unions_of_integers_floats_and_complex_numbers():
+    A = sp.random(50, 40, 0.2, format="csr", random_state=6)
+    B = sp.random(50, 40, 0.2, format="csr", random_state=7)
+    ints, floats = (A * 10).astype(np.int64), B.astype(np.float32)
+    got = es.evaluate("C[i,j] = 3*A[i,j] - B[i,j]", A=ints, B=floats)
+    assert got.vals.dtype == np.float64
+    np.testing.assert_array_equal(got.to_numpy(), 3 * ints.toarray() - floats.toarray().astype(np.float64))
+    complex_b = B.astype(np.complex128) * (1 - 2j)
+    got = es.evaluate("C[i,j] = A[i,j] + B[i,j]", A=ints, B=complex_b)
+    np.testing.assert_array_equal(got.to_numpy(), ints.toarray() + complex_b.toarray())
+    got = es.evaluate("C[i,j] = A[i,j] - B[i,j]", A=ints, B=ints)  # every entry cancels
+    assert got.nnz == 0 and got.vals.dtype == np.int64
+
+
 def test_explicit_zeros_in_dense_levels_of_the_output_format():
     """A format whose last level is dense stores its whole fiber, zeros included."""
     A = sp.csr_matrix(np.array([[0.0, 2.0], [0.0, 0.0], [1.0, 0.0]]))

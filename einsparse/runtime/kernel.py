@@ -180,8 +180,8 @@ class _Call:
         make = lambda room: make_output(plan, extents, dtype, given_output, room)  # noqa: E731
         tasks = [lambda chunk=chunk: self._pieces(arrays, make, extents, dtype, chunk, capacity)
                  for chunk in chunks]
-        pieces = [piece for chunk_pieces in parallel.run_all(tasks, threads) for piece in chunk_pieces]
-        return make(0).join(pieces, threads)
+        done = parallel.run_all(tasks, threads)
+        return done[0][0][0].join([piece for chunk_pieces in done for _, piece in chunk_pieces], threads)
 
     def _task(self, arrays, output, extents, dtype, chunk):
         context = _Context(arrays, output, extents, dtype, chunk)
@@ -190,14 +190,16 @@ class _Call:
         return lambda: dispatcher(*args)
 
     def _pieces(self, arrays, make, extents, dtype, chunk, capacity) -> list:
-        """What the kernel assembles over `chunk` of a sparse output, in pieces: the kernel stops at an
-        iteration of its outermost loop whose entries may not fit (see `compiler.lower`), and goes on
-        from there into arrays with room for what its progress so far projects, at least twice as many."""
+        """What the kernel assembles over `chunk` of a sparse output, in pieces (output, returned arrays):
+        the kernel stops at an iteration of its outermost loop whose entries may not fit (see
+        `compiler.lower`), and goes on from there into arrays with room for what its progress so far
+        projects, at least twice as many."""
         pieces = []
         lo, hi = chunk
         while True:
-            *piece, stop = self._task(arrays, make(capacity), extents, dtype, (lo, hi))()
-            pieces.append(piece)
+            output = make(capacity)
+            *piece, stop = self._task(arrays, output, extents, dtype, (lo, hi))()
+            pieces.append((output, piece))
             if stop < 0:
                 return pieces
             appended = int(piece[-2])  # the count of the last compressed level

@@ -567,11 +567,12 @@ class Lowerer:
 
     def _appends_a_sum_of(self, body: cin.Stmt, members: list, v: str) -> Optional[dict]:
         """Whether `body` appends to the sparse output's last level, over `v`, a sum in which each of
-        the two `members` appears only as a term of its own, scaled by literals (`A + B`, `2*A - B/2`,
-        `A + B + D` with D dense): putting 0 for an absent one then gives exactly what the region
-        without it computes (but for the sign of a zero, which is not stored). A dense factor would not
-        do: 0 * Inf is NaN, where the region without the operand computes nothing. Returns the two
-        accesses by key, or None. Each member must walk its operand's last level, where values are."""
+        the two `members` appears only as a term of its own, scaled by literals (`A + B`, `2*A - B/2`;
+        a dense term would make the loop a dense merge): putting 0 for an absent one then gives exactly
+        what the region without it computes (but for the sign of a zero, which is not stored). A dense
+        factor would not do: 0 * Inf is NaN, where the region without the operand computes nothing.
+        Returns the two accesses by key, or None. Each member must walk its operand's last level, where
+        the values are."""
         if (len(members) != 2 or not all(it.unique and it.crd for it in members) or not self.sparse_output
                 or not isinstance(body, cin.Accumulate) or not self.is_output(body.target)):
             return None

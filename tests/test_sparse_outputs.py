@@ -209,7 +209,11 @@ def test_unions_compute_each_entry_from_the_operands_stored_there(statement, ent
     A, B = _stored((2, 6), UNION_A), _stored((2, 6), UNION_B)
     D = np.full((2, 6), np.inf)
     D[1] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
-    C = es.evaluate(statement, {"C": fmt}, A=A, B=B, **({"D": D} if "D" in statement else {}))
+    kernel = es.compile(statement, {"A": "csr", "B": "csr", "C": fmt})
+    branch_free = ("merges:\n  loop over j: union of A2 and B2 without branches: 0 for the one not on the "
+                   "coordinate, the sum written at every step and counted when it is not zero\n")
+    assert (branch_free in kernel.explain()) == ("D" not in statement)  # a dense factor keeps the branches
+    C = kernel(A=A, B=B, **({"D": D} if "D" in statement else {}))
     check_structure(C)
     with np.errstate(all="ignore"):
         expected = {key: entry(UNION_A.get(key), UNION_B.get(key), D[key]) for key in set(UNION_A) | set(UNION_B)}

@@ -168,6 +168,7 @@ class Lowerer:
         self.resume: Optional[str] = None
         self.appending_unconditionally = False  # see _branch_free_union
         self.lookahead_notes: dict[str, None] = {}  # what prefetches and gallops, for explain()
+        self.merge_notes: dict[str, None] = {}      # unions merged without branches, for explain()
 
     # -- storages -----------------------------------------------------------------------------
     def storage(self, node: Union[ir.Access, ir.TempRef]) -> Storage:
@@ -539,6 +540,10 @@ class Lowerer:
             summed = self._appends_a_sum_of(body_stmt, members, v)
             if summed is not None:
                 body += self._branch_free_union(var, members, coords, region, summed)
+                first, second = members
+                self.merge_notes[f"loop over {v}: union of {first.label} and {second.label} without branches: 0 "
+                                 f"for the one not on the coordinate, the sum written at every step and "
+                                 f"counted when it is not zero"] = None
                 nodes.append(loop.While(condition, tuple(body)))
                 continue
             branches, regions = [], 0

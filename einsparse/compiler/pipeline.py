@@ -211,6 +211,9 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
     if lowerer.lookahead_notes:
         lines.append("look-ahead:")
         lines += [f"  {text}" for text in lowerer.lookahead_notes]
+    if lowerer.merge_notes:
+        lines.append("merges:")
+        lines += [f"  {text}" for text in lowerer.merge_notes]
     temps = cin.temps(sched.concrete)
     if temps:
         lines.append("temporaries:")

@@ -5,8 +5,8 @@ writes into it), or its old values (`+=`). A sparse output is assembled by the k
 first arrays for each compressed level (`pos` holding counts per parent, `crd`) and the values, grows
 them as it appends (or stops for room and is called again for the rest: a new piece), and returns them
 with their lengths; the runtime trims them, joins the pieces, turns counts into offsets, and wraps them
-in a `Tensor` (converted to the requested format when the kernel assembled
-its unique-level form, e.g. CSF for COO).
+in a `Tensor` (converted to the requested format when the kernel assembled its unique-level form, e.g.
+CSF for COO).
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ def every_call_in_chunks(monkeypatch):
     chunks = []
     run_all = parallel.run_all
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
-    monkeypatch.setattr(parallel, "SPLIT_WHEN_IT_DOES_NOT_PAY", True)
     monkeypatch.setattr(parallel, "run_all", lambda tasks, threads: chunks.append(len(tasks)) or run_all(tasks, threads))
     return chunks
 
@@ -76,17 +75,51 @@ def test_a_reduction_over_the_outer_loop_runs_on_one_thread(every_call_in_chunks
     assert every_call_in_chunks == [1]
 
 
-def test_an_elementwise_sparse_output_runs_on_one_thread(monkeypatch):
-    counts = []
-    run_all = parallel.run_all
+@pytest.mark.parametrize("statement", ["C[i,j] = A[i,j] + B[i,j]", "C[i,j] = A[i,j]*B[i,j]",
+                                       "C[i,j] = A[i,j] - A[i,j]"])
+def test_chunks_of_an_elementwise_sparse_output_fill_windows_of_one_output(statement, monkeypatch):
+    """Each chunk appends to its window, sized by its rows' entries (a union of A's and B's rows fits,
+    and an intersection fits the shorter), so no chunk goes on in arrays of its own and the join only
+    closes the gaps: nothing is concatenated."""
+    from einsparse.runtime import kernel as kernel_module
+    calls, concatenated = [], []
+    task = kernel_module._Call._task
+    monkeypatch.setattr(kernel_module._Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
-    monkeypatch.setattr(parallel, "run_all", lambda tasks, threads: counts.append(len(tasks)) or run_all(tasks, threads))
-    kernel = es.compile("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=2)
-    assert ("parallel:       no: the sparse output needs no reduction, so it is about as large as the "
-            "entries the loop visits") in kernel.explain()
-    np.testing.assert_array_equal(kernel(A=A, B=B).to_numpy(), (A + B).toarray())
-    es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=2)(A=A, B=B)
-    assert counts == [1, 2 * parallel.CHUNKS_PER_THREAD, 2 * parallel.CHUNKS_PER_THREAD]  # chunks, join
+    concatenate = output._concatenated
+    monkeypatch.setattr(output, "_concatenated",
+                        lambda columns, threads: concatenated.append(len(columns[0])) or concatenate(columns, threads))
+    operands = {"A": A, "B": B} if "B" in statement else {"A": A}
+    formats = {**{name: "csr" for name in operands}, "C": "csr"}
+    kernel = es.compile(statement, formats, threads=2)
+    assert "parallel:       with threads > 1, chunks of the loop over i" in kernel.explain()
+    got = kernel(**operands)
+    assert len(calls) == 2 * parallel.CHUNKS_PER_THREAD and concatenated == []
+    expected = reference(statement, {name: value.toarray() for name, value in operands.items()})
+    np.testing.assert_array_equal(got.to_numpy(), expected)
+    assert got.nnz == np.count_nonzero(expected)
+    one = es.compile(statement, formats, threads=1)(**operands)
+    for mine, theirs in zip(got.levels[1:], one.levels[1:]):
+        np.testing.assert_array_equal(mine.pos, theirs.pos)
+        np.testing.assert_array_equal(mine.crd, theirs.crd)
+
+
+def test_windows_are_closed_up_in_place_on_several_threads():
+    """Pieces written at 0, 10 and 20 of one buffer, 4, 10 and 10 long, move to 0, 4 and 14: the last
+    one's destination covers the tail of the middle one's source, which is set aside first; a piece
+    written elsewhere (a chunk that outgrew its window) is copied in."""
+    buffer = np.full(40, -1.0)
+    windows = [buffer[0:4], buffer[10:20], buffer[20:30]]
+    for k, (window, first) in enumerate(zip(windows, (100, 200, 300))):
+        window[:] = first + np.arange(len(window))
+    elsewhere = np.array([7.0, 8.0])
+    expected = np.concatenate(windows + [elsewhere])
+    (joined,) = output._compacted([windows + [elsewhere]], [buffer], threads=2)
+    np.testing.assert_array_equal(joined, expected)
+    assert np.shares_memory(joined, buffer)
+    # A piece from elsewhere that would land on a window not yet moved: the pieces are concatenated.
+    buffer = np.arange(20.0)
+    assert output._compacted([[buffer[0:2], np.ones(9), buffer[10:20]]], [buffer], threads=2) is None
 
 
 def test_pieces_are_concatenated_in_order_on_several_threads():

@@ -159,7 +159,6 @@ def test_an_output_larger_than_its_first_room_is_assembled_in_pieces(monkeypatch
     so the kernel stops for room again and again and goes on into new pieces, joined in order."""
     from einsparse.runtime import kernel as kernel_module, parallel
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
-    monkeypatch.setattr(parallel, "SPLIT_WHEN_IT_DOES_NOT_PAY", True)
     calls = []
     task = kernel_module._Call._task
     monkeypatch.setattr(kernel_module._Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))

@@ -106,10 +106,6 @@ class Split:
     over: str
     lo: str = "chunk_lo"
     hi: str = "chunk_hi"
-    # Whether chunks on threads pay: not for a sparse output that needs no reduction (SpAdd, Hadamard),
-    # which is about as large as the entries the loop visits, since joining the chunks' pieces copies
-    # it all: SpAdd of 2M + 2M entries took 32 ms on one thread and 56 ms on two.
-    pays: bool = True
 
 
 OUTPUT_FLAG = ("output", "written")  # positions-dict key: the flag of the innermost open output level
@@ -384,9 +380,14 @@ class Lowerer:
         setup = []
         for it in iterators:
             setup += [loop.Line(f"{it.position} = {it.start}"), loop.Line(f"{it.end} = {it.stop}")]
-        # At most one append per coordinate visited: no more than the iterators' lengths, or the extent.
+        # At most one append per coordinate visited: no more than the iterators' lengths together, or
+        # than the shortest of those every point needs (an intersection's shortest operand), or the extent.
+        lengths = {it.key: f"({it.end} - {it.position})" for it in iterators}
+        needed = [lengths[key] for key in keys if all(key in point for point in points)]
         visits = (self.extent(v) if lat.Point() in points
-                  else " + ".join(f"({it.end} - {it.position})" for it in iterators))
+                  else needed[0] if len(needed) == 1
+                  else f"min({', '.join(needed)})" if needed
+                  else " + ".join(lengths.values()))
 
         if lat.Point() not in points and len(points) == 1 and len(iterators) == 1:
             (it,) = iterators

@@ -97,8 +97,6 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
                       output, sparse, workspace, kernel_assignment.output.indices,
                       fresh_output=assignment.op == "=")
     body = lowerer.lower(sched.concrete)
-    if lowerer.split is not None and sparse and ir.index_set(assignment.rhs) <= set(assignment.output.indices):
-        lowerer.split = replace(lowerer.split, pays=False)
     results = lowerer.output_results(kernel_assignment.output) if sparse else ()
     if sparse:
         counts = [loop.Line(f"{count} = 0") for _, _, _, count in results]
@@ -228,10 +226,6 @@ def _describe_split(split: Split, outer) -> str:
     if split is None:
         return ("no: the outermost loop is not over an output index that one loop can cut into chunks, "
                 "so it runs on one thread")
-    if not split.pays:
-        return ("no: the sparse output needs no reduction, so it is about as large as the entries the loop "
-                "visits, and joining chunks' pieces would copy it all, costing more than the chunks save; "
-                "it runs on one thread")
     over = (f"the range of {split.over}" if split.kind == "range" else f"the stored entries of {split.over}'s "
             f"level 1")
     return f"with threads > 1, chunks of the loop over {outer} ({over}) run on separate threads"

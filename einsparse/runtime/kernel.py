@@ -21,7 +21,7 @@ from einsparse.compiler.pipeline import Plan, compile_plan
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
-from einsparse.runtime.levels import CompressedLevel
+from einsparse.runtime.levels import CompressedLevel, DenseLevel
 from einsparse.runtime.output import make_output
 from einsparse.runtime import parallel
 from einsparse.runtime.parallel import chunk_bounds, thread_count
@@ -151,6 +151,7 @@ class _Call:
                               for name, operand in plan.operands.items() if operand.tensor != output)
         self.makers = tuple(_argument_maker(plan, param) for param in plan.params)
         self.balance = _balancing_operand(plan)
+        self.chunked = _chunked_operands(plan)
 
     def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
         plan = self.plan
@@ -164,8 +165,7 @@ class _Call:
         chunks = [(0, 0)]
         if plan.split is not None:
             lo, hi, work = self._loop_range(arrays, extents)
-            split = (threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
-                     and (plan.split.pays or parallel.SPLIT_WHEN_IT_DOES_NOT_PAY))
+            split = threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
             pieces = threads * parallel.CHUNKS_PER_THREAD if split else 1
             chunks = chunk_bounds(lo, hi, pieces, work)
         if plan.kernel_output_format is None or plan.kernel_output_format.is_dense:
@@ -173,15 +173,34 @@ class _Call:
             returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],
                                         threads)
             return output.result(returned[0])
-        # First room for a sparse output: as many entries as the kernel's sparse operands hold, the old
-        # output of `+=` included (it grows past that when it must; dense operands say nothing of how
-        # many entries the output has).
-        capacity = sum(len(t.vals) for t in arrays.values() if not t.format.is_dense) // len(chunks)
+        rooms = self._rooms(arrays, chunks)
         make = lambda room: make_output(plan, extents, dtype, given_output, room)  # noqa: E731
-        tasks = [lambda chunk=chunk: self._pieces(arrays, make, extents, dtype, chunk, capacity)
-                 for chunk in chunks]
+        whole = make(sum(rooms))
+        if len(chunks) == 1:
+            firsts = [whole]
+        else:  # chunks fill windows of the whole (when its format has windows), else arrays of their own
+            firsts = whole.windows(rooms) if whole.windowed else [None] * len(chunks)
+        tasks = [lambda chunk=chunk, first=first, room=room:
+                 self._pieces(arrays, make, extents, dtype, chunk, first, room)
+                 for chunk, first, room in zip(chunks, firsts, rooms)]
         done = parallel.run_all(tasks, threads)
-        return done[0][0][0].join([piece for chunk_pieces in done for _, piece in chunk_pieces], threads)
+        return whole.join([piece for chunk_pieces in done for _, piece in chunk_pieces], threads)
+
+    def _rooms(self, arrays: dict, chunks: list) -> list[int]:
+        """First room for each chunk's part of a sparse output, from the entries of the kernel's sparse
+        operands under the chunk (see `_room_for`): an operand whose level 0 the chunked loop walks
+        counts the entries below the chunk's positions, any other an equal share of its entries. A
+        chunk that needs more goes on in pieces (`_pieces`)."""
+        rooms, assignment = [], self.plan.kernel_assignment
+        for lo, hi in chunks:
+            entries = {}
+            for name, tensor in arrays.items():
+                walk = self.chunked.get(name) if len(chunks) > 1 else None
+                entries[name] = (None if tensor.format.is_dense
+                                 else len(tensor.vals) // len(chunks) if walk is None
+                                 else _entries_below(tensor, *_level0_positions(tensor, walk, lo, hi)))
+            rooms.append(max(16, _room_for(assignment.rhs, entries, set(assignment.output.indices)) or 0))
+        return rooms
 
     def _task(self, arrays, output, extents, dtype, chunk):
         context = _Context(arrays, output, extents, dtype, chunk)
@@ -189,15 +208,16 @@ class _Call:
         dispatcher = self.dispatcher
         return lambda: dispatcher(*args)
 
-    def _pieces(self, arrays, make, extents, dtype, chunk, capacity) -> list:
-        """What the kernel assembles over `chunk` of a sparse output, in pieces (output, returned arrays):
-        the kernel stops at an iteration of its outermost loop whose entries may not fit (see
-        `compiler.lower`), and goes on from there into arrays with room for what its progress so far
-        projects, at least twice as many."""
+    def _pieces(self, arrays, make, extents, dtype, chunk, first, capacity) -> list:
+        """What the kernel assembles over `chunk` of a sparse output, in pieces (output, returned arrays),
+        starting in `first` (made when None) with room for `capacity` entries: the kernel stops at an
+        iteration of its outermost loop whose entries may not fit (see `compiler.lower`), and goes on
+        from there into arrays with room for what its progress so far projects, at least twice as many."""
         pieces = []
         lo, hi = chunk
         while True:
-            output = make(capacity)
+            output = first if first is not None else make(capacity)
+            first = None
             *piece, stop = self._task(arrays, output, extents, dtype, (lo, hi))()
             pieces.append((output, piece))
             if stop < 0:
@@ -280,6 +300,78 @@ def _balancing_operand(plan: Plan):
                 and plan.origin(access.indices[operand.format.mode_order[0]]) == split.over):
             return access.tensor
     return None
+
+
+def _room_for(expr, entries: dict, whole: set) -> "int | None":
+    """How many entries a sparse output of `expr` may need, from `entries` of its sparse operands (None
+    for dense ones, which say nothing of it): a product no more than its sparsest factor indexed by
+    every output index (`whole`; a broadcast factor bounds nothing), a sum no more than its sparse terms
+    together (a union of two CSR rows fits; the old output of `+=` is one of the terms). A guess, not a
+    bound: where no factor bounds a product (SpGEMM) it counts them all, and a kernel that needs more
+    asks for more."""
+    if isinstance(expr, ir.Access):
+        return entries.get(expr.tensor)
+    if isinstance(expr, ir.Mul):
+        rooms = [(_room_for(f, entries, whole), _indexed_by(f) >= whole) for f in expr.factors]
+        bounds = [room for room, covers in rooms if room is not None and covers]
+        known = [room for room, _ in rooms if room is not None]
+        return min(bounds) if bounds else sum(known) if known else None
+    if isinstance(expr, ir.Add):
+        known = [room for room in (_room_for(t, entries, whole) for t in expr.terms) if room is not None]
+        return sum(known) if known else None
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        return _room_for(expr.operand, entries, whole)
+    if isinstance(expr, ir.Sum):
+        return _room_for(expr.body, entries, whole)
+    if isinstance(expr, ir.TempRef):
+        return _room_for(expr.temp.expr, entries, whole)
+    return None
+
+
+def _indexed_by(expr) -> set:
+    """The indices an operand (or its negation) is indexed by; none for anything else."""
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        return _indexed_by(expr.operand)
+    return set(expr.indices) if isinstance(expr, ir.Access) else set()
+
+
+def _chunked_operands(plan: Plan) -> dict[str, str]:
+    """The sparse kernel operands whose level 0 the split loop walks, and how a chunk's bounds give
+    positions in that level: "dense" (the positions are the coordinates), "compressed" (found by binary
+    search among the coordinates), "positions" (they are the positions)."""
+    split = plan.split
+    chunked = {}
+    if split is None:
+        return chunked
+    for access in ir.accesses(plan.kernel_assignment.rhs):
+        operand = plan.operands.get(access.tensor)
+        if operand is None or operand.format.is_dense:
+            continue
+        if split.kind == "positions":
+            if access.tensor == split.over:
+                chunked[access.tensor] = "positions"
+        elif plan.origin(access.indices[operand.format.mode_order[0]]) == split.over:
+            chunked[access.tensor] = "dense" if operand.format.levels[0] == DENSE else "compressed"
+    return chunked
+
+
+def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int, int]:
+    if walk != "compressed":
+        return lo, hi
+    level = tensor.levels[0]
+    first, last = int(level.pos[0]), int(level.pos[1])
+    found = np.searchsorted(level.crd[first:last], [lo, hi])
+    return first + int(found[0]), first + int(found[1])
+
+
+def _entries_below(tensor: Tensor, lo: int, hi: int) -> int:
+    """How many stored entries of `tensor` lie below positions [lo, hi) of its level 0."""
+    for level in tensor.levels[1:]:
+        if isinstance(level, CompressedLevel):
+            lo, hi = int(level.pos[lo]), int(level.pos[hi])
+        elif isinstance(level, DenseLevel):
+            lo, hi = lo * level.size, hi * level.size
+    return hi - lo
 
 
 def _check_names(plan: Plan, operands: dict, given_output) -> None:

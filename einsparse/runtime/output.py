@@ -11,6 +11,7 @@ CSF for COO).
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -136,21 +137,47 @@ class SparseOutput:
             dtype = old.dtype
         self.dtype = np.dtype(dtype)
         capacity = max(16, capacity)
-        self.arrays: dict[tuple, np.ndarray] = {}
-        positions, known = 1, True  # positions of the level above, while every level so far is dense
+        self.arrays: dict[tuple, np.ndarray] = self._counts(capacity)
         for level, kind in enumerate(fmt.levels):
-            extent = self.shape[fmt.mode_order[level]]
-            if kind == DENSE:
-                positions = positions * extent if known else positions
-                continue
-            self.arrays[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
-            # Written before they are read, so left unset (np.zeros of a reused block writes every byte);
-            # int32 when the extent allows: less to write, and no conversion afterwards.
-            self.arrays[("crd", level)] = np.empty(capacity, index_dtype(extent))
-            known = False
+            if kind != DENSE:
+                # Written before they are read, so left unset (np.zeros of a reused block writes every
+                # byte); int32 when the extent allows: less to write, and no conversion afterwards.
+                self.arrays[("crd", level)] = np.empty(capacity, index_dtype(self.shape[fmt.mode_order[level]]))
         # Values below a compressed last level are appended too; below a dense one they are accumulated.
         appended = fmt.levels[-1] != DENSE
         self.vals = (np.empty if appended else np.zeros)(capacity, self.dtype)
+        # Whether every array but the counts holds one entry per appended entry, so that a window of
+        # them is room for a window of entries: not when a dense level lies below a compressed one.
+        first = next((level for level, kind in enumerate(fmt.levels) if kind != DENSE), len(fmt.levels))
+        self.windowed = first < len(fmt.levels) and DENSE not in fmt.levels[first:]
+
+    def _counts(self, capacity: int) -> dict[tuple, np.ndarray]:
+        """Zeroed counts of children per parent position for each compressed level: as many as the
+        positions above when every level above is dense, else one per entry of room."""
+        fmt = self.plan.kernel_output_format
+        counts, positions, known = {}, 1, True  # positions above, while every level so far is dense
+        for level, kind in enumerate(fmt.levels):
+            if kind == DENSE:
+                positions = positions * self.shape[fmt.mode_order[level]] if known else positions
+                continue
+            counts[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
+            known = False
+        return counts
+
+    def windows(self, rooms: list[int]) -> list["SparseOutput"]:
+        """Outputs appending to consecutive windows of this one's arrays, `rooms` entries each, with
+        counts of their own: the chunks of one call fill them, so that when each chunk fits its window
+        the join only closes the gaps between them (see `_compacted`) instead of copying every entry."""
+        parts, start = [], 0
+        for room in rooms:
+            part = copy.copy(self)
+            part.arrays = part._counts(room)
+            part.arrays.update({key: array[start:start + room] for key, array in self.arrays.items()
+                                if key[0] == "crd"})
+            part.vals = self.vals[start:start + room]
+            parts.append(part)
+            start += room
+        return parts
 
     def argument(self, param):
         return self.vals if param.kind == "vals" else self.arrays[(param.kind, param.level)]
@@ -166,14 +193,22 @@ class SparseOutput:
         coordinates appended, plus values. Below dense levels only, parent positions are the same in
         every chunk, and each chunk counted only its own parents, so counts add up; below a compressed
         level, each chunk's parents are its own appended positions, so counts follow each other.
-        Coordinates and values are copied into place by `threads` threads (see `_concatenated`).
+        Pieces written in windows of this output's arrays (see `windows`) are moved together in place;
+        others are copied into new arrays by `threads` threads (see `_concatenated`).
         """
         fmt = self.plan.kernel_output_format
         trimmed = [self._trim(list(returned), compact=len(pieces) == 1) for returned in pieces]
         compressed = [level for level, kind in enumerate(fmt.levels) if kind != DENSE]
-        joined = _concatenated([[levels_of[level][1] for levels_of, _ in trimmed] for level in compressed]
-                               + [[vals for _, vals in trimmed]], threads)
+        columns = ([[levels_of[level][1] for levels_of, _ in trimmed] for level in compressed]
+                   + [[vals for _, vals in trimmed]])
+        buffers = [self.arrays[("crd", level)] for level in compressed] + [self.vals]
+        joined = None
+        if len(pieces) > 1 and self.windowed:
+            joined = _compacted(columns, buffers, threads)
+        if joined is None:
+            joined = _concatenated(columns, threads)
         vals = joined.pop()
+        dtype = index_dtype(len(vals), *self.shape)
         levels, known = [], True
         for level, kind in enumerate(fmt.levels):
             if kind == DENSE:
@@ -182,13 +217,15 @@ class SparseOutput:
             counts = [levels_of[level][0] for levels_of, _ in trimmed]
             if len(counts) == 1:
                 count = counts[0]
-            elif known:
-                count = np.sum(counts, axis=0)
+            elif known:  # the first piece's counts are its own: add the others to them
+                count = counts[0]
+                for other in counts[1:]:
+                    np.add(count, other, out=count)
             else:
                 count = np.concatenate([counts[0][:1]] + [c[1:] for c in counts])
-            levels.append((np.cumsum(count), joined[compressed.index(level)]))  # counts per parent -> offsets
+            # Counts per parent -> offsets, in the index type (no conversion afterwards).
+            levels.append((np.cumsum(count, dtype=dtype), joined[compressed.index(level)]))
             known = False
-        dtype = index_dtype(len(vals), *self.shape)
         built = [level if isinstance(level, DenseLevel)
                  else CompressedLevel(level[0].astype(dtype, copy=False), level[1].astype(dtype, copy=False))
                  for level in levels]
@@ -235,3 +272,59 @@ def _concatenated(columns: list[list[np.ndarray]], threads: int) -> list[np.ndar
 
     parallel.run_all([lambda k=k: copy(k) for k in range(len(columns[0]))], threads)
     return joined
+
+
+def _compacted(columns: list[list[np.ndarray]], buffers: list[np.ndarray], threads: int
+               ) -> "list[np.ndarray] | None":
+    """Each column's pieces moved, in order, to follow each other from the start of that column's buffer,
+    where they were written in windows, most of them already in place or close to it (a chunk stores
+    fewer entries than its window holds only where its operands' entries overlap or cancel); pieces
+    written elsewhere (a chunk that outgrew its window) are copied in. None when a move would overwrite
+    a piece not yet moved; the pieces are then concatenated instead.
+
+    Pieces move on `threads` threads at once: a piece's destination can overlap only the tail of the
+    pieces before it (they move left by no more than it does), so each first sets aside that head of its
+    own, moves the rest, and the heads are written once every piece has moved. The buffers keep what
+    room is left when that is less than the entries (see `_fitted`)."""
+    moves, heads, joined = [], [], []
+    for pieces, buffer in zip(columns, buffers):
+        starts = [_start_within(piece, buffer) for piece in pieces]
+        later = len(buffer)  # the lowest start of a piece after this one
+        for piece, start, target in reversed(list(zip(pieces, starts, _targets(pieces)))):
+            if target + len(piece) > later:
+                return None
+            later = min(later, start) if start is not None else later
+        end_of_sources = 0  # where the sources of the pieces before this one end
+        for piece, start, target in zip(pieces, starts, _targets(pieces)):
+            if start != target and len(piece):
+                head = min(len(piece), max(0, end_of_sources - target))
+                moves.append((buffer, target, piece, head))
+            if start is not None:
+                end_of_sources = max(end_of_sources, start + len(piece))
+        joined.append((buffer, sum(len(piece) for piece in pieces)))
+
+    def move(buffer, target, piece, head):
+        kept = piece[:head].copy()
+        buffer[target + head:target + len(piece)] = piece[head:]  # 1-d, same direction: overlaps are safe
+        heads.append((buffer, target, kept))
+
+    if moves:
+        parallel.run_all([lambda m=m: move(*m) for m in moves], threads)
+    for buffer, target, kept in heads:
+        buffer[target:target + len(kept)] = kept
+    return [_fitted(buffer, length) for buffer, length in joined]
+
+
+def _targets(pieces: list[np.ndarray]) -> list[int]:
+    """Where each piece goes when they follow each other from 0."""
+    return np.cumsum([0] + [len(piece) for piece in pieces[:-1]]).tolist()
+
+
+def _start_within(piece: np.ndarray, buffer: np.ndarray) -> "int | None":
+    """Where `piece` starts in `buffer` when it is a window of it, else None."""
+    if piece.dtype != buffer.dtype or len(piece) == 0:
+        return None
+    offset = piece.ctypes.data - buffer.ctypes.data
+    if offset % buffer.itemsize or not 0 <= offset // buffer.itemsize <= len(buffer) - len(piece):
+        return None
+    return offset // buffer.itemsize

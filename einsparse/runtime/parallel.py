@@ -4,10 +4,10 @@ A kernel whose outermost loop runs over an output index takes that loop's bounds
 (`compiler.lower.Split`). The runtime cuts the loop into chunks of about equal work, runs them on a pool
 of Python threads (kernels are compiled with `nogil=True`, so they run at once), and then joins what
 they wrote: chunks of a dense output write disjoint entries of one array, and each chunk of a sparse
-output assembles its own piece, which `output.SparseOutput` concatenates in order (not done for a
-sparse output that needs no reduction, where the copy would cost more than the chunks save). Every output entry
-is computed by the same operations in the same order as on one thread, so results do not depend on the
-number of threads.
+output appends to its own window of one set of arrays, sized from its operands' entries, after which
+`output.SparseOutput` closes the gaps between the windows (a chunk that outgrows its window goes on in
+arrays of its own, copied in). Every output entry is computed by the same operations in the same order
+as on one thread, so results do not depend on the number of threads.
 
 Threads: the `threads=` argument of `compile`/`evaluate`; when not given, `$EINSPARSE_THREADS`, else 1.
 """
@@ -28,9 +28,6 @@ from einsparse.errors import OperandError
 MIN_PARALLEL_WORK = 100_000
 # More chunks than threads, so that a thread finishing early takes another chunk.
 CHUNKS_PER_THREAD = 2
-# Whether to split calls whose plan says chunks do not pay (`compiler.lower.Split.pays`); tests turn it
-# on to check the join of such outputs.
-SPLIT_WHEN_IT_DOES_NOT_PAY = False
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()

@@ -104,6 +104,39 @@ def fusion_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+# The speed-ups on 2 threads the performance targets ask of each kernel.
+SPEED_UP_TARGETS = {"K1": 1.4, "K2": 1.7, "K3": 1.4, "K5": 1.7, "K6": 1.7, "K7": 1.7}
+
+
+def scaling(rows: list[dict]) -> list[dict]:
+    """Per generated input and thread count above 1: einsparse on 1 thread over einsparse on N, both
+    timed in the same rounds."""
+    one = {(r["kernel"], r["input"], r["rounds_threads"]): r for r in rows
+           if r["system"] == "einsparse, 1 thread" and r["median_s"] and r["check"] == "ok"}
+    out = []
+    for row in rows:
+        if row["system"] != "einsparse" or row["threads"] == 1 or row["shared"] or not row["median_s"]:
+            continue
+        base = one.get((row["kernel"], row["input"], row["threads"]))
+        if base is None:
+            continue
+        out.append({"kernel": row["kernel"], "key": row["key"], "input": row["input"], "threads": row["threads"],
+                    "one_thread_s": base["median_s"], "threads_s": row["median_s"],
+                    "speed_up": base["median_s"] / row["median_s"], "target": SPEED_UP_TARGETS.get(row["key"])})
+    return out
+
+
+def scaling_lines(entries: list[dict]) -> list[str]:
+    header = (f"{'kernel':22s} {'input':30s} {'thr':>3s} {'1 thread ms':>11s} {'N threads ms':>12s} "
+              f"{'speed-up':>8s} {'target':>6s}")
+    lines = [header, "-" * len(header)]
+    for e in entries:
+        target = f"{e['target']:.1f}" if e["target"] else "-"
+        lines.append(f"{e['kernel'][:22]:22s} {e['input'][:30]:30s} {e['threads']:>3d} {_ms(e['one_thread_s']):>11s} "
+                     f"{_ms(e['threads_s']):>12s} {e['speed_up']:>8.2f} {target:>6s}")
+    return lines
+
+
 def geomean(values) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 

@@ -99,7 +99,7 @@ def main(argv=None) -> int:
 
     document = {"environment": env, "size": args.size, "size_parameters": vars(size), "notes": notes,
                 "threads": args.thread_counts, "triad": {}, "spmv_bandwidth": [], "results": [],
-                "summary": {}, "compile": None, "sweep": None}
+                "summary": {}, "scaling": [], "compile": None, "sweep": None}
     rows = []
     for threads in args.thread_counts:
         if not args.no_triad:
@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     document["results"] = rows
     summaries = {t: report.summarize(rows, t) for t in args.thread_counts}
     document["summary"] = summaries
+    document["scaling"] = report.scaling(rows)
 
     for row in rows:   # achieved SpMV bandwidth against the triad of the same thread count
         if row["key"] == "K1" and row["system"] == "einsparse" and row["median_s"] and not row["shared"]:
@@ -161,6 +162,9 @@ def print_report(document, rows, summaries, shared_inputs, args) -> list[str]:
                          f"are in the table above")
             continue
         lines += report.summary_lines(summary, shared_inputs)
+    if document["scaling"]:
+        lines += ["", "== einsparse on N threads against itself on 1 thread, timed in the same rounds"]
+        lines += report.scaling_lines(document["scaling"])
     lines += [""] + report.fusion_lines(rows)
     if document["triad"]:
         lines += ["", "== bandwidth"]

@@ -12,9 +12,9 @@ from benchmarks.systems import System, Unsupported
 from benchmarks.timing import first_call, interleaved
 
 
-def _row(case, system: System, threads: int) -> dict:
+def _row(case, system: System, threads: int, rounds_threads: int) -> dict:
     return {"kernel": case.kernel, "key": case.spec.key, "input": case.input, "system": system.name,
-            "is_peer": system.is_peer, "threads": threads, "shared": case.meta.get("shared", False),
+            "is_peer": system.is_peer, "threads": threads, "rounds_threads": rounds_threads, "shared": case.meta.get("shared", False),
             "stored": case.stored, "flops": case.flops,
             "convert_s": None, "first_s": None, "median_s": None, "min_s": None, "runs": 0,
             "check": "", "detail": "", "note": ""}
@@ -44,12 +44,13 @@ def _first_call(case, system: System, row: dict, expected):
     return runner if row["check"] in ("ok", "MISMATCH") else None
 
 
-def run_case(case, systems: list, expected, repeat: int, budget_s: float) -> list[dict]:
-    """Rows for one case: each (system, threads used) makes its first call, then all are timed together
-    in rounds (see `timing.interleaved`), so their ratios are side by side."""
+def run_case(case, systems: list, expected, repeat: int, budget_s: float, threads: int = 1) -> list[dict]:
+    """Rows for one case in the rounds at `threads` threads: each (system, threads used) makes its first
+    call, then all are timed together in rounds (see `timing.interleaved`), so their ratios are side by
+    side."""
     rows, runners, timed = [], [], []
     for system, used in systems:
-        row = _row(case, system, used)
+        row = _row(case, system, used, threads)
         runner = _first_call(case, system, row, expected)
         rows.append(row)
         if runner is not None:
@@ -67,20 +68,21 @@ def run_case(case, systems: list, expected, repeat: int, budget_s: float) -> lis
 def run_suite(cases, systems: list[System], threads: int, repeat: int = 5, budget_s: float = 0.1,
               progress=None) -> list[dict]:
     """Rows for every (case, system) at `threads`. A system that cannot use that many threads is skipped
-    for threads > 1 (its 1-thread rows stand for it).
+    for threads > 1 (its 1-thread rows stand for it; see `System.runs_at`).
 
     Fast calls repeat until `budget_s` is spent (a fifth of it on the many small shared matrices), so
     microsecond medians are stable without the suite taking long."""
     active = []
     for system in systems:
         used = system.set_threads(threads)
-        if threads == 1 or used == threads:
+        if system.runs_at(threads, used):
             active.append((system, used))
     rows = []
     for number, case in enumerate(cases, 1):
         expected = kernels.reference(case)
         budget = budget_s / 5 if case.meta.get("shared") else budget_s
-        rows += run_case(case, [(s, used) for s, used in active if s.applies(case)], expected, repeat, budget)
+        rows += run_case(case, [(s, used) for s, used in active if s.applies(case)], expected, repeat, budget,
+                         threads)
         if case.stored > 1_000_000:   # free large results before the next case; a full collection
             gc.collect()              # costs ~0.2 s with Numba and the peers loaded, too much per small case
         if progress:

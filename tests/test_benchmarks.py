@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from benchmarks import inputs, kernels, report, suite
 from benchmarks.checks import compare
-from benchmarks.systems.einsparse_system import EinsparseSystem, EinsparseUnfused
+from benchmarks.systems.einsparse_system import EinsparseOneThread, EinsparseSystem, EinsparseUnfused
 from benchmarks.systems.scipy_peer import ScipyPeer, unfold
 from benchmarks.sweep import fitted_exponent
 
@@ -36,6 +36,19 @@ def test_suite_rows_are_checked_and_summarized(tmp_path):
     assert set(loaded["results"][0]) >= {"kernel", "input", "system", "threads", "first_s", "median_s",
                                          "check", "convert_s"}
     assert loaded["summary"]["1"][0]["ratio_to_best_peer"] > 0
+
+
+def test_speed_up_on_two_threads_is_timed_against_one_thread_in_the_same_rounds():
+    cases = kernels.standard_cases(TINY, kernels={"K6"}, shared=False)
+    systems = [EinsparseSystem(), EinsparseOneThread(), ScipyPeer()]
+    assert suite.run_suite(cases, systems, threads=1, repeat=5, budget_s=0.0)[1]["system"] == "scipy"
+    rows = suite.run_suite(cases, systems, threads=2, repeat=5, budget_s=0.0)
+    assert [(r["system"], r["threads"], r["rounds_threads"]) for r in rows] == [
+        ("einsparse", 2, 2), ("einsparse, 1 thread", 1, 2)]   # scipy has no 2-thread rows
+    assert all(r["check"] == "ok" and r["runs"] >= 5 for r in rows)
+    (entry,) = report.scaling(rows)
+    assert entry["speed_up"] == rows[1]["median_s"] / rows[0]["median_s"] and entry["target"] == 1.7
+    assert report.summarize(rows, 2)[0]["best_peer"] is None   # einsparse on 1 thread is not a peer
 
 
 def test_a_wrong_result_is_reported_as_mismatch():

@@ -39,17 +39,22 @@ class System:
         """Ask for `threads`; return how many the system will actually use."""
         return 1
 
+    def runs_at(self, threads: int, used: int) -> bool:
+        """Whether the system is timed in the rounds at `threads` threads, where it uses `used`: at more
+        than one thread, only systems that use them (the 1-thread rows stand for the others)."""
+        return threads == 1 or used == threads
+
     def prepare(self, case) -> Prepared:
         raise Unsupported("not implemented")
 
 
 def all_systems() -> list[System]:
-    from benchmarks.systems.einsparse_system import EinsparseSystem, EinsparseUnfused
+    from benchmarks.systems.einsparse_system import EinsparseOneThread, EinsparseSystem, EinsparseUnfused
     from benchmarks.systems.graphblas_peer import GraphBLASPeer
     from benchmarks.systems.numpy_peer import NumpyEinsumPeer
     from benchmarks.systems.pydata_sparse_peer import PydataSparsePeer
     from benchmarks.systems.scipy_peer import ScipyPeer
     from benchmarks.systems.tensora_peer import TensoraPeer
 
-    return [EinsparseSystem(), EinsparseUnfused(), ScipyPeer(), GraphBLASPeer(), PydataSparsePeer(),
+    return [EinsparseSystem(), EinsparseOneThread(), EinsparseUnfused(), ScipyPeer(), GraphBLASPeer(), PydataSparsePeer(),
             TensoraPeer(), NumpyEinsumPeer()]

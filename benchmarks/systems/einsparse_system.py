@@ -85,3 +85,16 @@ class EinsparseUnfused(EinsparseSystem):
             return lambda: add(T=product(A=A, B=B), D=D)
 
         return Prepared(make_runner, np.asarray, 0.0)
+
+
+class EinsparseOneThread(EinsparseSystem):
+    """einsparse on 1 thread, timed in the same rounds as einsparse on more: their ratio is the speed-up
+    that threads give, side by side, without the drift between the 1-thread and N-thread passes."""
+    name = "einsparse, 1 thread"
+
+    def set_threads(self, threads: int) -> int:
+        self.threads = 1
+        return 1
+
+    def runs_at(self, threads: int, used: int) -> bool:
+        return threads > 1 and supports_threads()

@@ -9,7 +9,7 @@ it. The plan is deterministic, so its source keys the kernel cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir

@@ -49,7 +49,7 @@ def run_in_new_process(cache_dir: Path) -> dict:
 
 
 def kernel_file(cache_dir: Path) -> Path:
-    files = list(cache_dir.glob("einsparse_*.py"))
+    files = [f for f in cache_dir.glob("einsparse_*.py") if not f.name.startswith("einsparse_helpers_")]
     assert len(files) == 1, files
     return files[0]
 
@@ -87,8 +87,9 @@ def test_damaged_entry_is_rebuilt_silently(tmp_path, damage):
     module = kernel_file(tmp_path)
     pycache = tmp_path / "__pycache__"
     target = {"truncate module": module, "garble module": module,
-              "truncate index": next(pycache.glob("*.nbi")), "truncate machine code": next(pycache.glob("*.nbc")),
-              "empty index": next(pycache.glob("*.nbi"))}[damage]
+              "truncate index": next(pycache.glob(f"{module.stem}.*.nbi")),
+              "truncate machine code": next(pycache.glob(f"{module.stem}.*.nbc")),
+              "empty index": next(pycache.glob(f"{module.stem}.*.nbi"))}[damage]
     data = target.read_bytes()
     if damage == "garble module":
         target.write_bytes(b"\xff\xfe" + data[2:])
@@ -97,6 +98,33 @@ def test_damaged_entry_is_rebuilt_silently(tmp_path, damage):
     assert run_in_new_process(tmp_path) == {"hits": 0, "misses": 1, "ok": True}  # rebuilt, no warning
     assert module.read_text() == expected_source()
     assert run_in_new_process(tmp_path) == {"hits": 1, "misses": 0, "ok": True}  # and cached again
+
+
+HELPERS_SCRIPT = """
+import json, sys, warnings, scipy.sparse as sp, einsparse as es
+from einsparse.compiler.emit import HELPERS_MODULE
+warnings.simplefilter("error")
+A = sp.random(50, 50, density=0.1, format="csr", random_state=0)
+C = es.evaluate("C[i,j] = A[i,k]*B[k,j]", {"A": sys.argv[1], "C": sys.argv[1]}, A=A, B=A)
+helper = sys.modules[HELPERS_MODULE].sort_touched
+print(json.dumps({"hits": sum(helper.stats.cache_hits.values()), "misses": sum(helper.stats.cache_misses.values()),
+                  "ok": bool(abs(C.to_scipy() - A @ A).max() < 1e-12)}))
+"""
+
+
+def test_kernels_share_the_helpers_compiled_once(tmp_path):
+    """SpGEMM into CSR, then into DCSR in another process: a new kernel, whose sort of touched columns
+    comes from the helpers' machine code on disk instead of being compiled again."""
+    def run(fmt):
+        done = subprocess.run([sys.executable, "-c", HELPERS_SCRIPT, fmt], env=environment(tmp_path),
+                              capture_output=True, text=True, check=True)
+        assert done.stderr == ""
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert run("csr") == {"hits": 0, "misses": 1, "ok": True}
+    assert run("dcsr") == {"hits": 1, "misses": 0, "ok": True}
+    assert len(list(tmp_path.glob("einsparse_helpers_*.py"))) == 1
+    assert len(list(tmp_path.glob("einsparse_*.py"))) == 3  # the helpers and two kernels
 
 
 def test_tampered_module_is_never_executed(tmp_path, monkeypatch):

@@ -13,8 +13,7 @@ from einsparse.compiler import emit
 @pytest.fixture(scope="module")
 def helpers():
     namespace: dict = {}
-    source = ("import numba\nimport numpy as np\n" + emit.INTRINSIC_IMPORTS + "u = np.uint64\n"
-              + emit.GROW + emit.SORT_TOUCHED + emit.GALLOP + emit.SUM_ADD + SUM_PRODUCTS)
+    source = emit.HELPERS_SOURCE + SUM_PRODUCTS
     exec(source.replace("cache=True", "cache=False"), namespace)
     return namespace
 

@@ -112,11 +112,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
             f"the kernel for {syn.deparse(parsed)} would have {size} lines (at most {MAX_KERNEL_LINES} are "
             f"compiled): its loops co-iterate many sparse operands, with one branch per combination of "
             f"present operands at every level; split the statement, or store some operands dense")
-    pairs = workspace == PAIR_LIST and bool(lowerer.tracked)
-    touched = workspace != PAIR_LIST and bool(lowerer.tracked)
-    source = module_source(header, params, body, growable=sparse, pairs=pairs, touched=touched,
-                           prefetching=lowerer.prefetching, galloping=lowerer.galloping,
-                           summing=lowerer.summing)
+    source = module_source(header, params, body)
     rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)
                  for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,

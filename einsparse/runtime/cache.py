@@ -2,7 +2,8 @@
 
 Numba cannot cache a function made from a string, so each kernel's source is written to a real file,
 `<cache dir>/einsparse_<hash>.py`, and compiled with `njit(cache=True)`; Numba stores the machine code
-beside it (in `__pycache__`) and a later process loads it without compiling.
+beside it (in `__pycache__`) and a later process loads it without compiling. The helpers kernels call
+(`compiler.emit.HELPERS_SOURCE`) live the same way in `einsparse_helpers_<digest>.py`, compiled once.
 
 The cache is a place where code is run from, so:
 - the hash covers the source and the einsparse, Numba and Python versions: an upgrade never loads a
@@ -67,13 +68,19 @@ def kernel_key(source: str) -> str:
 
 def load_kernel(source: str):
     """The Numba dispatcher of the kernel in `source`, from the disk cache when possible."""
-    module_name = f"einsparse_{kernel_key(source)}"
+    from einsparse.compiler.emit import HELPERS_MODULE, HELPERS_SOURCE
+
     with _lock:
-        module = sys.modules.get(module_name)
-        if module is None:
-            module = _load_from_disk(module_name, source) or _load_in_memory(module_name, source)
-            sys.modules[module_name] = module
-    return module.kernel
+        _load(HELPERS_MODULE, HELPERS_SOURCE)  # what kernel modules import their helpers from
+        return _load(f"einsparse_{kernel_key(source)}", source).kernel
+
+
+def _load(module_name: str, source: str):
+    module = sys.modules.get(module_name)
+    if module is None:
+        module = _load_from_disk(module_name, source) or _load_in_memory(module_name, source)
+        sys.modules[module_name] = module
+    return module
 
 
 def _load_from_disk(module_name: str, source: str):
@@ -181,6 +188,7 @@ def _warn_once(message: str) -> None:
 def info() -> dict:
     """Directory, number of kernels and total size of the on-disk cache."""
     directory = cache_dir()
-    files = list(directory.glob("einsparse_*.py")) if directory.is_dir() else []
+    files = [f for f in directory.glob("einsparse_*.py") if not f.name.startswith("einsparse_helpers_")] \
+        if directory.is_dir() else []
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file()) if directory.is_dir() else 0
     return {"directory": str(directory), "kernels": len(files), "bytes": size}

@@ -48,7 +48,9 @@ def test_gallop_finds_what_searchsorted_finds(helpers):
         assert helpers["gallop"](crd, lo, hi, target) == expected, (crd.tolist(), lo, hi, target)
 
 
-@pytest.mark.parametrize("extent, count", [(100, 1), (100, 2), (5000, 60), (300000, 40), (300000, 5000)])
+# The last two lie too far apart for the bitmap walk, and are sorted (heap sort).
+@pytest.mark.parametrize("extent, count", [(100, 1), (100, 2), (5000, 60), (300000, 40), (300000, 5000),
+                                           (50_000_000, 3), (50_000_000, 200)])
 def test_sort_touched_sorts_and_leaves_its_bitmaps_cleared(helpers, extent, count):
     rng = np.random.default_rng(extent + count)
     touched = rng.choice(extent, count, replace=False).astype(np.int64)
@@ -61,6 +63,16 @@ def test_sort_touched_sorts_and_leaves_its_bitmaps_cleared(helpers, extent, coun
     np.testing.assert_array_equal(listed[:count], np.sort(touched))
     np.testing.assert_array_equal(listed[count:], -1)
     assert not bits.any() and not summary.any()
+
+
+def test_sort_prefix_sorts_the_prefix_only(helpers):
+    rng = np.random.default_rng(7)
+    for n in [0, 1, 2, 3, 4, 5, 16, 17, 100, 1001]:
+        for _ in range(20):
+            values = rng.integers(-50, 50, n + 5)  # duplicates too
+            expected = np.concatenate([np.sort(values[:n]), values[n:]])
+            helpers["sort_prefix"](values, n)
+            np.testing.assert_array_equal(values, expected)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.complex128])

@@ -24,6 +24,7 @@ import einsparse as es
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.parse import parse
 from einsparse.reference import dense_reference, products
+from einsparse.runtime import parallel
 from test_tensor import all_formats, check_structure
 
 INDICES = ["i", "j", "k", "l", "m"]
@@ -35,6 +36,16 @@ MAX_PRODUCTS = 48  # the reference expands the right side; nested sums of sums w
 
 LONG = "EINSPARSE_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("EINSPARSE_FUZZ_EXAMPLES", "20"))
+# With more than one thread, every call runs in chunks, tiny ones included: the chunks' join is fuzzed too.
+THREADS = int(os.environ.get("EINSPARSE_FUZZ_THREADS", "1"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _tiny_calls_in_chunks():
+    with pytest.MonkeyPatch.context() as patch:
+        if THREADS > 1:
+            patch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+        yield
 
 
 @st.composite
@@ -172,7 +183,7 @@ def check_case(statement, formats, dtypes, divisors, output, op, rng):
         old = random_values(rng, tuple(extents[i] for i in output), dtype, 0.5)
         given["OUT"] = old.copy() if "OUT" not in formats else es.tensor(old, format=formats["OUT"])
     expected = dense_reference(statement, operands, old)
-    got = es.evaluate(statement, formats, **given, **operands)
+    got = es.evaluate(statement, formats, threads=THREADS, **given, **operands)
     if isinstance(got, es.Tensor):
         check_structure(got)
     result = np.asarray(got)

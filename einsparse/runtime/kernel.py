@@ -179,7 +179,9 @@ class _Call:
         if len(chunks) == 1:
             firsts = [whole]
         else:  # chunks fill windows of the whole (when its format has windows), else arrays of their own
-            firsts = whole.windows(rooms) if whole.windowed else [None] * len(chunks)
+            # Chunks of a range over the output's dense level 0 count disjoint rows of one array.
+            rows_apart = plan.split.kind == "range" and plan.kernel_output_format.levels[0] == DENSE
+            firsts = whole.windows(rooms, rows_apart) if whole.windowed else [None] * len(chunks)
         tasks = [lambda chunk=chunk, first=first, room=room:
                  self._pieces(arrays, make, extents, dtype, chunk, first, room)
                  for chunk, first, room in zip(chunks, firsts, rooms)]

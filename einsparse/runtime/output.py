@@ -156,24 +156,34 @@ class SparseOutput:
         positions above when every level above is dense, else one per entry of room."""
         fmt = self.plan.kernel_output_format
         counts, positions, known = {}, 1, True  # positions above, while every level so far is dense
+        self.counted_by_position = set()  # the levels whose parents are the dense positions above
         for level, kind in enumerate(fmt.levels):
             if kind == DENSE:
                 positions = positions * self.shape[fmt.mode_order[level]] if known else positions
                 continue
             counts[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
+            if known:
+                self.counted_by_position.add(level)
             known = False
         return counts
 
-    def windows(self, rooms: list[int]) -> list["SparseOutput"]:
-        """Outputs appending to consecutive windows of this one's arrays, `rooms` entries each, with
-        counts of their own: the chunks of one call fill them, so that when each chunk fits its window
-        the join only closes the gaps between them (see `_compacted`) instead of copying every entry."""
+    def windows(self, rooms: list[int], rows_apart: bool) -> list["SparseOutput"]:
+        """Outputs appending to consecutive windows of this one's arrays, `rooms` entries each: the
+        chunks of one call fill them, so that when each chunk fits its window the join only closes the
+        gaps between them (see `_compacted`) instead of copying every entry. Counts per appended parent
+        are windows too (a window's own first count is never written); counts below dense levels only
+        are shared when `rows_apart` (each chunk counts its own rows), else each window has its own."""
         parts, start = [], 0
         for room in rooms:
             part = copy.copy(self)
-            part.arrays = part._counts(room)
-            part.arrays.update({key: array[start:start + room] for key, array in self.arrays.items()
-                                if key[0] == "crd"})
+            part.arrays = {}
+            for key, array in self.arrays.items():
+                if key[0] == "crd":
+                    part.arrays[key] = array[start:start + room]
+                elif key[1] not in self.counted_by_position:
+                    part.arrays[key] = array[start:start + room + 1]
+                else:
+                    part.arrays[key] = array if rows_apart else np.zeros_like(array)
             part.vals = self.vals[start:start + room]
             parts.append(part)
             start += room
@@ -217,10 +227,13 @@ class SparseOutput:
             counts = [levels_of[level][0] for levels_of, _ in trimmed]
             if len(counts) == 1:
                 count = counts[0]
-            elif known:  # the first piece's counts are its own: add the others to them
+            elif known:  # add up the pieces' counts: into the first's, once for each array
                 count = counts[0]
+                seen = {count.ctypes.data}
                 for other in counts[1:]:
-                    np.add(count, other, out=count)
+                    if other.ctypes.data not in seen:
+                        seen.add(other.ctypes.data)
+                        np.add(count, other, out=count)
             else:
                 count = np.concatenate([counts[0][:1]] + [c[1:] for c in counts])
             # Counts per parent -> offsets, in the index type (no conversion afterwards).

@@ -112,7 +112,7 @@ def scaling(rows: list[dict]) -> list[dict]:
     """Per generated input and thread count above 1: einsparse on 1 thread over einsparse on N, both
     timed in the same rounds."""
     one = {(r["kernel"], r["input"], r["rounds_threads"]): r for r in rows
-           if r["system"] == "einsparse, 1 thread" and r["median_s"] and r["check"] == "ok"}
+           if r["system"] == "einsparse on 1 thread" and r["median_s"] and r["check"] == "ok"}
     out = []
     for row in rows:
         if row["system"] != "einsparse" or row["threads"] == 1 or row["shared"] or not row["median_s"]:

@@ -44,7 +44,7 @@ def test_speed_up_on_two_threads_is_timed_against_one_thread_in_the_same_rounds(
     assert suite.run_suite(cases, systems, threads=1, repeat=5, budget_s=0.0)[1]["system"] == "scipy"
     rows = suite.run_suite(cases, systems, threads=2, repeat=5, budget_s=0.0)
     assert [(r["system"], r["threads"], r["rounds_threads"]) for r in rows] == [
-        ("einsparse", 2, 2), ("einsparse, 1 thread", 1, 2)]   # scipy has no 2-thread rows
+        ("einsparse", 2, 2), ("einsparse on 1 thread", 1, 2)]   # scipy has no 2-thread rows
     assert all(r["check"] == "ok" and r["runs"] >= 5 for r in rows)
     (entry,) = report.scaling(rows)
     assert entry["speed_up"] == rows[1]["median_s"] / rows[0]["median_s"] and entry["target"] == 1.7

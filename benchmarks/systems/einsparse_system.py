@@ -90,7 +90,7 @@ class EinsparseUnfused(EinsparseSystem):
 class EinsparseOneThread(EinsparseSystem):
     """einsparse on 1 thread, timed in the same rounds as einsparse on more: their ratio is the speed-up
     that threads give, side by side, without the drift between the 1-thread and N-thread passes."""
-    name = "einsparse, 1 thread"
+    name = "einsparse on 1 thread"
 
     def set_threads(self, threads: int) -> int:
         self.threads = 1

@@ -152,6 +152,9 @@ class _Call:
         self.makers = tuple(_argument_maker(plan, param) for param in plan.params)
         self.balance = _balancing_operand(plan)
         self.chunked = _chunked_operands(plan)
+        self.sparse = tuple(name for name, operand in plan.operands.items()
+                            if operand.tensor != output and not operand.format.is_dense)
+        self.room = _room_for(plan.kernel_assignment.rhs, set(plan.kernel_assignment.output.indices))
 
     def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
         plan = self.plan
@@ -193,15 +196,16 @@ class _Call:
         operands under the chunk (see `_room_for`): an operand whose level 0 the chunked loop walks
         counts the entries below the chunk's positions, any other an equal share of its entries. A
         chunk that needs more goes on in pieces (`_pieces`)."""
-        rooms, assignment = [], self.plan.kernel_assignment
+        if len(chunks) == 1:
+            return [max(16, self.room({name: len(arrays[name].vals) for name in self.sparse}) or 0)]
+        rooms = []
         for lo, hi in chunks:
             entries = {}
-            for name, tensor in arrays.items():
-                walk = self.chunked.get(name) if len(chunks) > 1 else None
-                entries[name] = (None if tensor.format.is_dense
-                                 else len(tensor.vals) // len(chunks) if walk is None
+            for name in self.sparse:
+                tensor, walk = arrays[name], self.chunked.get(name)
+                entries[name] = (len(tensor.vals) // len(chunks) if walk is None
                                  else _entries_below(tensor, *_level0_positions(tensor, walk, lo, hi)))
-            rooms.append(max(16, _room_for(assignment.rhs, entries, set(assignment.output.indices)) or 0))
+            rooms.append(max(16, self.room(entries) or 0))
         return rooms
 
     def _task(self, arrays, output, extents, dtype, chunk):
@@ -304,30 +308,33 @@ def _balancing_operand(plan: Plan):
     return None
 
 
-def _room_for(expr, entries: dict, whole: set) -> "int | None":
-    """How many entries a sparse output of `expr` may need, from `entries` of its sparse operands (None
-    for dense ones, which say nothing of it): a product no more than its sparsest factor indexed by
-    every output index (`whole`; a broadcast factor bounds nothing), a sum no more than its sparse terms
-    together (a union of two CSR rows fits; the old output of `+=` is one of the terms). A guess, not a
-    bound: where no factor bounds a product (SpGEMM) it counts them all, and a kernel that needs more
-    asks for more."""
+def _room_for(expr, whole: set):
+    """A function from the entries of a kernel's sparse operands (None for dense ones, which say nothing
+    of it) to how many entries a sparse output of `expr` may need: a product no more than its sparsest
+    factor indexed by every output index (`whole`; a broadcast factor bounds nothing), a sum no more
+    than its sparse terms together (a union of two CSR rows fits; the old output of `+=` is one of the
+    terms). A guess, not a bound: where no factor bounds a product (SpGEMM) it counts them all, and a
+    kernel that needs more asks for more. Built once per kernel, so a call only adds and compares."""
     if isinstance(expr, ir.Access):
-        return entries.get(expr.tensor)
-    if isinstance(expr, ir.Mul):
-        rooms = [(_room_for(f, entries, whole), _indexed_by(f) >= whole) for f in expr.factors]
-        bounds = [room for room, covers in rooms if room is not None and covers]
-        known = [room for room, _ in rooms if room is not None]
-        return min(bounds) if bounds else sum(known) if known else None
-    if isinstance(expr, ir.Add):
-        known = [room for room in (_room_for(t, entries, whole) for t in expr.terms) if room is not None]
-        return sum(known) if known else None
+        name = expr.tensor
+        return lambda entries: entries.get(name)
     if isinstance(expr, (ir.Neg, ir.Recip)):
-        return _room_for(expr.operand, entries, whole)
+        return _room_for(expr.operand, whole)
     if isinstance(expr, ir.Sum):
-        return _room_for(expr.body, entries, whole)
+        return _room_for(expr.body, whole)
     if isinstance(expr, ir.TempRef):
-        return _room_for(expr.temp.expr, entries, whole)
-    return None
+        return _room_for(expr.temp.expr, whole)
+    if isinstance(expr, (ir.Add, ir.Mul)):
+        parts = [(_room_for(part, whole), isinstance(expr, ir.Mul) and _indexed_by(part) >= whole)
+                 for part in (expr.terms if isinstance(expr, ir.Add) else expr.factors)]
+
+        def room(entries):
+            known = [(size, bounds) for size, bounds in ((part(entries), bounds) for part, bounds in parts)
+                     if size is not None]
+            bounded = [size for size, bounds in known if bounds]
+            return min(bounded) if bounded else sum(size for size, _ in known) if known else None
+        return room
+    return lambda entries: None
 
 
 def _indexed_by(expr) -> set:

@@ -158,9 +158,6 @@ class Lowerer:
         # (variable, first, end) of the outermost loop when it is split: inner loops that append to
         # arrays project their final length from how far it has gone.
         self.progress: Optional[tuple[str, str, str]] = None
-        self.prefetching = False  # whether a loop prefetches rows (the kernel module then defines prefetch)
-        self.galloping = False    # whether an intersection gallops (the module then defines gallop)
-        self.summing = False      # whether a register accumulates a sum (the module then defines sum_add)
         # While lowering the head of an iteration of a split outermost loop, before anything is written:
         # the variable to resume from. A sparse output short of room there returns to the runtime, which
         # goes on from that iteration into new arrays (a new piece, joined like chunks), rather than
@@ -431,7 +428,6 @@ class Lowerer:
         storages = [self.storage(node) for node in _stmt_storages(body)
                     if isinstance(node, ir.Access) and not self.is_output(node)]
         before, rows, notes = lookahead.prefetch_rows(storages, v, it, self.extent, self.names)
-        self.prefetching = self.prefetching or bool(rows)
         self.lookahead_notes.update(dict.fromkeys(notes))
         return before, rows
 
@@ -571,7 +567,6 @@ class Lowerer:
             merge = loop.While(condition, tuple(body))
             if len(members) == 2 and regions == 1 and all(it.unique and it.crd for it in members):  # A ∩ B only
                 merge, note = lookahead.galloping(var, v, members, coords, condition, branches[0][1], merge)
-                self.galloping = True
                 self.lookahead_notes[note] = None
             nodes.append(merge)
         return nodes
@@ -686,7 +681,6 @@ class Lowerer:
         target = stmt.target
         if isinstance(target, ir.TempRef) and not target.temp.indices:  # a sum in a register
             name = self.temp_name(target.temp)
-            self.summing = True
             return [loop.Line(f"{name} = sum_add({name}, {rhs})")]
         if self.sparse_output and self.is_output(target):
             return self._append_value(target, rhs, positions)

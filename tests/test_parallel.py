@@ -23,6 +23,10 @@ CASES = [
     ("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "coo"}, {"A": A, "B": B}),
     ("C[i,j] = A[i,j]*U[i,k]*V[j,k]", {"A": "csr", "C": "csr"}, {"A": A, "U": DENSE, "V": DENSE}),
     ("T[i,j,k] = A[i,j]*B[j,k]", {"A": "csr", "B": "csr", "T": "csf"}, {"A": A[:40, :40], "B": B[:40, :40]}),
+    # Few rows, many entries: a DCSR output counts per row, not per entry of room.
+    ("M[i,j] = T[i,j,k]*c[k]", {"T": "csf", "M": "dcsr"},
+     {"T": es.tensor(sp.random(6, N * N, density=0.02, format="coo", random_state=5).toarray().reshape(6, N, N),
+                     "csf"), "c": X}),
 ]
 
 
@@ -102,6 +106,17 @@ def test_chunks_of_an_elementwise_sparse_output_fill_windows_of_one_output(state
     for mine, theirs in zip(got.levels[1:], one.levels[1:]):
         np.testing.assert_array_equal(mine.pos, theirs.pos)
         np.testing.assert_array_equal(mine.crd, theirs.crd)
+
+
+def test_counts_per_appended_parent_are_as_many_as_the_parents_can_be():
+    """A DCSR output with room for 10,000 entries counts entries per row for its 6 rows, not per entry of
+    room; windows of it count per row as well, each in its own part of one array."""
+    kernel = es.compile("M[i,j] = T[i,j,k]*c[k]", {"T": "csf", "M": "dcsr"})
+    whole = output.make_output(kernel.plan, {"i": 6, "j": N, "k": N}, np.dtype(np.float64), None, 10_000)
+    assert len(whole.arrays[("pos", 0)]) == 2 and len(whole.arrays[("pos", 1)]) == 7
+    windows = whole.windows([4, 3000, 7000], rows_apart=False)
+    assert [len(window.arrays[("pos", 1)]) for window in windows] == [5, 7, 7]
+    assert len({window.arrays[("pos", 1)].base.ctypes.data for window in windows}) == 1
 
 
 def test_windows_are_closed_up_in_place_on_several_threads():

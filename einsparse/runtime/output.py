@@ -153,7 +153,8 @@ class SparseOutput:
 
     def _counts(self, capacity: int) -> dict[tuple, np.ndarray]:
         """Zeroed counts of children per parent position for each compressed level: as many as the
-        positions above when every level above is dense, else one per entry of room."""
+        positions above when every level above is dense, else one per parent the room allows (see
+        `_parents`)."""
         fmt = self.plan.kernel_output_format
         counts, positions, known = {}, 1, True  # positions above, while every level so far is dense
         self.counted_by_position = set()  # the levels whose parents are the dense positions above
@@ -161,11 +162,20 @@ class SparseOutput:
             if kind == DENSE:
                 positions = positions * self.shape[fmt.mode_order[level]] if known else positions
                 continue
-            counts[("pos", level)] = np.zeros((positions if known else capacity) + 1, np.int64)
+            counts[("pos", level)] = np.zeros((positions if known else self._parents(level, capacity)) + 1,
+                                              np.int64)
             if known:
                 self.counted_by_position.add(level)
             known = False
         return counts
+
+    def _parents(self, level: int, room: int) -> int:
+        """How many parents a compressed level below another may count with `room` entries: no more
+        than the entries, nor than the coordinates the levels above can tell apart (a DCSR matrix's
+        rows: its 2,000 row counts need not be zeroed for 2M entries of room). A kernel that finds no
+        room for a parent's count stops there and goes on in a new piece, like for its entries."""
+        fmt = self.plan.kernel_output_format
+        return min(room, math.prod(self.shape[fmt.mode_order[above]] for above in range(level)))
 
     def windows(self, rooms: list[int], rows_apart: bool) -> list["SparseOutput"]:
         """Outputs appending to consecutive windows of this one's arrays, `rooms` entries each: the
@@ -173,15 +183,23 @@ class SparseOutput:
         gaps between them (see `_compacted`) instead of copying every entry. Counts per appended parent
         are windows too (a window's own first count is never written); counts below dense levels only
         are shared when `rows_apart` (each chunk counts its own rows), else each window has its own."""
-        parts, start = [], 0
-        for room in rooms:
+        # Counts per appended parent: consecutive windows of one zeroed array, as many as each room allows
+        # (this output's own when it is long enough).
+        parents = {key: [self._parents(key[1], room) for room in rooms] for key in self.arrays
+                   if key[0] == "pos" and key[1] not in self.counted_by_position}
+        by_parent = {key: (self.arrays[key] if len(self.arrays[key]) > sum(sizes)
+                           else np.zeros(sum(sizes) + 1, np.int64)) for key, sizes in parents.items()}
+        parts, start, parent_starts = [], 0, dict.fromkeys(parents, 0)
+        for window, room in enumerate(rooms):
             part = copy.copy(self)
             part.arrays = {}
             for key, array in self.arrays.items():
                 if key[0] == "crd":
                     part.arrays[key] = array[start:start + room]
-                elif key[1] not in self.counted_by_position:
-                    part.arrays[key] = array[start:start + room + 1]
+                elif key in parents:
+                    first, size = parent_starts[key], parents[key][window]
+                    part.arrays[key] = by_parent[key][first:first + size + 1]
+                    parent_starts[key] = first + size
                 else:
                     part.arrays[key] = array if rows_apart else np.zeros_like(array)
             part.vals = self.vals[start:start + room]

@@ -11,6 +11,7 @@ from einsparse.compiler.formats import Format, parse_format
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
+from einsparse.compiler.room import output_room
 
 
 @pytest.mark.parametrize("statement, expected", [
@@ -140,3 +141,19 @@ def test_cost_model_prefers_no_workspace():
     plan = compile_plan("C[i,j] = (A[i,k]*B[k,j] + E[i,j])*F[i,j]", {"A": "csr"})
     assert plan.order == ("i", "j", "k")
     assert cin.temps(plan.concrete)[0].indices == ()
+
+
+@pytest.mark.parametrize("statement, formats, expected", [
+    ("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr"}, 300),           # a union: both together
+    ("C[i,j] = A[i,j]*B[i,j]", {"A": "csr", "B": "csr"}, 100),             # an intersection: the shorter
+    ("C[i,j] = A[i,j]*U[i,k]*V[j,k]", {"A": "csr"}, 100),                  # SDDMM: A's pattern
+    ("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr"}, 300),             # no factor bounds it: a guess
+    ("C[i,j] = A[i,j]*b[j]", {"A": "csr", "b": "c"}, 100),                 # a broadcast factor bounds nothing
+    ("C[i,j] = A[i,j] + b[j]", {"A": "csr", "b": "c"}, 300),
+    ("C[i,j] = U[i,j]*V[i,j]", {}, None),                                   # no sparse operand tells
+])
+def test_the_room_of_a_sparse_output_follows_its_expression(statement, formats, expected):
+    plan = compile_plan(statement, {**formats, "C": "csr"})
+    entries = {name: {"A": 100, "B": 200, "b": 200}[name] for name in plan.operands
+               if name in formats}
+    assert output_room(plan.kernel_assignment)(entries) == expected

@@ -18,6 +18,7 @@ from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.formats import COMPRESSED, DENSE
 from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST
 from einsparse.compiler.pipeline import Plan, compile_plan
+from einsparse.compiler.room import output_room
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
@@ -154,7 +155,7 @@ class _Call:
         self.chunked = _chunked_operands(plan)
         self.sparse = tuple(name for name, operand in plan.operands.items()
                             if operand.tensor != output and not operand.format.is_dense)
-        self.room = _room_for(plan.kernel_assignment.rhs, set(plan.kernel_assignment.output.indices))
+        self.room = output_room(plan.kernel_assignment)
 
     def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
         plan = self.plan
@@ -193,7 +194,7 @@ class _Call:
 
     def _rooms(self, arrays: dict, chunks: list) -> list[int]:
         """First room for each chunk's part of a sparse output, from the entries of the kernel's sparse
-        operands under the chunk (see `_room_for`): an operand whose level 0 the chunked loop walks
+        operands under the chunk (see `compiler.room`): an operand whose level 0 the chunked loop walks
         counts the entries below the chunk's positions, any other an equal share of its entries. A
         chunk that needs more goes on in pieces (`_pieces`)."""
         if len(chunks) == 1:
@@ -306,42 +307,6 @@ def _balancing_operand(plan: Plan):
                 and plan.origin(access.indices[operand.format.mode_order[0]]) == split.over):
             return access.tensor
     return None
-
-
-def _room_for(expr, whole: set):
-    """A function from the entries of a kernel's sparse operands (None for dense ones, which say nothing
-    of it) to how many entries a sparse output of `expr` may need: a product no more than its sparsest
-    factor indexed by every output index (`whole`; a broadcast factor bounds nothing), a sum no more
-    than its sparse terms together (a union of two CSR rows fits; the old output of `+=` is one of the
-    terms). A guess, not a bound: where no factor bounds a product (SpGEMM) it counts them all, and a
-    kernel that needs more asks for more. Built once per kernel, so a call only adds and compares."""
-    if isinstance(expr, ir.Access):
-        name = expr.tensor
-        return lambda entries: entries.get(name)
-    if isinstance(expr, (ir.Neg, ir.Recip)):
-        return _room_for(expr.operand, whole)
-    if isinstance(expr, ir.Sum):
-        return _room_for(expr.body, whole)
-    if isinstance(expr, ir.TempRef):
-        return _room_for(expr.temp.expr, whole)
-    if isinstance(expr, (ir.Add, ir.Mul)):
-        parts = [(_room_for(part, whole), isinstance(expr, ir.Mul) and _indexed_by(part) >= whole)
-                 for part in (expr.terms if isinstance(expr, ir.Add) else expr.factors)]
-
-        def room(entries):
-            known = [(size, bounds) for size, bounds in ((part(entries), bounds) for part, bounds in parts)
-                     if size is not None]
-            bounded = [size for size, bounds in known if bounds]
-            return min(bounded) if bounded else sum(size for size, _ in known) if known else None
-        return room
-    return lambda entries: None
-
-
-def _indexed_by(expr) -> set:
-    """The indices an operand (or its negation) is indexed by; none for anything else."""
-    if isinstance(expr, (ir.Neg, ir.Recip)):
-        return _indexed_by(expr.operand)
-    return set(expr.indices) if isinstance(expr, ir.Access) else set()
 
 
 def _chunked_operands(plan: Plan) -> dict[str, str]:

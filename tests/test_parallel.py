@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 import einsparse as es
 from einsparse.reference import dense_reference as reference
@@ -162,6 +164,22 @@ def test_chunks_follow_the_work_of_the_rows():
     assert chunks == [(0, 4), (4, 8)]
     assert parallel.chunk_bounds(5, 6, 4) == [(5, 6)]
     assert parallel.chunk_bounds(0, 10, 3) == [(0, 3), (3, 7), (7, 10)]
+
+
+@given(st.lists(st.integers(0, 20), min_size=1, max_size=60), st.integers(2, 9), st.data())
+def test_chunks_cover_the_range_and_share_the_work(row_work, pieces, data):
+    """Chunks are non-empty, follow each other over [lo, hi), and each ends at the first row where the
+    work before it reaches its share (k/pieces of the range's work, rounded up)."""
+    pointer = np.concatenate([[0], np.cumsum(row_work)])
+    lo = data.draw(st.integers(0, len(row_work) - 1))
+    hi = data.draw(st.integers(lo + 1, len(row_work)))
+    chunks = parallel.chunk_bounds(lo, hi, pieces, pointer)
+    assert chunks[0][0] == lo and chunks[-1][1] == hi and len(chunks) <= pieces
+    assert all(a < b for a, b in chunks) and all(x[1] == y[0] for x, y in zip(chunks, chunks[1:]))
+    total = int(pointer[hi] - pointer[lo])
+    shares = [int(pointer[lo]) + -(-total * k // pieces) for k in range(1, pieces)]
+    cuts = {lo + int(np.argmax(pointer[lo:hi + 1] >= share)) for share in shares} | {lo, hi}
+    assert [a for a, _ in chunks] + [hi] == sorted(cuts)
 
 
 @pytest.mark.parametrize("threads, message", [

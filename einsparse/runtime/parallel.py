@@ -51,18 +51,17 @@ def thread_count(threads) -> int:
 def chunk_bounds(lo: int, hi: int, pieces: int, cumulative_work=None) -> list[tuple[int, int]]:
     """[lo, hi) cut into at most `pieces` non-empty chunks. With `cumulative_work` (the work done before
     each point of [lo, hi], such as a CSR row pointer), chunks hold about equal work; else equal length.
-    Only `pieces` binary searches: the cut costs nothing next to the call."""
+    One binary search for all the cuts, the rest in integers: the cut costs nothing next to the call."""
     if hi - lo <= 1 or pieces <= 1:
         return [(lo, hi)]
     if cumulative_work is None:
-        cuts = np.linspace(lo, hi, pieces + 1).round().astype(np.int64)
+        cuts = [lo + ((hi - lo) * 2 * k + pieces) // (2 * pieces) for k in range(pieces + 1)]  # rounded
     else:
-        work = cumulative_work[lo:hi + 1]
-        targets = np.linspace(int(work[0]), int(work[-1]), pieces + 1)
-        cuts = lo + np.searchsorted(work, targets, side="left")
-        cuts[0], cuts[-1] = lo, hi
-    cuts = np.unique(cuts)
-    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+        first, last = int(cumulative_work[lo]), int(cumulative_work[hi])
+        shares = [first - (first - last) * k // pieces for k in range(1, pieces)]  # k/pieces of it, rounded up
+        found = np.searchsorted(cumulative_work[lo:hi + 1], shares, side="left").tolist()
+        cuts = [lo, *(lo + f for f in found), hi]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if a < b]
 
 
 def run_all(tasks, threads: int) -> list:

@@ -334,7 +334,10 @@ def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int,
         return lo, hi
     level = tensor.levels[0]
     first, last = int(level.pos[0]), int(level.pos[1])
-    found = np.searchsorted(level.crd[first:last], [lo, hi])
+    coordinates = level.crd[first:last]
+    # Bounds in the coordinates' dtype when they fit: else NumPy converts the coordinates to compare.
+    fits = hi <= np.iinfo(coordinates.dtype).max
+    found = np.searchsorted(coordinates, np.array([lo, hi], dtype=coordinates.dtype) if fits else [lo, hi])
     return first + int(found[0]), first + int(found[1])
 
 

@@ -59,7 +59,9 @@ def chunk_bounds(lo: int, hi: int, pieces: int, cumulative_work=None) -> list[tu
     else:
         first, last = int(cumulative_work[lo]), int(cumulative_work[hi])
         shares = [first - (first - last) * k // pieces for k in range(1, pieces)]  # k/pieces of it, rounded up
-        found = np.searchsorted(cumulative_work[lo:hi + 1], shares, side="left").tolist()
+        # Shares in the work's own dtype: else NumPy converts the whole row pointer to compare (100 us).
+        work = cumulative_work[lo:hi + 1]
+        found = np.searchsorted(work, np.array(shares, dtype=work.dtype), side="left").tolist()
         cuts = [lo, *(lo + f for f in found), hi]
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if a < b]
 

@@ -100,3 +100,13 @@ def test_sum_add_lets_only_the_sum_reassociate(helpers):
     llvm = function.inspect_llvm(function.signatures[-1])
     assert "fadd reassoc double" in llvm
     assert set(re.findall(r"= fmul (\w+)", llvm)) == {"double"}  # the product carries no flag
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_prefix_sum_makes_counts_into_positions(helpers, dtype):
+    counts = np.random.default_rng(7).integers(0, 50, 1001)
+    counts[0] = 0
+    positions = helpers["prefix_sum"](counts, np.empty(len(counts), dtype))
+    assert positions.dtype == dtype
+    np.testing.assert_array_equal(positions, np.cumsum(counts))
+    assert len(helpers["prefix_sum"](counts[:0], np.empty(0, dtype))) == 0

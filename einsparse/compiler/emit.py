@@ -219,6 +219,20 @@ def sum_add(typingctx, total, term):
 
 """
 
+# Not called by kernels: the runtime makes a sparse output's counts of children per parent into its
+# positions with it, after the kernel (np.cumsum takes 0.4 ms for 200,000 rows, this loop 0.08 ms).
+PREFIX_SUM = """@numba.njit(cache=True, nogil=True)
+def prefix_sum(counts, out):
+    \"\"\"out[k] = counts[0] + ... + counts[k], in the dtype of `out`.\"\"\"
+    total = 0
+    for k in range(len(counts)):
+        total += counts[k]
+        out[k] = total
+    return out
+
+
+"""
+
 # The helpers above, in one module of their own that kernel modules import from: Numba compiles (and
 # caches) each helper once per machine instead of once per kernel (SpGEMM's sort alone took 0.7 s). Its
 # name carries a digest of its source, so a kernel compiled against other helpers is never reused.
@@ -230,7 +244,7 @@ HELPERS_SOURCE = (
     "from numba import types\n"
     "from numba.extending import intrinsic\n\n"
     "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
-    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD
+    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PREFIX_SUM
 )
 HELPERS_MODULE = "einsparse_helpers_" + hashlib.sha256(HELPERS_SOURCE.encode()).hexdigest()[:16]
 

@@ -75,6 +75,18 @@ def load_kernel(source: str):
         return _load(f"einsparse_{kernel_key(source)}", source).kernel
 
 
+def helpers():
+    """The module of kernel helpers (`compiler.emit.HELPERS_SOURCE`), loaded as kernel modules load it;
+    the runtime calls some of them itself."""
+    from einsparse.compiler.emit import HELPERS_MODULE, HELPERS_SOURCE
+
+    module = sys.modules.get(HELPERS_MODULE)
+    if module is None:
+        with _lock:
+            module = _load(HELPERS_MODULE, HELPERS_SOURCE)
+    return module
+
+
 def _load(module_name: str, source: str):
     module = sys.modules.get(module_name)
     if module is None:

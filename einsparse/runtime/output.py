@@ -21,7 +21,7 @@ import numpy as np
 from einsparse.compiler.formats import DENSE
 from einsparse.compiler.pipeline import Plan
 from einsparse.errors import DTypeError, OperandError, ShapeError
-from einsparse.runtime import parallel
+from einsparse.runtime import cache, parallel
 from einsparse.runtime.convert import as_tensor
 from einsparse.runtime.levels import CompressedLevel, DenseLevel, index_dtype
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
@@ -255,7 +255,8 @@ class SparseOutput:
             else:
                 count = np.concatenate([counts[0][:1]] + [c[1:] for c in counts])
             # Counts per parent -> offsets, in the index type (no conversion afterwards).
-            levels.append((np.cumsum(count, dtype=dtype), joined[compressed.index(level)]))
+            offsets = cache.helpers().prefix_sum(count, np.empty(len(count), dtype))
+            levels.append((offsets, joined[compressed.index(level)]))
             known = False
         built = [level if isinstance(level, DenseLevel)
                  else CompressedLevel(level[0].astype(dtype, copy=False), level[1].astype(dtype, copy=False))

@@ -30,7 +30,7 @@ consumer visits those (sorted) rather than the whole range, and clearing it cost
 Parallel chunks: when the outermost loop runs over an output index, by a range or by one operand's
 positions, its bounds are clipped to `[chunk_lo, chunk_hi)`, two kernel arguments. Chunks then write
 disjoint parts of a dense output, or assemble independent pieces of a sparse one that the runtime joins
-in order, so the runtime may run them on several threads (see `Split`).
+in order, so the runtime may run them on several threads (see `compiler.split`).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from einsparse.compiler import loop_ir as loop
 from einsparse.compiler.formats import DENSE, Format
 from einsparse.compiler.levels import CompressedLevelCode, level_code
 from einsparse.compiler.names import Namer
+from einsparse.compiler.split import Split
 from einsparse.errors import InternalError, NotSupportedError
 
 
@@ -95,17 +96,6 @@ class Iterator:
         return [loop.Line(f"{self.run_end} = {self.position} + 1"),
                 loop.While(f"{self.run_end} < {self.end} and {crd} == {coordinate}",
                            (loop.Line(f"{self.run_end} += 1"),))]
-
-
-@dataclass(frozen=True)
-class Split:
-    """How the outermost loop can be cut into chunks: over the range of an index (`over` is the index),
-    or over the positions of level 0 of a kernel operand (`over` is the operand)."""
-
-    kind: str          # "range" or "positions"
-    over: str
-    lo: str = "chunk_lo"
-    hi: str = "chunk_hi"
 
 
 OUTPUT_FLAG = ("output", "written")  # positions-dict key: the flag of the innermost open output level

@@ -18,12 +18,13 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.check import check, resolve_formats
 from einsparse.compiler.emit import KernelParam, module_source
 from einsparse.compiler.formats import Format
-from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST, Lowerer, Split
+from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST, Lowerer
 from einsparse.compiler.names import Namer
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.operands import KernelOperand, plan_operands
 from einsparse.compiler.parse import parse
 from einsparse.compiler.schedule import schedule
+from einsparse.compiler.split import Split
 from einsparse.errors import NotSupportedError
 
 

@@ -15,10 +15,11 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
 from einsparse.compiler.dtypes import result_dtype
-from einsparse.compiler.formats import COMPRESSED, DENSE
+from einsparse.compiler.formats import DENSE
 from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST
 from einsparse.compiler.pipeline import Plan, compile_plan
 from einsparse.compiler.room import output_room
+from einsparse.compiler.split import balancing_operand, chunked_operands
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
@@ -151,8 +152,8 @@ class _Call:
                                operand.source_format)
                               for name, operand in plan.operands.items() if operand.tensor != output)
         self.makers = tuple(_argument_maker(plan, param) for param in plan.params)
-        self.balance = _balancing_operand(plan)
-        self.chunked = _chunked_operands(plan)
+        self.balance = balancing_operand(plan)
+        self.chunked = chunked_operands(plan)
         self.sparse = tuple(name for name, operand in plan.operands.items()
                             if operand.tensor != output and not operand.format.is_dense)
         self.room = output_room(plan.kernel_assignment)
@@ -290,43 +291,6 @@ def _argument_maker(plan: Plan, param):
     if kind == "zero":
         return lambda c: c.dtype.type(0)
     raise InternalError(f"unknown kernel parameter kind {kind!r}")
-
-
-def _balancing_operand(plan: Plan):
-    """A kernel operand stored dense then compressed over the split loop's index (a CSR matrix whose
-    rows the loop walks): its row pointer tells how much work each iteration holds."""
-    split = plan.split
-    if split is None or split.kind != "range":
-        return None
-    for access in ir.accesses(plan.kernel_assignment.rhs):
-        operand = plan.operands.get(access.tensor)
-        if operand is None:
-            continue
-        levels = operand.format.levels
-        if (len(levels) > 1 and levels[0] == DENSE and levels[1] == COMPRESSED
-                and plan.origin(access.indices[operand.format.mode_order[0]]) == split.over):
-            return access.tensor
-    return None
-
-
-def _chunked_operands(plan: Plan) -> dict[str, str]:
-    """The sparse kernel operands whose level 0 the split loop walks, and how a chunk's bounds give
-    positions in that level: "dense" (the positions are the coordinates), "compressed" (found by binary
-    search among the coordinates), "positions" (they are the positions)."""
-    split = plan.split
-    chunked = {}
-    if split is None:
-        return chunked
-    for access in ir.accesses(plan.kernel_assignment.rhs):
-        operand = plan.operands.get(access.tensor)
-        if operand is None or operand.format.is_dense:
-            continue
-        if split.kind == "positions":
-            if access.tensor == split.over:
-                chunked[access.tensor] = "positions"
-        elif plan.origin(access.indices[operand.format.mode_order[0]]) == split.over:
-            chunked[access.tensor] = "dense" if operand.format.levels[0] == DENSE else "compressed"
-    return chunked
 
 
 def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int, int]:

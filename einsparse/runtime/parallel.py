@@ -1,7 +1,7 @@
 """Running a kernel in chunks on several threads.
 
 A kernel whose outermost loop runs over an output index takes that loop's bounds as arguments
-(`compiler.lower.Split`). The runtime cuts the loop into chunks of about equal work, runs them on a pool
+(`compiler.split`). The runtime cuts the loop into chunks of about equal work, runs them on a pool
 of Python threads (kernels are compiled with `nogil=True`, so they run at once), and then joins what
 they wrote: chunks of a dense output write disjoint entries of one array, and each chunk of a sparse
 output appends to its own window of one set of arrays, sized from its operands' entries, after which

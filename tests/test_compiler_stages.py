@@ -26,6 +26,10 @@ from einsparse.compiler.room import output_room
     ("s = 2 / d[i]", "s = Sum(i, 2*1/d[i])"),
     ("d[i] = A[i,i]", "d[i] = A[i,i]"),
     ("C[i,j] = -(A[i,k]*B[k,j])", "C[i,j] = -Sum(k, A[i,k]*B[k,j])"),
+    # A term without the summed index is not summed over it: the product is distributed where needed.
+    ("s = (a[i] + 1)*(b[i] + 1)", "s = Sum(i, a[i]*(b[i] + 1)) + Sum(i1, b[i1]) + 1"),
+    ("y[j] = (a[i] + 1)*(b[j] + 1)", "y[j] = (Sum(i, a[i]) + 1)*(b[j] + 1)"),
+    ("s = -(a[i]*2)*(b[i] - 3)", "s = Sum(i, -(a[i]*2)*(b[i] - 3))"),
 ])
 def test_reductions_sit_at_the_smallest_product_holding_their_uses(statement, expected):
     assert str(normalize(parse(statement))) == expected

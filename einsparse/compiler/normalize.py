@@ -6,6 +6,8 @@ expanding anything: walk the tree carrying the indices used outside the current 
 those of the sibling factors of every enclosing product; an addition passes its own outer set to each
 term unchanged). A node sums the indices it uses that are not in that set, so a reduction lands on the
 smallest product holding all its uses within one term, and an addition never shares a reduction.
+A product summed over an index that no factor uses in every term (`(a[i] + 1)*(b[i] + 1)`) would sum
+its terms without the index too, so one factor is split into its terms first (`_distributed`).
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
     if isinstance(node, syn.BinOp):
         pairs = _factors(node)
         uses = [_uses(factor) for factor, _ in pairs]
+        for index in _ordered([i.name for a in syn.accesses(node) for i in a.indices]):
+            # Summed over this product (two factors use it), which needs a factor using it in every term.
+            if (index not in outer and sum(index in u for u in uses) > 1
+                    and all(_optional(factor, index) for factor, _ in pairs)):
+                return _place(_distributed(pairs, index), outer, counter)
         placed = []
         for position, (factor, divides) in enumerate(pairs):
             siblings = frozenset().union(*(u for k, u in enumerate(uses) if k != position))
@@ -103,6 +110,59 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
         order = _ordered([i.name for f, _ in pairs for a in syn.accesses(f) for i in a.indices])
         return _with_sum(product, used, outer, order)
     raise TypeError(f"not a syntax node: {node!r}")
+
+
+def _optional(node: syn.Expr, index: str) -> bool:
+    """Whether some term of `node`, expanded into a sum of products, does not use `index`."""
+    if isinstance(node, syn.Number):
+        return True
+    if isinstance(node, syn.Access):
+        return all(i.name != index for i in node.indices)
+    if isinstance(node, syn.Neg):
+        return _optional(node.operand, index)
+    if node.op in "+-":
+        return _optional(node.left, index) or _optional(node.right, index)
+    return _optional(node.left, index) and _optional(node.right, index)
+
+
+def _distributed(pairs: list[tuple[syn.Expr, bool]], index: str) -> syn.Expr:
+    """A product that sums over `index` although no factor uses it in every term, as a sum of products:
+    the first factor that uses `index` is split into its terms. Summing the whole product would also sum
+    the terms without `index` over it: `(a[i] + 1)*(b[i] + 1)` is `sum(a*b + a + b) + 1`, not
+    `sum((a + 1)*(b + 1))`. A factor that is one negated product is flattened into its factors first."""
+    k = next(k for k, (factor, divides) in enumerate(pairs) if not divides and index in _uses(factor))
+    factor, negations = pairs[k][0], 0
+    while isinstance(factor, syn.Neg):
+        factor, negations = factor.operand, negations + 1
+    if isinstance(factor, syn.BinOp) and factor.op in "*/":
+        sign = [(syn.Number(-1), False)] if negations % 2 else []
+        return _product(pairs[:k] + sign + _factors(factor) + pairs[k + 1:])
+    terms = [_product(pairs[:k] + [(term, False)] + pairs[k + 1:]) for term in _terms(pairs[k][0])]
+    total = terms[0]
+    for term in terms[1:]:
+        total = syn.BinOp("+", total, term)
+    return total
+
+
+def _terms(node: syn.Expr) -> list[syn.Expr]:
+    """`node` as the terms of a sum, its negations pushed into them."""
+    if isinstance(node, syn.BinOp) and node.op in "+-":
+        right = _terms(node.right)
+        return _terms(node.left) + (right if node.op == "+" else [syn.Neg(t) for t in right])
+    if isinstance(node, syn.Neg):
+        return [syn.Neg(t) for t in _terms(node.operand)]
+    return [node]
+
+
+def _product(pairs: list[tuple[syn.Expr, bool]]) -> syn.Expr:
+    """The product of `pairs` (see `_factors`), without factors of 1 a distribution left."""
+    kept = [(f, d) for f, d in pairs if not (isinstance(f, syn.Number) and f.value == 1)] or pairs[:1]
+    if kept[0][1]:  # a divisor cannot come first
+        kept.insert(0, (syn.Number(1), False))
+    product = kept[0][0]
+    for factor, divides in kept[1:]:
+        product = syn.BinOp("/" if divides else "*", product, factor)
+    return product
 
 
 def _ordered(names: list[str]) -> list[str]:

@@ -117,6 +117,10 @@ def expected_dtype(node, dtypes: dict) -> np.dtype:
         if isinstance(node, syn.Neg):
             return -value(node.operand)
         left, right = value(node.left), value(node.right)
+        if not isinstance(left, np.ndarray) and not isinstance(right, np.ndarray):
+            # Literals with literals stay Python numbers, as in Python (np.multiply(2, 3) is a strong
+            # np.int64); only their kind matters here, and true division makes a float.
+            return 1.0 if node.op == "/" else {"+": left + right, "-": left - right, "*": left * right}[node.op]
         return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}[node.op](left, right)
 
     result = value(node)

@@ -14,10 +14,21 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import FormatError, NotSupportedError, OperandError, ParseError, StatementError
-from einsparse.notation import Statement as NotationStatement
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
+
+class BuiltStatement:
+    """A statement built in Python rather than written as text (`es.statement(C[i, j], expr)` in
+    `einsparse.notation`, which subclasses this): `syntax` is its syntax tree, `formats` its tensors'
+    formats, and `run(threads)` runs it on its own tensors and returns its output."""
+
+    syntax: syn.Statement
+    formats: dict
+
+    def run(self, threads=None):
+        raise NotSupportedError(f"{type(self).__name__} does not say how to run itself")
+
 
 _kernels: dict[tuple, Kernel] = {}
 _kernels_lock = threading.Lock()
@@ -31,7 +42,7 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
     The result is cached in memory by statement and formats, and its machine code on disk. A statement
     built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
     """
-    if isinstance(statement, NotationStatement):
+    if isinstance(statement, BuiltStatement):
         statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
     parsed = _parsed(statement)
     formats = _checked_formats(formats)
@@ -104,7 +115,7 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
     A statement built from index notation runs on its own tensors and returns its filled output.
     """
-    if isinstance(statement, NotationStatement):
+    if isinstance(statement, BuiltStatement):
         if formats is not None or operands:
             raise OperandError(f"{statement} runs on its own tensors; pass no operands or formats")
         return statement.run(threads)

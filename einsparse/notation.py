@@ -19,15 +19,18 @@ import math
 import numbers
 import re
 import string
+import sys
 
 import numpy as np
 
+from einsparse.api import BuiltStatement
+from einsparse.api import compile as compile_statement
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.formats import parse_format
 from einsparse.compiler.parse import parse
 from einsparse.errors import DTypeError, InternalError, OperandError, StatementError
 from einsparse.runtime.convert import from_coo, from_numpy
-from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
+from einsparse.runtime.tensor import VALUE_DTYPES, Tensor, use_notation
 
 __all__ = ["IndexVar", "Expr", "Statement", "indices", "statement", "empty", "scalar"]
 
@@ -282,7 +285,7 @@ def _renamed(node, names: dict[str, str]):
 # ---------------------------------------------------------------------------------------------- statements
 
 
-class Statement:
+class Statement(BuiltStatement):
     """A complete statement built from index notation, not yet run.
 
     `.syntax` is the very `syntax.Statement` the string parser gives for `str(statement)` (with spans, so
@@ -309,8 +312,6 @@ class Statement:
     def run(self, threads=None) -> Tensor:
         """Compile (cached) and run on `threads` (as for `es.compile`); the output tensor is filled and
         returned."""
-        from einsparse.api import compile as compile_statement
-
         kernel = compile_statement(self.syntax, self.formats, threads)
         output = self.tensors[self.output]
         if output.format.is_dense:
@@ -392,3 +393,6 @@ def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None) ->
 def scalar(dtype=np.float64, name: "str | None" = None) -> Tensor:
     """A 0-d tensor to assign to with `s[()] = ...`; read it with `s.item()`."""
     return empty((), "dense", dtype, name)
+
+
+use_notation(sys.modules[__name__])  # tensors index with this module's access() and assign()

@@ -43,7 +43,7 @@ def lattice_of(statement: str, formats: dict, index: str) -> set:
     def iterator_of(access: ir.Access):
         fmt = parse_format(formats.get(access.tensor, "dense"), len(access.indices))
         order = [access.indices[m] for m in fmt.mode_order]
-        if index in order and fmt.levels[order.index(index)] == "compressed":
+        if index in order and fmt.levels[order.index(index)].name == "compressed":
             names[access.id] = f"{access.tensor}{order.index(index) + 1}"
             return access.id
         return None

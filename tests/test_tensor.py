@@ -10,15 +10,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from einsparse.compiler.formats import (
-    COMPRESSED,
-    COMPRESSED_NONUNIQUE,
-    DENSE,
-    SINGLETON,
-    Format,
-    is_unique,
-    parse_format,
-)
+from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
 from einsparse.runtime import convert
 from einsparse.runtime.convert import (
@@ -30,8 +22,12 @@ from einsparse.runtime.convert import (
     natural_format,
     tensor,
 )
-from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel
+from einsparse.levels import base as level_base
+from einsparse.levels import Compressed, CompressedLevel, Dense, DenseLevel, Singleton, SingletonLevel
 from einsparse.runtime.tensor import Tensor
+
+DENSE, COMPRESSED, COMPRESSED_NONUNIQUE = Dense(), Compressed(), Compressed(unique=False)
+SINGLETON, SINGLETON_NONUNIQUE = Singleton(), Singleton(unique=False)
 
 
 def all_formats(rank):
@@ -68,9 +64,9 @@ def check_structure(t: Tensor):
         index_dtypes.add(crd.dtype)
         assert crd.ndim == 1 and np.all((crd >= 0) & (crd < extent))
         if isinstance(level, SingletonLevel):
-            assert kind.startswith(SINGLETON) and not hasattr(level, "pos")
+            assert kind in (SINGLETON, SINGLETON_NONUNIQUE) and not hasattr(level, "pos")
             assert len(crd) == count  # one coordinate per parent position
-            assert t.format.levels[k - 1] in (COMPRESSED_NONUNIQUE, "singleton-nonunique")
+            assert t.format.levels[k - 1] in (COMPRESSED_NONUNIQUE, SINGLETON_NONUNIQUE)
             prefixes = [(c + (int(crd[p]),), p) for c, p in prefixes]
         else:
             assert kind in (COMPRESSED, COMPRESSED_NONUNIQUE)
@@ -80,11 +76,11 @@ def check_structure(t: Tensor):
             assert pos[0] == 0 and np.all(np.diff(pos) >= 0) and pos[-1] == len(crd)
             for p in range(count):  # within each parent: strictly increasing if unique, else sorted
                 step = np.diff(crd[pos[p] : pos[p + 1]])
-                assert np.all(step > 0) if is_unique(kind) else np.all(step >= 0)
+                assert np.all(step > 0) if kind.unique else np.all(step >= 0)
             prefixes = [(c + (int(crd[q]),), q) for c, p in prefixes for q in range(pos[p], pos[p + 1])]
         assert [p for _, p in prefixes] == list(range(len(prefixes)))  # each position reached once
         coords = [c for c, _ in prefixes]
-        if is_unique(kind):
+        if kind.unique:
             assert all(a < b for a, b in zip(coords, coords[1:])), f"level {k} of {t.format}"
         else:
             assert coords == sorted(coords)
@@ -163,7 +159,7 @@ def test_nonunique_run_merges_below():
     assert t.levels[1].pos.tolist() == [0, 3, 4] and t.levels[1].crd.tolist() == [1, 1, 2, 0]
     # `uss`: both singletons have the top level's positions
     t = t.asformat("coo")
-    assert [level.kind for level in t.levels] == [COMPRESSED_NONUNIQUE, "singleton-nonunique", SINGLETON]
+    assert [level.kind for level in t.levels] == [COMPRESSED_NONUNIQUE, SINGLETON_NONUNIQUE, SINGLETON]
     assert [len(level.crd) for level in t.levels] == [4, 4, 4]
 
 
@@ -638,7 +634,7 @@ def test_memory_guard():
 
 
 def test_memory_guard_uses_bound(monkeypatch):
-    monkeypatch.setattr(convert, "_memory_bound", lambda: 100)
+    monkeypatch.setattr(level_base, "_memory_bound", lambda: 100)
     from_numpy(np.zeros(12))  # 96 bytes: fine
     with pytest.raises(ShapeError, match=r"shape \(13,\)"):
         from_coo([[0]], [1.0], (13,), "d")

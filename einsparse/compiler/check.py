@@ -7,7 +7,7 @@ by sparse operands. Extents and dtypes are checked by the runtime when data arri
 from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import COMPRESSED, DENSE, Format, read_format, spec_text
+from einsparse.compiler.formats import Format, read_format, spec_text
 from einsparse.errors import FormatError, OperandError, StatementError, point_at
 
 
@@ -120,7 +120,7 @@ def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format]) 
                 and not fmt.is_dense):
             order = tuple(output.indices.index(access.indices[m]) for m in fmt.mode_order)
             return Format(fmt.unique_levels.levels, order)
-    return Format((DENSE,) + (COMPRESSED,) * (rank - 1) if rank > 1 else (COMPRESSED,), tuple(range(rank)))
+    return Format.of_letters("d" + "c" * (rank - 1) if rank > 1 else "c")
 
 
 def _products(expr: ir.Expr, limit: int):

@@ -18,38 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from einsparse import levels as level_kinds
 from einsparse.errors import FormatError
-
-DENSE = "dense"
-COMPRESSED = "compressed"
-COMPRESSED_NONUNIQUE = "compressed-nonunique"
-SINGLETON = "singleton"
-SINGLETON_NONUNIQUE = "singleton-nonunique"
-
-_LETTERS = {"d": DENSE, "c": COMPRESSED, "u": COMPRESSED_NONUNIQUE, "s": SINGLETON}
-_LETTER_OF = {DENSE: "d", COMPRESSED: "c", COMPRESSED_NONUNIQUE: "u", SINGLETON: "s", SINGLETON_NONUNIQUE: "s"}
-
-
-def is_unique(kind: str) -> bool:
-    return not kind.endswith("-nonunique")
-
-
-def is_singleton(kind: str) -> bool:
-    return kind.startswith(SINGLETON)
-
-
-def is_compressed(kind: str) -> bool:
-    """Compressed or non-unique compressed: a level with pos and crd arrays."""
-    return kind.startswith(COMPRESSED)
-
-
-def _kinds_of(letters: str) -> tuple[str, ...]:
-    """Letters -> level kinds; an `s` followed by another `s` is a non-unique singleton."""
-    kinds = [_LETTERS[letter] for letter in letters]
-    for k in range(len(kinds) - 1):
-        if kinds[k] == SINGLETON and kinds[k + 1] == SINGLETON:
-            kinds[k] = SINGLETON_NONUNIQUE
-    return tuple(kinds)
+from einsparse.levels import LevelKind
 
 # Named formats of a fixed rank: name -> (letters, mode order).
 _NAMED = {
@@ -72,7 +43,7 @@ def _any_rank_letters(name: str, rank: int) -> str:
 class Format:
     """Level kinds, outermost first, and the tensor mode each level stores."""
 
-    levels: tuple[str, ...]
+    levels: tuple[LevelKind, ...]
     mode_order: tuple[int, ...]
 
     def __post_init__(self):
@@ -85,15 +56,18 @@ class Format:
                 f"mode order {','.join(map(str, self.mode_order))} is not a permutation of "
                 f"0..{len(self.mode_order) - 1}"
             )
-        for kind in self.levels:
-            if kind not in _LETTER_OF:
-                raise FormatError(f"unknown level kind {kind!r}: use one of {', '.join(_LETTER_OF)}")
+        # Kinds may be given by name, as in Format(("dense", "compressed"), (0, 1)).
+        kinds = tuple(level_kinds.kind_named(kind) if isinstance(kind, str) else kind for kind in self.levels)
+        for given, kind in zip(self.levels, kinds):
+            if not isinstance(kind, LevelKind):
+                raise FormatError(f"unknown level kind {given!r}: use one of {level_kinds.described()}")
+        object.__setattr__(self, "levels", kinds)
         for k, kind in enumerate(self.levels):
             below = self.levels[k + 1] if k + 1 < len(self.levels) else None
-            if not is_unique(kind) and (below is None or not is_singleton(below)):
+            if not kind.unique and (below is None or not below.continues_run):
                 raise FormatError(f"format {self}: a non-unique level must be followed by a singleton "
                                   f"level ('s')")
-            if is_singleton(kind) and (k == 0 or is_unique(self.levels[k - 1])):
+            if kind.continues_run and (k == 0 or self.levels[k - 1].unique):
                 raise FormatError(f"format {self}: a singleton level ('s') must follow a non-unique "
                                   f"level ('u', or an 's' followed by another 's')")
 
@@ -104,20 +78,19 @@ class Format:
     @property
     def is_dense(self) -> bool:
         """True when every level is dense: the tensor stores every entry."""
-        return all(kind == DENSE for kind in self.levels)
+        return all(kind.full for kind in self.levels)
 
     @property
     def unique_levels(self) -> "Format":
-        """The same format with every non-unique level made unique and singletons compressed: the
-        format a COO-like tensor has once its repeated coordinates are merged (`us` -> `cc`)."""
-        kinds = tuple(DENSE if kind == DENSE else COMPRESSED for kind in self.levels)
-        return Format(kinds, self.mode_order)
+        """The format a kernel assembles for an output of this format: every level's `merged` kind, so a
+        COO-like format has its repeated coordinates merged (`us` -> `cc`)."""
+        return Format(tuple(kind.merged() for kind in self.levels), self.mode_order)
 
     def level_of_mode(self, mode: int) -> int:
         return self.mode_order.index(mode)
 
     def __str__(self) -> str:
-        letters = "".join(_LETTER_OF[kind] for kind in self.levels)
+        letters = "".join(kind.letter for kind in self.levels)
         if self.mode_order == tuple(range(self.rank)):
             return letters
         return letters + ":" + ",".join(map(str, self.mode_order))
@@ -134,7 +107,7 @@ class Format:
         if self.mode_order == tuple(range(self.rank)):
             if self.is_dense:
                 return "dense"
-            if self.rank > 1 and set(self.levels) == {COMPRESSED}:
+            if self.rank > 1 and text == _ANY_RANK["csf"] * self.rank:
                 return "csf"
             if self.rank > 1 and text == _any_rank_letters("coo", self.rank):
                 return "coo"
@@ -147,7 +120,12 @@ class Format:
 
     @staticmethod
     def dense(rank: int) -> "Format":
-        return Format((DENSE,) * rank, tuple(range(rank)))
+        return Format((level_kinds.DENSE,) * rank, tuple(range(rank)))
+
+    @staticmethod
+    def of_letters(letters: str, mode_order: "tuple[int, ...] | None" = None) -> "Format":
+        """`Format.of_letters("dc")`: one letter per level, in mode order `mode_order` (default 0, 1, ...)."""
+        return Format(level_kinds.kinds_of(letters), tuple(range(len(letters))) if mode_order is None else mode_order)
 
 
 def _spell(letters: str, order: tuple[int, ...]) -> str:
@@ -207,12 +185,11 @@ def _parse_text(text: str, rank: int | None, what: str) -> Format:
     if not letters and not order_text:
         if rank in (None, 0):
             return Format((), ())
-    if not letters or any(letter not in _LETTERS for letter in letters.lower()):
+    if not letters or any(letter not in level_kinds.letters() for letter in letters.lower()):
         known = ", ".join(list(_NAMED) + list(_ANY_RANK))
         raise FormatError(
             f"{what} {text!r} is unknown: use one of {known}, or one letter per mode "
-            f"('d' dense, 'c' compressed, 'u' non-unique compressed, 's' singleton) with an optional "
-            f"mode order, e.g. 'dc:1,0'"
+            f"({level_kinds.described()}) with an optional mode order, e.g. 'dc:1,0'"
         )
     if order_text:
         try:
@@ -234,6 +211,6 @@ def _from_letters(letters: str, order: tuple[int, ...], text: str, what: str) ->
     if sorted(order) != list(range(len(order))):
         raise FormatError(f"{what} {text!r}: the mode order must be a permutation of 0..{len(order) - 1}")
     try:
-        return Format(_kinds_of(letters), order)
+        return Format(level_kinds.kinds_of(letters), order)
     except FormatError as error:
         raise FormatError(f"{what} {text!r}: {str(error).split(': ', 1)[-1]}") from None

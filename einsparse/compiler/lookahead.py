@@ -9,7 +9,6 @@ Neither changes what is computed, only when memory is read.
 from __future__ import annotations
 
 from einsparse.compiler import loop_ir as loop
-from einsparse.compiler.levels import CompressedLevelCode, DenseLevelCode
 
 # How many entries ahead of a sparse loop the rows it will read are prefetched: far enough for the
 # loads to arrive in time (16 and 32 were alike for SpMM and SDDMM rows, 4 half as good).
@@ -32,11 +31,11 @@ def prefetch_rows(storages, v: str, it, extent, names) -> tuple[list[loop.Node],
     before, rows, notes = [], [], []
     for storage in storages:
         levels = storage.levels
-        if len(levels) < 2 or storage.level_indices[0] != v or not isinstance(levels[0], DenseLevelCode):
+        if len(levels) < 2 or storage.level_indices[0] != v or not levels[0].full:
             continue
-        if all(isinstance(code, DenseLevelCode) for code in levels):
+        if all(code.full for code in levels):
             lines = _dense_row(storage, it, extent, names)
-        elif isinstance(levels[1], CompressedLevelCode):
+        elif levels[1].pos is not None and levels[1].crd is not None:
             lines = _sparse_row(storage, it, names)
         else:
             continue

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from einsparse.levels.base import subscript  # noqa: F401  (the lowerer's subscripts)
+
 
 @dataclass(frozen=True)
 class Line:
@@ -41,12 +43,6 @@ class If:
 
 
 Node = Union[Line, Comment, For, While, If]
-
-
-def subscript(array: str, index: str) -> str:
-    """`array[u(index)]`: positions are never negative, and an unsigned subscript spares Numba the
-    check for Python's negative-index wraparound on every access (it blocks vectorization)."""
-    return f"{array}[{index}]" if index.isdigit() else f"{array}[u({index})]"
 
 
 def to_python(nodes: tuple[Node, ...], indent: int = 1) -> str:

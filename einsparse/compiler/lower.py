@@ -44,11 +44,12 @@ from einsparse.compiler import index_ir as ir
 from einsparse.compiler import lattice as lat
 from einsparse.compiler import lookahead
 from einsparse.compiler import loop_ir as loop
-from einsparse.compiler.formats import DENSE, Format
-from einsparse.compiler.levels import CompressedLevelCode, level_code
+from einsparse.compiler.formats import Format
 from einsparse.compiler.names import Namer
 from einsparse.compiler.split import Split
+from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
 from einsparse.errors import InternalError, NotSupportedError
+from einsparse.levels import DENSE, LevelCode
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,10 @@ OUTPUT_FLAG = ("output", "written")  # positions-dict key: the flag of the inner
 
 
 @dataclass(frozen=True)
-class ListLevelCode:
+class ListLevelCode(LevelCode):
     """The one level of a list accumulator: coordinates at positions 0..count-1, never located."""
 
     crd: str
-    unique: bool = True
-
-    def locate(self, parent: str, coordinate: str) -> Optional[str]:
-        return None
 
 
 # The start of a count passed to a helper. Numba types a variable first as the literal it starts at and
@@ -120,10 +117,6 @@ UNTYPED_ZERO = "np.int64(0)"
 # Co-iterating n sparse operands in one loop takes up to 2**n - 1 branches (one per combination present).
 MAX_COITERATED = 6
 
-# Workspace kinds for one-index workspaces: a dense row with a list of touched coordinates, or, when a
-# dense row would be too large, a list of (coordinate, value) pairs sorted and merged before it is read.
-DENSE_ROW = "dense"
-PAIR_LIST = "list"
 
 
 class Lowerer:
@@ -163,7 +156,7 @@ class Lowerer:
         if isinstance(node, ir.Access):
             fmt = self.operands[node.tensor]
             levels = tuple(
-                level_code(kind, node.tensor, l, self.extent(node.indices[fmt.mode_order[l]]), self.names)
+                kind.code(node.tensor, l, self.extent(node.indices[fmt.mode_order[l]]), self.names)
                 for l, kind in enumerate(fmt.levels))
             indices = tuple(node.indices[m] for m in fmt.mode_order)
             return Storage(access_key(node), node.tensor, levels, indices, self.names.vals(node.tensor))
@@ -175,7 +168,7 @@ class Lowerer:
             if self.workspace == PAIR_LIST:
                 crd, vals, _ = self._pairs(name)
                 return Storage(("temp", temp.name), name, (ListLevelCode(crd),), temp.indices, vals)
-        levels = tuple(level_code(DENSE, name, l, self.extent(i), self.names) for l, i in enumerate(temp.indices))
+        levels = tuple(DENSE.code(name, l, self.extent(i), self.names) for l, i in enumerate(temp.indices))
         return Storage(("temp", temp.name), name, levels, temp.indices, name)
 
     def _pairs(self, name: str) -> tuple[str, str, str]:
@@ -299,7 +292,7 @@ class Lowerer:
         key = storage.key
         return Iterator(key, f"{node.tensor}{level + 1}", position, bounds[0], bounds[1],
                         self.names.end(key, storage.label, level), code.coordinate(position), code.unique,
-                        self.names.once(("run", key, level), f"{position}_run"), (key, level), code.crd)
+                        self.names.once(("run", key, level), f"{position}_run"), (key, level), code.crd or "")
 
     def _forall(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
         unwritten = self.unwritten
@@ -434,14 +427,14 @@ class Lowerer:
             storage = self.storage(target)
             last = len(storage.levels) - 1
             code = storage.levels[last]
-            if isinstance(code, CompressedLevelCode) and storage.level_indices[last] == v:
+            if code.appended and storage.level_indices[last] == v:
                 count = self.output_count(last)
-                appended.append((code.crd, storage.vals, count))
+                appended.append((code.room, storage.vals, count))
                 stop = self._stop(target)
                 parent, _ = self._parent(storage, last, positions)
                 start = self.names.once(("start", self.output, last), f"{self.output}{last + 1}_start")
                 counted.append(loop.Line(f"{start} = {count}"))
-                after.append(loop.Line(f"{code.pos}[u({parent} + 1)] += {count} - {start}"))
+                after.append(loop.Line(code.add_children(parent, f"{count} - {start}")))
         if self.workspace == PAIR_LIST:
             for temp in _written_temps(body):
                 name = self.temp_name(temp)
@@ -573,7 +566,7 @@ class Lowerer:
                 or not isinstance(body, cin.Accumulate) or not self.is_output(body.target)):
             return None
         storage = self.storage(body.target)
-        if (not isinstance(storage.levels[-1], CompressedLevelCode) or storage.level_indices[-1] != v):
+        if not storage.levels[-1].appended or storage.level_indices[-1] != v:
             return None
         keys = {it.key for it in members}
         accesses = {access_key(a): a for a in ir.accesses(body.rhs) if access_key(a) in keys}
@@ -708,10 +701,10 @@ class Lowerer:
         return self.names.once(("count", self.output, level), f"{self.output}{level + 1}_n")
 
     def output_results(self, output: ir.Access) -> list[tuple[int, str, str, str]]:
-        """(level, pos, crd, count) of each compressed output level: what the kernel returns."""
+        """(level, arrays..., count) of each appended output level: what the kernel returns."""
         storage = self.storage(output)
-        return [(level, code.pos, code.crd, self.output_count(level))
-                for level, code in enumerate(storage.levels) if isinstance(code, CompressedLevelCode)]
+        return [(level, *code.returned, self.output_count(level))
+                for level, code in enumerate(storage.levels) if code.appended]
 
     def _writes_output(self, body: cin.Stmt) -> Optional[ir.Access]:
         for node in _stmt_storages(body):
@@ -732,7 +725,7 @@ class Lowerer:
         if level is None or level == len(storage.levels) - 1 or storage.level_indices[level] != v:
             return [], []
         code = storage.levels[level]
-        if not isinstance(code, CompressedLevelCode):
+        if not code.appended:
             return [], []
         parent, _ = self._parent(storage, level, positions)
         position = self.position_name(storage, level)
@@ -742,10 +735,10 @@ class Lowerer:
         positions[(storage.key, level)] = position
         positions[OUTPUT_FLAG] = flag
         opening = [loop.Line(f"{position} = {count}"), loop.Line(f"{flag} = False")]
-        opening += self._ensure(code.crd, f"{position} + 1", target)
+        opening += self._ensure(code.room, f"{position} + 1", target)
         opening += self._ensure_block(storage, level, position, target)
-        commit = [loop.Line(f"{code.crd}[u({position})] = {self.names.index(v)}"),
-                  loop.Line(f"{code.pos}[u({parent} + 1)] += 1"),
+        commit = [loop.Line(code.store(position, self.names.index(v))),
+                  loop.Line(code.add_children(parent, "1")),
                   loop.Line(f"{count} += 1")]
         if outer_flag is not None:
             commit.append(loop.Line(f"{outer_flag} = True"))
@@ -770,13 +763,13 @@ class Lowerer:
         """Room for the positions a new entry at `level` owns in the dense levels below it."""
         block = []
         below = level + 1
-        while below < len(storage.levels) and storage.levels[below].locate("0", "0") is not None:
+        while below < len(storage.levels) and storage.levels[below].full:
             block.append(self.extent(storage.level_indices[below]))
             below += 1
         size = " * ".join([f"({position} + 1)", *block])
         if below == len(storage.levels):
             return self._ensure(storage.vals, size, target)
-        return self._ensure(storage.levels[below].pos, f"{size} + 1", target)
+        return self._ensure(storage.levels[below].parent_room, f"{size} + 1", target)
 
     def _append_value(self, target: ir.Access, rhs: str, positions: dict) -> list[loop.Node]:
         storage = self.storage(target)
@@ -791,11 +784,11 @@ class Lowerer:
         if self.appending_unconditionally:  # room for every step was reserved: write, count if not zero
             nonzero = f"{value} != 0"
             return [loop.Line(f"{value} = {rhs}"),
-                    loop.Line(f"{code.crd}[u({count})] = {self.names.index(storage.level_indices[last])}"),
+                    loop.Line(code.store(count, self.names.index(storage.level_indices[last]))),
                     loop.Line(f"{storage.vals}[u({count})] = {value}"),
                     loop.Line(f"{count} += {nonzero}"),
                     *([loop.Line(f"{flag} |= {nonzero}")] if flag is not None else [])]
-        store = [loop.Line(f"{code.crd}[u({count})] = {self.names.index(storage.level_indices[last])}"),
+        store = [loop.Line(code.store(count, self.names.index(storage.level_indices[last]))),
                  loop.Line(f"{storage.vals}[u({count})] = {value}"),
                  loop.Line(f"{count} += 1"), *mark]  # the parent's count is added after the loop: see _reserve
         return [loop.Line(f"{value} = {rhs}"), loop.If(((f"{value} != 0", tuple(store)),))]

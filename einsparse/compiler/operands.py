@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import COMPRESSED, DENSE, Format
+from einsparse.compiler.formats import Format
 from einsparse.errors import FormatError
 
 
@@ -91,7 +91,7 @@ def _diagonal_format(source: Format, modes: tuple[tuple[int, ...], ...]) -> Form
     try:
         return Format(kinds, tuple(order))
     except FormatError:
-        return Format(tuple(DENSE if kind == DENSE else COMPRESSED for kind in kinds), tuple(order))
+        return Format(tuple(kind.merged() for kind in kinds), tuple(order))
 
 
 def _fresh(name: str, taken: set[str]) -> str:

@@ -9,8 +9,6 @@ it. The plan is deterministic, so its source keys the kernel cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import loop_ir as loop
@@ -18,51 +16,21 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.check import check, resolve_formats
 from einsparse.compiler.emit import KernelParam, module_source
 from einsparse.compiler.formats import Format
-from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST, Lowerer
+from einsparse.compiler.lower import Lowerer
 from einsparse.compiler.names import Namer
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.operands import KernelOperand, plan_operands
 from einsparse.compiler.parse import parse
+from einsparse.compiler.plan import Plan
 from einsparse.compiler.schedule import schedule
 from einsparse.compiler.split import Split
+from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
 from einsparse.errors import NotSupportedError
 
 
 # Numba's compile time grows faster than the kernel's length (about 15 s at 1000 lines, minutes past
 # 2500 on a 2020s laptop core); beyond this a statement is refused rather than left compiling.
 MAX_KERNEL_LINES = 1500
-
-
-@dataclass(frozen=True)
-class Plan:
-    statement: syn.Statement                 # as parsed
-    index_notation: ir.Assignment            # reductions explicit, user tensor names
-    formats: dict                            # user tensor -> Format
-    operands: dict                           # kernel operand name -> KernelOperand
-    kernel_assignment: ir.Assignment         # accesses renamed to kernel operands
-    order: tuple[str, ...]
-    concrete: cin.Stmt
-    params: tuple[KernelParam, ...]
-    source: str
-    explanation: str
-    kernel_output_format: Format = None     # the output format the kernel assembles
-    old_values: str = None                   # for `+=` into a sparse output: the operand of its old values
-    output_compressed_levels: tuple = ()     # levels whose (pos, crd, count) the kernel returns
-    workspace: str = DENSE_ROW               # how one-index workspaces accumulate
-    row_workspaces: tuple = ()               # the index of each one-index workspace
-    split: Split = None                      # how the outermost loop is cut into chunks (None: it is not)
-
-    @property
-    def output(self) -> ir.Access:
-        return self.index_notation.output
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        """The user's input tensors, in order of first appearance."""
-        return tuple(dict.fromkeys(a.tensor for a in ir.accesses(self.index_notation.rhs)))
-
-    def origin(self, index: str) -> str:
-        return self.index_notation.origin(index)
 
 
 def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None, *,

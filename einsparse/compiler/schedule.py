@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.formats import DENSE, Format
+from einsparse.compiler.formats import Format
 from einsparse.compiler.operands import KernelOperand, reorder_operand
 
 _MAX_ORDERS = 5000
@@ -104,12 +104,12 @@ def level_indices(access: ir.Access, fmt: Format) -> tuple[str, ...]:
 
 
 def _access_edges(access: ir.Access, fmt: Format) -> set[tuple[str, str]]:
-    """A level that cannot locate (compressed, singleton) comes after every level above it and before
-    every level below it."""
+    """A level that is not full (compressed, singleton) is walked inside its parent: it comes after every
+    level above it and before every level below it."""
     names = level_indices(access, fmt)
     edges = set()
     for c, kind in enumerate(fmt.levels):
-        if kind != DENSE:
+        if not kind.full:
             edges |= {(names[l], names[c]) for l in range(c)}
             edges |= {(names[c], names[l]) for l in range(c + 1, len(names))}
     return {(a, b) for a, b in edges if a != b}
@@ -121,7 +121,7 @@ def _output_edges(access: ir.Access, fmt: Format) -> set[tuple[str, str]]:
     included, loops in the output's level order (`cddc` with dense levels in loop order j,i before
     i,j would append to fibers out of order)."""
     names = level_indices(access, fmt)
-    last = max(c for c, kind in enumerate(fmt.levels) if kind != DENSE)
+    last = max(c for c, kind in enumerate(fmt.levels) if not kind.full)
     chain = {(names[a], names[a + 1]) for a in range(last)}
     return _access_edges(access, fmt) | {(a, b) for a, b in chain if a != b}
 

@@ -1,25 +1,20 @@
-"""Getting data into and out of `Tensor`s: NumPy, scipy.sparse, pydata/sparse, coordinate lists.
-
-Every format goes through two general routines instead of one function per pair of formats:
-`build` turns coordinates sorted in level order into levels, top down; `walk` expands levels back into
-coordinates, top down. `asformat` is walk + build, between any two formats of one rank. Both are
-vectorized: the only Python loop is over levels.
+"""Getting data into `Tensor`s: NumPy, scipy.sparse, pydata/sparse, coordinate lists.
 
 Inputs are canonicalized on the way in: entries sorted lexicographically in level order, duplicates
-summed, so no tensor stores one full coordinate twice. A non-unique compressed level (`u`) and the
-singletons under it form a run: the run gets one position per distinct coordinate tuple over its
-levels, so a COO tensor (`us`, `uss`) gets one position per entry. A singleton level (`s`) repeats
-its parent's positions and stores one coordinate each.
+summed, so no tensor stores one full coordinate twice; `storage.build` then makes the levels, each level
+kind its own. A non-unique compressed level (`u`) and the singletons under it form a run: the run gets
+one position per distinct coordinate tuple over its levels, so a COO tensor (`us`, `uss`) gets one
+position per entry. A singleton level (`s`) repeats its parent's positions and stores one coordinate each.
 
 scipy and pydata COO arrays are read as format `coo` (`c` for one mode, `us`, `uss`, ...), sharing
 their coordinate arrays when they are canonical (sorted row-major, no duplicates); scipy CSR/CSC share
 theirs as `csr`/`csc`.
 
-Zeros: a dense innermost level stores a value at every coordinate under its parent, so a zero there is
-padding, not an entry. When a tensor whose innermost level is dense (a NumPy array, `dense`, `cd`, ...)
-is converted to a format with a compressed level, or listed by `to_coo`, values exactly equal to zero
-are dropped. A tensor whose innermost level is compressed (csr, csc, csf, a COO list, ...) keeps its
-explicitly stored zeros: each of its values sits at a coordinate that was stored on purpose.
+Zeros: a full (dense) innermost level stores a value at every coordinate under its parent, so a zero
+there is padding, not an entry. When a tensor whose innermost level is dense (a NumPy array, `dense`,
+`cd`, ...) is converted to a format with a compressed level, or listed by `to_coo`, values exactly equal
+to zero are dropped. A tensor whose innermost level is compressed (csr, csc, csf, a COO list, ...) keeps
+its explicitly stored zeros: each of its values sits at a coordinate that was stored on purpose.
 
 Index arrays (pos, crd) share one dtype per tensor: int32 when every coordinate and every position count
 fits in int32, else int64; tensors taken from scipy keep scipy's index dtype. Values are normalized by
@@ -28,22 +23,16 @@ fits in int32, else int64; tensors taken from scipy keep scipy's index dtype. Va
 
 from __future__ import annotations
 
-import math
-import os
-
 import numpy as np
 
-from einsparse.compiler.formats import (
-    COMPRESSED,
-    DENSE,
-    Format,
-    is_compressed,
-    is_singleton,
-    is_unique,
-    parse_format,
-)
-from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
-from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel, index_dtype
+from einsparse.compiler.formats import Format, parse_format
+from einsparse.errors import DTypeError, OperandError, ShapeError
+from einsparse.levels import CompressedLevel, DenseLevel, SingletonLevel, index_dtype
+from einsparse.levels.base import guard_memory as _guard
+from einsparse.runtime import storage
+from einsparse.runtime.scipy_export import to_scipy  # noqa: F401  (re-exported)
+from einsparse.runtime.storage import sorted_unique as _sorted_unique
+from einsparse.runtime.storage import strictly_sorted as _strictly_sorted
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
 # Input value types the kernels do not compute with, and the supported type each becomes.
@@ -81,251 +70,35 @@ def _values(array: np.ndarray, name: str) -> np.ndarray:
     return array.astype(normalize_dtype(array.dtype, name), copy=False)
 
 
-# ---------------------------------------------------------------------------------------------- memory
-
-
-def _memory_bound() -> int | None:
-    """Physical memory in bytes, the most a single array can hope to use; None when unknown."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _guard(count: int, dtype, shape, what: str) -> None:
-    """ShapeError before allocating `count` elements of `dtype` when they cannot fit in memory."""
-    nbytes = int(count) * np.dtype(dtype).itemsize
-    bound = _memory_bound()
-    if bound is not None and nbytes > bound:
-        raise ShapeError(
-            f"{what} of shape {tuple(shape)} needs {nbytes / 2**30:.1f} GiB, more than the "
-            f"{bound / 2**30:.1f} GiB of memory on this machine; use a sparse format"
-        )
-
-
 # ---------------------------------------------------------------------------------------------- build
 
 
-def _default(fmt, rank: int, name: str, kind: str = DENSE) -> Format:
+def _default(fmt, rank: int, name: str, letter: str = "d") -> Format:
     if fmt is None:
-        return Format((kind,) * rank, tuple(range(rank)))
+        return Format.of_letters(letter * rank)
     return parse_format(fmt, rank, what=f"format of {name}")
 
 
-def _sorted_unique(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort the columns of `keys` (rank, n) lexicographically and sum the values of equal columns."""
-    rank, n = keys.shape
-    if rank == 0:  # every entry of a 0-d tensor is its one value
-        return np.zeros((0, 1), np.int64), np.atleast_1d(vals.sum(dtype=vals.dtype))
-    if n <= 1:
-        return keys, vals
-    linear, bounds = _linear_keys(keys)
-    if linear is None:  # coordinates too large for one int64: compare rows
-        if _strictly_sorted(keys):
-            return keys, vals
-        order = np.lexsort(keys[::-1])  # lexsort's last key is the primary one
-        keys, vals = keys[:, order], vals[order]
-        first = np.ones(n, bool)
-        first[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
-        starts = np.flatnonzero(first)
-        return keys[:, starts], np.add.reduceat(vals, starts, dtype=vals.dtype)
-    if (linear[1:] > linear[:-1]).all():
-        return keys, vals
-    if int(linear.max()) < 2**63 // n:
-        # Each key with its column number appended is unique, so sorting these numbers (np.sort is
-        # vectorized, several times faster than argsort) gives the keys in order, duplicates in their
-        # original order, and the permutation itself as the remainders.
-        combined = linear * n + np.arange(n)
-        combined.sort()
-        linear = combined // n
-        order = combined - linear * n
-    else:
-        order = np.argsort(linear, kind="stable")
-        linear = linear[order]
-    first = np.ones(n, bool)
-    np.not_equal(linear[1:], linear[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    return _split_keys(linear[starts], bounds, keys.dtype), np.add.reduceat(vals[order], starts, dtype=vals.dtype)
+def build(fmt: Format, shape, keys: np.ndarray, vals: np.ndarray) -> Tensor:
+    """The tensor holding `vals` at `keys` (rank, n): coordinates in level order, sorted and unique."""
+    return Tensor(tuple(shape), fmt, *storage.build(fmt, shape, keys, vals))
 
 
-def _split_keys(linear: np.ndarray, bounds: list, dtype) -> np.ndarray:
-    """The coordinate columns (rank, n) that `_linear_keys` turned into `linear` (which is overwritten)."""
-    keys = np.empty((len(bounds), linear.size), dtype)
-    quotient = np.empty_like(linear)
-    for row in range(len(bounds) - 1, 0, -1):
-        np.floor_divide(linear, bounds[row], out=quotient)
-        linear -= quotient * bounds[row]
-        keys[row] = linear
-        linear, quotient = quotient, linear
-    keys[0] = linear
-    return keys
+def to_numpy(t: Tensor) -> np.ndarray:
+    return t.to_numpy()
 
 
-def _linear_keys(keys: np.ndarray):
-    """Each column of `keys` as one int64, ordered as the columns are lexicographically, and the bound
-    of each row; (None, None) when the coordinates are negative or their ranges multiply past int64."""
-    bounds = [int(b) + 1 for b in keys.max(axis=1)]
-    if int(keys.min()) < 0 or math.prod(bounds) >= 2**63:
-        return None, None
-    linear = np.zeros(keys.shape[1], np.int64)
-    for row, bound in zip(keys, bounds):
-        linear *= bound
-        linear += row
-    return linear, bounds
+def to_coo(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    return t.to_coo()
+
+
+def asformat(t: Tensor, format) -> Tensor:
+    return t.asformat(format)
 
 
 def _coo_format(rank: int) -> Format:
     """Format `coo` of `rank`; a 0-d tensor has no levels, so its one value is stored dense."""
     return parse_format("coo", rank) if rank else Format.dense(0)
-
-
-def _strictly_sorted(keys: np.ndarray) -> bool:
-    """Whether consecutive columns strictly increase lexicographically (so no sort is needed)."""
-    step = np.diff(keys, axis=1)
-    differs = step != 0
-    first = differs.argmax(axis=0)  # the row deciding each comparison
-    return bool((differs.any(axis=0) & (step[first, np.arange(step.shape[1])] > 0)).all())
-
-
-def build(fmt: Format, shape, keys: np.ndarray, vals: np.ndarray) -> Tensor:
-    """The tensor holding `vals` at `keys` (rank, n): coordinates in level order, sorted and unique.
-
-    Each level maps every entry to its position there; the positions stay sorted along the entries,
-    so a compressed level's children of one parent are consecutive and its new positions start where
-    the parent or the coordinates of the level's run change (see `_run_end`). A singleton level keeps
-    its parent's positions.
-    """
-    shape = tuple(shape)
-    n = keys.shape[1]
-    extents = [shape[m] for m in fmt.mode_order]
-    idx = index_dtype(n, *extents, *_position_counts(fmt, extents, n))
-    parent, count, levels = np.zeros(n, np.int64), 1, []
-    for k, (kind, extent, crd) in enumerate(zip(fmt.levels, extents, keys)):
-        if kind == DENSE:
-            parent, count = parent * extent + crd, count * extent
-            levels.append(DenseLevel(extent))
-        elif is_singleton(kind):
-            levels.append(SingletonLevel(_singleton_crd(parent, count, crd, idx, fmt, k), is_unique(kind)))
-        else:
-            run = keys[k : _run_end(fmt, k) + 1]
-            new = np.ones(n, bool)
-            new[1:] = (parent[1:] != parent[:-1]) | (run[:, 1:] != run[:, :-1]).any(axis=0)
-            _guard(count + 1, idx, shape, f"format {fmt} of a tensor")
-            pos = np.zeros(count + 1, idx)
-            np.cumsum(np.bincount(parent[new], minlength=count), out=pos[1:])
-            levels.append(CompressedLevel(pos, crd[new].astype(idx), is_unique(kind)))
-            parent, count = np.cumsum(new) - 1, int(new.sum())
-    if count == n:  # one value per position, in order: the values are already laid out
-        out = vals
-    else:  # a dense innermost level pads with zeros
-        _guard(count, vals.dtype, shape, f"format {fmt} of a tensor")
-        out = np.zeros(count, vals.dtype)
-        out[parent] = vals
-    return Tensor(shape, fmt, levels, out)
-
-
-def _run_end(fmt: Format, k: int) -> int:
-    """The last level sharing positions with level `k`: `k` itself for a unique level; for a non-unique
-    one the singletons under it, through the first unique one. Together they hold distinct
-    coordinate tuples, so `u` of `us` (COO) gets one position per entry."""
-    while k + 1 < fmt.rank and not is_unique(fmt.levels[k]):
-        k += 1
-    return k
-
-
-def _singleton_crd(parent, count: int, crd, idx, fmt: Format, k: int) -> np.ndarray:
-    """A singleton level's crd: the one coordinate of each parent position's entries."""
-    out = np.zeros(count, idx)
-    out[parent] = crd
-    if (out[parent] != crd).any():  # the run above gives each tuple its own position, so only when
-        raise FormatError(  # a singleton sits under a level that merges different coordinates
-            f"format {fmt}: singleton level {k} would need two coordinates under one parent position"
-        )
-    return out
-
-
-def _position_counts(fmt: Format, extents, n: int):
-    """An upper bound on the positions of each level: what its index arrays may have to hold."""
-    count = 1
-    for k, kind in enumerate(fmt.levels):
-        if kind == DENSE:
-            count *= extents[k]
-        elif is_compressed(kind):  # one position per entry at most, and per distinct tuple of its run
-            count = min(n, count * math.prod(extents[k : _run_end(fmt, k) + 1]))
-        yield count  # a singleton level has its parent's positions
-
-
-# ---------------------------------------------------------------------------------------------- walk
-
-
-def walk(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Every stored position of `t`: (coordinates in level order (rank, n) int64, last-level positions).
-
-    The coordinates come out sorted lexicographically in level order.
-    """
-    parent, coords = np.zeros(1, np.int64), []
-    for level in t.levels:
-        if isinstance(level, DenseLevel):
-            size = level.size
-            coords = [c.repeat(size) for c in coords] + [np.tile(np.arange(size), len(parent))]
-            parent = (parent[:, None] * size + np.arange(size)).ravel()
-            continue
-        if isinstance(level, SingletonLevel):  # one child per parent, at the same position
-            coords.append(level.crd[parent].astype(np.int64))
-            continue
-        starts = level.pos[parent].astype(np.int64)
-        lens = level.pos[parent + 1] - starts
-        # positions of each parent's children, all at once: a global arange shifted per parent
-        offsets = np.cumsum(lens) - lens
-        q = np.arange(int(lens.sum())) + np.repeat(starts - offsets, lens)
-        coords = [c.repeat(lens) for c in coords] + [level.crd[q].astype(np.int64)]
-        parent = q
-    keys = np.array(coords, np.int64).reshape(t.ndim, len(parent))
-    return keys, parent
-
-
-def _has_padding(fmt: Format) -> bool:
-    return fmt.rank > 0 and fmt.levels[-1] == DENSE
-
-
-def _entries(t: Tensor, order) -> tuple[np.ndarray, np.ndarray]:
-    """The entries of `t` (padding zeros dropped) with coordinates in level order of `order`, sorted."""
-    keys, positions = walk(t)
-    vals = t.vals[positions]
-    if _has_padding(t.format):
-        keep = vals != 0
-        keys, vals = keys[:, keep], vals[keep]
-    by_mode = np.empty_like(keys)
-    by_mode[list(t.format.mode_order)] = keys
-    return _sorted_unique(by_mode[list(order)], vals)
-
-
-def to_coo(t: Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(coords int64 (ndim, n), values) in row-major order of the modes; padding zeros dropped."""
-    return _entries(t, range(t.ndim))
-
-
-def asformat(t: Tensor, format) -> Tensor:
-    fmt = parse_format(format, t.ndim, what="target format")
-    if fmt == t.format:
-        return t
-    if fmt.is_dense and t.format.is_dense:  # only a transpose
-        return from_numpy(to_numpy(t), fmt)
-    keys, vals = _entries(t, fmt.mode_order)
-    return build(fmt, t.shape, keys, vals)
-
-
-def to_numpy(t: Tensor) -> np.ndarray:
-    _guard(np.prod(t.shape, dtype=object), t.dtype, t.shape, "a dense array")
-    if t.format.is_dense:  # vals is the array with its modes in level order
-        level_shape = [t.shape[m] for m in t.format.mode_order]
-        return t.vals.reshape(level_shape).transpose(np.argsort(t.format.mode_order))
-    out = np.zeros(t.shape, t.dtype)
-    keys, positions = walk(t)
-    by_mode = np.empty_like(keys)
-    by_mode[list(t.format.mode_order)] = keys
-    out[tuple(by_mode)] = t.vals[positions]
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- numpy
@@ -362,7 +135,7 @@ def from_coo(coords, values, shape, format=None, *, name: str = "operand") -> Te
         raise ShapeError(f"values of {name} must be a 1-d array, not of shape {values.shape}")
     keys = _coordinates(coords, rank, len(values), name)
     _check_range(keys, shape, name)
-    fmt = _default(format, rank, name, COMPRESSED)
+    fmt = _default(format, rank, name, "c")
     keys, vals = _sorted_unique(keys[list(fmt.mode_order)], _values(values, name))
     return build(fmt, shape, keys, vals)
 
@@ -454,44 +227,9 @@ def _from_canonical_coo(coords, data, shape, fmt: Format, name: str) -> Tensor:
     if idx not in (np.int32, np.int64) or n > np.iinfo(idx).max:  # else keep the source's dtype
         idx = index_dtype(n, *shape)
     crds = [np.ascontiguousarray(c, idx) for c in coords]  # no copy when already contiguous idx
-    top = CompressedLevel(np.array([0, n], idx), crds[0], is_unique(fmt.levels[0]))
-    below = [SingletonLevel(crd, is_unique(kind)) for kind, crd in zip(fmt.levels[1:], crds[1:])]
+    top = CompressedLevel(np.array([0, n], idx), crds[0], fmt.levels[0].unique)
+    below = [SingletonLevel(crd, kind.unique) for kind, crd in zip(fmt.levels[1:], crds[1:])]
     return Tensor(shape, fmt, [top, *below], _values(np.asarray(data), name))
-
-
-def to_scipy(t: Tensor):
-    """A csc_matrix for format csc, a coo_matrix for coo (either mode order), else a csr_matrix.
-
-    csr, csc and coo share the tensor's arrays; other formats are converted to csr first.
-    """
-    import scipy.sparse as sp
-
-    if t.ndim != 2:
-        raise ShapeError(f"only a 2-d tensor becomes a scipy.sparse matrix; this one has shape {t.shape}")
-    if t.format.levels == _coo_format(2).levels:
-        return _to_scipy_coo(t)
-    name = t.format.name if t.format.name in ("csr", "csc") else "csr"
-    source = t if name == t.format.name else asformat(t, "csr")
-    cls = sp.csr_matrix if name == "csr" else sp.csc_matrix
-    pos, crd = source.levels[1].pos, source.levels[1].crd
-    matrix = cls((source.vals, crd, pos), shape=t.shape, copy=False)
-    if not np.shares_memory(matrix.indices, crd):  # scipy narrows int64 indices that fit in int32
-        matrix.indices, matrix.indptr = crd, pos
-    return matrix
-
-
-def _to_scipy_coo(t: Tensor):
-    """A coo_matrix sharing the crd arrays as row and col, and the values as data."""
-    import scipy.sparse as sp
-
-    by_mode = [None, None]
-    for level, mode in zip(t.levels, t.format.mode_order):
-        by_mode[mode] = level.crd
-    matrix = sp.coo_matrix((t.vals, tuple(by_mode)), shape=t.shape, copy=False)
-    if not np.shares_memory(matrix.row, by_mode[0]):  # scipy narrows int64 indices that fit in int32
-        matrix.coords = tuple(by_mode)
-    matrix.has_canonical_format = t.format.mode_order == (0, 1)  # "us:1,0" is sorted column-major
-    return matrix
 
 
 # ---------------------------------------------------------------------------------------------- pydata

@@ -15,15 +15,13 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
 from einsparse.compiler.dtypes import result_dtype
-from einsparse.compiler.formats import DENSE
-from einsparse.compiler.lower import DENSE_ROW, PAIR_LIST
-from einsparse.compiler.pipeline import Plan, compile_plan
+from einsparse.compiler.pipeline import compile_plan
+from einsparse.compiler.plan import Plan
 from einsparse.compiler.room import output_room
-from einsparse.compiler.split import balancing_operand, chunked_operands
+from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
 from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
-from einsparse.runtime.levels import CompressedLevel, DenseLevel
 from einsparse.runtime.output import make_output
 from einsparse.runtime import parallel
 from einsparse.runtime.parallel import chunk_bounds, thread_count
@@ -152,8 +150,8 @@ class _Call:
                                operand.source_format)
                               for name, operand in plan.operands.items() if operand.tensor != output)
         self.makers = tuple(_argument_maker(plan, param) for param in plan.params)
-        self.balance = balancing_operand(plan)
-        self.chunked = chunked_operands(plan)
+        self.balance = plan.balancing_operand()
+        self.chunked = plan.chunked_operands()
         self.sparse = tuple(name for name, operand in plan.operands.items()
                             if operand.tensor != output and not operand.format.is_dense)
         self.room = output_room(plan.kernel_assignment)
@@ -185,7 +183,7 @@ class _Call:
             firsts = [whole]
         else:  # chunks fill windows of the whole (when its format has windows), else arrays of their own
             # Chunks of a range over the output's dense level 0 count disjoint rows of one array.
-            rows_apart = plan.split.kind == "range" and plan.kernel_output_format.levels[0] == DENSE
+            rows_apart = plan.split.kind == "range" and plan.kernel_output_format.levels[0].full
             firsts = whole.windows(rooms, rows_apart) if whole.windowed else [None] * len(chunks)
         tasks = [lambda chunk=chunk, first=first, room=room:
                  self._pieces(arrays, make, extents, dtype, chunk, first, room)
@@ -246,8 +244,8 @@ class _Call:
         else:
             levels = arrays[split.over].levels
             lo, hi = int(levels[0].pos[0]), int(levels[0].pos[1])
-            if len(levels) > 1 and isinstance(levels[1], CompressedLevel):
-                work = levels[1].pos
+            if len(levels) > 1:
+                work = levels[1].work_pointer()
         return lo, hi, work
 
 
@@ -294,24 +292,15 @@ def _argument_maker(plan: Plan, param):
 
 
 def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int, int]:
-    if walk != "compressed":
-        return lo, hi
-    level = tensor.levels[0]
-    first, last = int(level.pos[0]), int(level.pos[1])
-    coordinates = level.crd[first:last]
-    # Bounds in the coordinates' dtype when they fit: else NumPy converts the coordinates to compare.
-    fits = hi <= np.iinfo(coordinates.dtype).max
-    found = np.searchsorted(coordinates, np.array([lo, hi], dtype=coordinates.dtype) if fits else [lo, hi])
-    return first + int(found[0]), first + int(found[1])
+    """The positions of level 0 a chunk [lo, hi) of the split loop covers: `lo` and `hi` are positions
+    already, or coordinates whose positions the level finds."""
+    return (lo, hi) if walk == "positions" else tensor.levels[0].span(lo, hi)
 
 
 def _entries_below(tensor: Tensor, lo: int, hi: int) -> int:
     """How many stored entries of `tensor` lie below positions [lo, hi) of its level 0."""
     for level in tensor.levels[1:]:
-        if isinstance(level, CompressedLevel):
-            lo, hi = int(level.pos[lo]), int(level.pos[hi])
-        elif isinstance(level, DenseLevel):
-            lo, hi = lo * level.size, hi * level.size
+        lo, hi = level.children(lo, hi)
     return hi - lo
 
 

@@ -18,12 +18,11 @@ import os
 
 import numpy as np
 
-from einsparse.compiler.formats import DENSE
-from einsparse.compiler.pipeline import Plan
+from einsparse.compiler.plan import Plan
 from einsparse.errors import DTypeError, OperandError, ShapeError
 from einsparse.runtime import cache, parallel
 from einsparse.runtime.convert import as_tensor
-from einsparse.runtime.levels import CompressedLevel, DenseLevel, index_dtype
+from einsparse.levels import index_dtype
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
 _INT32_MAX = 2**31 - 1
@@ -139,17 +138,17 @@ class SparseOutput:
         capacity = max(16, capacity)
         self.arrays: dict[tuple, np.ndarray] = self._counts(capacity)
         for level, kind in enumerate(fmt.levels):
-            if kind != DENSE:
+            if kind.appended:
                 # Written before they are read, so left unset (np.zeros of a reused block writes every
                 # byte); int32 when the extent allows: less to write, and no conversion afterwards.
                 self.arrays[("crd", level)] = np.empty(capacity, index_dtype(self.shape[fmt.mode_order[level]]))
         # Values below a compressed last level are appended too; below a dense one they are accumulated.
-        appended = fmt.levels[-1] != DENSE
+        appended = fmt.levels[-1].appended
         self.vals = (np.empty if appended else np.zeros)(capacity, self.dtype)
         # Whether every array but the counts holds one entry per appended entry, so that a window of
         # them is room for a window of entries: not when a dense level lies below a compressed one.
-        first = next((level for level, kind in enumerate(fmt.levels) if kind != DENSE), len(fmt.levels))
-        self.windowed = first < len(fmt.levels) and DENSE not in fmt.levels[first:]
+        first = next((level for level, kind in enumerate(fmt.levels) if kind.appended), len(fmt.levels))
+        self.windowed = first < len(fmt.levels) and not any(kind.full for kind in fmt.levels[first:])
 
     def _counts(self, capacity: int) -> dict[tuple, np.ndarray]:
         """Zeroed counts of children per parent position for each compressed level: as many as the
@@ -159,7 +158,7 @@ class SparseOutput:
         counts, positions, known = {}, 1, True  # positions above, while every level so far is dense
         self.counted_by_position = set()  # the levels whose parents are the dense positions above
         for level, kind in enumerate(fmt.levels):
-            if kind == DENSE:
+            if kind.full:
                 positions = positions * self.shape[fmt.mode_order[level]] if known else positions
                 continue
             counts[("pos", level)] = np.zeros((positions if known else self._parents(level, capacity)) + 1,
@@ -226,7 +225,7 @@ class SparseOutput:
         """
         fmt = self.plan.kernel_output_format
         trimmed = [self._trim(list(returned), compact=len(pieces) == 1) for returned in pieces]
-        compressed = [level for level, kind in enumerate(fmt.levels) if kind != DENSE]
+        compressed = [level for level, kind in enumerate(fmt.levels) if kind.appended]
         columns = ([[levels_of[level][1] for levels_of, _ in trimmed] for level in compressed]
                    + [[vals for _, vals in trimmed]])
         buffers = [self.arrays[("crd", level)] for level in compressed] + [self.vals]
@@ -239,8 +238,8 @@ class SparseOutput:
         dtype = index_dtype(len(vals), *self.shape)
         levels, known = [], True
         for level, kind in enumerate(fmt.levels):
-            if kind == DENSE:
-                levels.append(DenseLevel(self.shape[fmt.mode_order[level]]))
+            if kind.full:
+                levels.append(None)
                 continue
             counts = [levels_of[level][0] for levels_of, _ in trimmed]
             if len(counts) == 1:
@@ -258,9 +257,9 @@ class SparseOutput:
             offsets = cache.helpers().prefix_sum(count, np.empty(len(count), dtype))
             levels.append((offsets, joined[compressed.index(level)]))
             known = False
-        built = [level if isinstance(level, DenseLevel)
-                 else CompressedLevel(level[0].astype(dtype, copy=False), level[1].astype(dtype, copy=False))
-                 for level in levels]
+        built = [kind.assembled(self.shape[fmt.mode_order[k]],
+                                None if arrays is None else tuple(a.astype(dtype, copy=False) for a in arrays))
+                 for k, (kind, arrays) in enumerate(zip(fmt.levels, levels))]
         tensor = Tensor(self.shape, fmt, built, vals)
         requested = self.plan.formats[self.plan.output.tensor]
         return tensor if requested == fmt else tensor.asformat(requested)
@@ -274,7 +273,7 @@ class SparseOutput:
         vals = returned.pop()
         levels, count = {}, 1
         for level, kind in enumerate(fmt.levels):
-            if kind == DENSE:
+            if kind.full:
                 count *= self.shape[fmt.mode_order[level]]
                 continue
             pos, crd, n = returned[:3]

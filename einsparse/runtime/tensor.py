@@ -1,6 +1,9 @@
 """`Tensor`: a shape, a `Format`, one level per mode in the format's mode order, and a values array.
 
-The conversion algorithms live in `convert.py`; this class only holds the storage and forwards to them.
+Building levels from coordinates and walking them back is `storage.py`'s (with each level kind's own
+code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s. Index notation on a tensor
+(`A[i, k]`, `C[i, j] = ...`) belongs to the front end, `einsparse.notation`, which installs itself with
+`use_notation` when imported: the runtime never imports it.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ import re
 
 import numpy as np
 
-from einsparse.compiler.formats import Format
+from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
-from einsparse.runtime.levels import CompressedLevel, DenseLevel, SingletonLevel
+from einsparse.levels import DenseLevel
+from einsparse.runtime import storage
+from einsparse.runtime.scipy_export import to_scipy
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
 VALUE_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.complex128))
@@ -60,15 +65,10 @@ class Tensor:
             )
         count = 1
         for k, (kind, level) in enumerate(zip(self.format.levels, self.levels)):
-            extent = self.shape[self.format.mode_order[k]]
-            if level.kind != kind:
-                raise FormatError(f"level {k} is {level.kind} but format {self.format} says {kind}")
-            if isinstance(level, DenseLevel) and level.size != extent:
-                raise ShapeError(f"dense level {k} has size {level.size} but its mode has extent {extent}")
-            if isinstance(level, CompressedLevel) and level.parent_count() != count:
-                raise ShapeError(f"level {k} has pos of length {len(level.pos)}, expected {count + 1}")
-            if isinstance(level, SingletonLevel) and level.parent_count() != count:
-                raise ShapeError(f"singleton level {k} has {len(level.crd)} coordinates, expected {count}")
+            if getattr(level, "kind", None) != kind:
+                found = level.kind.name if hasattr(level, "kind") else type(level).__name__
+                raise FormatError(f"level {k} is {found} but format {self.format} says {kind.name}")
+            level.check(k, self.shape[self.format.mode_order[k]], count)
             count = level.positions(count)
         if count != len(self.vals):
             raise ShapeError(f"the last level has {count} positions but there are {len(self.vals)} values")
@@ -88,27 +88,28 @@ class Tensor:
 
     def to_numpy(self) -> np.ndarray:
         """A dense array; for an all-dense format it may be a view of `vals` (no copy)."""
-        from einsparse.runtime.convert import to_numpy
-
-        return to_numpy(self)
+        return storage.dense_array(self.format, self.shape, self.levels, self.vals)
 
     def to_scipy(self):
         """A scipy.sparse matrix (2-d only): csc_matrix for csc, coo_matrix for coo, csr_matrix otherwise."""
-        from einsparse.runtime.convert import to_scipy
-
         return to_scipy(self)
 
     def to_coo(self) -> tuple[np.ndarray, np.ndarray]:
-        """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes."""
-        from einsparse.runtime.convert import to_coo
-
-        return to_coo(self)
+        """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes; padding
+        zeros dropped."""
+        return storage.entries(self.format, self.levels, self.vals, range(self.ndim))
 
     def asformat(self, format: "str | Format") -> "Tensor":
         """The same tensor in another format of the same rank (`self` when the format is unchanged)."""
-        from einsparse.runtime.convert import asformat
-
-        return asformat(self, format)
+        fmt = parse_format(format, self.ndim, what="target format")
+        if fmt == self.format:
+            return self
+        if fmt.is_dense and self.format.is_dense:  # only a transpose
+            by_level = self.to_numpy().transpose(fmt.mode_order)
+            return Tensor(self.shape, fmt, [DenseLevel(n) for n in by_level.shape],
+                          np.ascontiguousarray(by_level).ravel())
+        keys, vals = storage.entries(self.format, self.levels, self.vals, fmt.mode_order)
+        return Tensor(self.shape, fmt, *storage.build(fmt, self.shape, keys, vals))
 
     def item(self):
         """The value of a 0-d tensor, as a NumPy scalar."""
@@ -118,15 +119,11 @@ class Tensor:
 
     def __getitem__(self, key):
         """`A[i, k]` with index variables (`es.indices`): an index expression (einsparse.notation)."""
-        from einsparse.notation import access
-
-        return access(self, key)
+        return _notation_of(key).access(self, key)
 
     def __setitem__(self, key, value):
         """`C[i, j] = expr` or `C[i, j] += expr`: compile (cached) and run, filling this tensor."""
-        from einsparse.notation import assign
-
-        assign(self, key, value)
+        _notation_of(key).assign(self, key, value)
 
     def __array__(self, dtype=None, copy=None):
         dense = self.to_numpy()
@@ -143,3 +140,19 @@ class Tensor:
         return (
             f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz})"
         )
+
+
+_notation = None  # the front end's index notation: an object with access(tensor, key) and assign(...)
+
+
+def use_notation(notation) -> None:
+    """Called by `einsparse.notation` when imported: tensors then index with its variables."""
+    global _notation
+    _notation = notation
+
+
+def _notation_of(key):
+    if _notation is None:  # index variables come from einsparse.notation, so it is not in use yet
+        raise OperandError(f"a tensor is indexed with index variables from es.indices(...), not with "
+                           f"{key!r}; use to_numpy() to read its entries")
+    return _notation

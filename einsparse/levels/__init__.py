@@ -7,6 +7,7 @@ never which kind a level is. A new kind is one module plus one line in `_REGISTR
 
 from __future__ import annotations
 
+from einsparse.levels.band import Band, BandLevel
 from einsparse.levels.base import LevelCode, LevelKind, LevelStorage, index_dtype
 from einsparse.levels.compressed import Compressed, CompressedLevel
 from einsparse.levels.dense import Dense, DenseLevel
@@ -18,6 +19,7 @@ _REGISTRY: dict[str, tuple[LevelKind, str]] = {
     "c": (Compressed(), "compressed"),
     "u": (Compressed(unique=False), "non-unique compressed"),
     "s": (Singleton(), "singleton"),
+    "b": (Band(), "band"),
 }
 
 DENSE = Dense()  # the kind of workspaces and of dense tensors
@@ -49,4 +51,4 @@ def kinds_of(text: str) -> tuple[LevelKind, ...]:
 
 
 __all__ = ["LevelKind", "LevelCode", "LevelStorage", "Dense", "DenseLevel", "Compressed", "CompressedLevel",
-           "Singleton", "SingletonLevel", "DENSE", "index_dtype", "kinds_of", "kind_named", "letters", "described"]
+           "Singleton", "SingletonLevel", "Band", "BandLevel", "DENSE", "index_dtype", "kinds_of", "kind_named", "letters", "described"]

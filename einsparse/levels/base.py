@@ -115,6 +115,14 @@ class LevelKind(ABC):
     # The level has a `pos` array whose consecutive differences count the positions under each parent
     # (CSR's row pointer): it tells how much work each parent holds, for cutting loops into chunks.
     counts_children: bool = False
+    # The arrays an appended output level of this kind holds besides `pos` (counts of children per
+    # parent while the kernel runs): one entry per position appended, or one per parent.
+    entry_arrays: tuple = ()
+    parent_arrays: tuple = ()
+    # Zeros stored in a last level of this kind are padding, not entries: listing entries drops them.
+    pads: bool = False
+    # Each parent's children are one run of consecutive coordinates, dense within (band).
+    interval: bool = False
 
     @property
     @abstractmethod
@@ -149,6 +157,10 @@ class LevelKind(ABC):
         `count` of parent positions. Returns (storage, each entry's position here, count of positions)."""
         ...
 
+    def output_refusal(self, levels: tuple, k: int) -> "str | None":
+        """Why an output cannot have this kind at level `k` of `levels` (a format's kinds), if it cannot."""
+        return None
+
     def assembled(self, extent: int, arrays: "tuple | None") -> "LevelStorage":
         """The storage of an output level from what its kernel returned: `arrays` are the appended
         level's arrays with positions made into offsets (None for a located level)."""
@@ -165,6 +177,7 @@ class LevelCode(ABC):
     unique: bool = True
     full: bool = False
     appended: bool = False
+    interval: bool = False
     pos: Optional[str] = None   # the names of the level's arrays, if it has them
     crd: Optional[str] = None
 
@@ -172,13 +185,22 @@ class LevelCode(ABC):
         """The position of `coordinate` under `parent` in O(1), or None when the level cannot."""
         return None
 
+    def locate_tested(self, parent: str, coordinate: str) -> Optional[tuple[str, str]]:
+        """For a level that locates a coordinate in O(1) but may not hold it: (its position, the
+        condition that it is stored); None when the level cannot."""
+        return None
+
+    def run_interval(self, parent: str) -> tuple[str, str]:
+        """For an `interval` level: the first coordinate of the parent's run and one past its last."""
+        raise TypeError(f"a {type(self).__name__} level has no run of coordinates")
+
     def bounds(self, parent: str, parent_end: Optional[str] = None):
         """(first, one past the last) position of the children of `parent`, or None when the level is
         never iterated by position; `parent_end` ends the parent's run when the parent is non-unique."""
         return None
 
-    def coordinate(self, position: str) -> str:
-        """The coordinate stored at `position`."""
+    def coordinate(self, position: str, parent: str = "0") -> str:
+        """The coordinate stored at `position`, a child of `parent`."""
         raise TypeError(f"a {type(self).__name__} level cannot do this")
 
     @property

@@ -23,6 +23,7 @@ class Compressed(LevelKind):
     unique: bool = True
     appended = True
     counts_children = True
+    entry_arrays = ("crd",)
 
     @property
     def letter(self) -> str:
@@ -73,7 +74,7 @@ class CompressedCode(LevelCode):
         after = "1" if parent == "0" else f"{parent} + 1"
         return subscript(self.pos, parent), subscript(self.pos, after)
 
-    def coordinate(self, position: str) -> str:
+    def coordinate(self, position: str, parent: str = "0") -> str:
         return subscript(self.crd, position)
 
     @property

@@ -22,6 +22,7 @@ class Dense(LevelKind):
     letter = "d"
     full = True
     locates = True
+    pads = True
 
     @property
     def name(self) -> str:

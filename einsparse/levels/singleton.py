@@ -64,7 +64,7 @@ class SingletonCode(LevelCode):
     def bounds(self, parent: str, parent_end: Optional[str] = None):
         return parent, parent_end if parent_end is not None else f"{parent} + 1"
 
-    def coordinate(self, position: str) -> str:
+    def coordinate(self, position: str, parent: str = "0") -> str:
         return subscript(self.crd, position)
 
     @property

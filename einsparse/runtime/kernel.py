@@ -268,7 +268,7 @@ def _argument_maker(plan: Plan, param):
         return lambda c: c.chunk[1]
     if param.operand == plan.output.tensor:
         return lambda c: c.output.argument(param)
-    if kind in ("pos", "crd"):
+    if param.level >= 0:  # an array of a level: the level's storage has it under the same name
         operand, level, attribute = param.operand, param.level, kind
         return lambda c: getattr(c.arrays[operand].levels[level], attribute)
     if kind == "vals":

@@ -137,11 +137,11 @@ class SparseOutput:
         self.dtype = np.dtype(dtype)
         capacity = max(16, capacity)
         self.arrays: dict[tuple, np.ndarray] = self._counts(capacity)
-        for level, kind in enumerate(fmt.levels):
-            if kind.appended:
-                # Written before they are read, so left unset (np.zeros of a reused block writes every
-                # byte); int32 when the extent allows: less to write, and no conversion afterwards.
-                self.arrays[("crd", level)] = np.empty(capacity, index_dtype(self.shape[fmt.mode_order[level]]))
+        self.entry_keys = [(name, level) for level, kind in enumerate(fmt.levels) for name in kind.entry_arrays]
+        for name, level in self.entry_keys:
+            # Written before they are read, so left unset (np.zeros of a reused block writes every
+            # byte); int32 when the extent allows: less to write, and no conversion afterwards.
+            self.arrays[(name, level)] = np.empty(capacity, index_dtype(self.shape[fmt.mode_order[level]]))
         # Values below a compressed last level are appended too; below a dense one they are accumulated.
         appended = fmt.levels[-1].appended
         self.vals = (np.empty if appended else np.zeros)(capacity, self.dtype)
@@ -161,8 +161,10 @@ class SparseOutput:
             if kind.full:
                 positions = positions * self.shape[fmt.mode_order[level]] if known else positions
                 continue
-            counts[("pos", level)] = np.zeros((positions if known else self._parents(level, capacity)) + 1,
-                                              np.int64)
+            parents = positions if known else self._parents(level, capacity)
+            counts[("pos", level)] = np.zeros(parents + 1, np.int64)
+            for name in kind.parent_arrays:  # written for the parents that get children
+                counts[(name, level)] = np.zeros(parents, index_dtype(self.shape[fmt.mode_order[level]]))
             if known:
                 self.counted_by_position.add(level)
             known = False
@@ -193,7 +195,7 @@ class SparseOutput:
             part = copy.copy(self)
             part.arrays = {}
             for key, array in self.arrays.items():
-                if key[0] == "crd":
+                if key in self.entry_keys:
                     part.arrays[key] = array[start:start + room]
                 elif key in parents:
                     first, size = parent_starts[key], parents[key][window]
@@ -225,10 +227,9 @@ class SparseOutput:
         """
         fmt = self.plan.kernel_output_format
         trimmed = [self._trim(list(returned), compact=len(pieces) == 1) for returned in pieces]
-        compressed = [level for level, kind in enumerate(fmt.levels) if kind.appended]
-        columns = ([[levels_of[level][1] for levels_of, _ in trimmed] for level in compressed]
+        columns = ([[levels_of[level][1][name] for levels_of, _ in trimmed] for name, level in self.entry_keys]
                    + [[vals for _, vals in trimmed]])
-        buffers = [self.arrays[("crd", level)] for level in compressed] + [self.vals]
+        buffers = [self.arrays[key] for key in self.entry_keys] + [self.vals]
         joined = None
         if len(pieces) > 1 and self.windowed:
             joined = _compacted(columns, buffers, threads)
@@ -241,21 +242,13 @@ class SparseOutput:
             if kind.full:
                 levels.append(None)
                 continue
-            counts = [levels_of[level][0] for levels_of, _ in trimmed]
-            if len(counts) == 1:
-                count = counts[0]
-            elif known:  # add up the pieces' counts: into the first's, once for each array
-                count = counts[0]
-                seen = {count.ctypes.data}
-                for other in counts[1:]:
-                    if other.ctypes.data not in seen:
-                        seen.add(other.ctypes.data)
-                        np.add(count, other, out=count)
-            else:
-                count = np.concatenate([counts[0][:1]] + [c[1:] for c in counts])
+            count = _joined_counts([levels_of[level][0] for levels_of, _ in trimmed], known)
+            per_parent = [_joined_counts([levels_of[level][2][name] for levels_of, _ in trimmed], known, 0)
+                          for name in kind.parent_arrays]
             # Counts per parent -> offsets, in the index type (no conversion afterwards).
             offsets = cache.helpers().prefix_sum(count, np.empty(len(count), dtype))
-            levels.append((offsets, joined[compressed.index(level)]))
+            per_entry = [joined[self.entry_keys.index((name, level))] for name in kind.entry_arrays]
+            levels.append((offsets, *per_entry, *per_parent))
             known = False
         built = [kind.assembled(self.shape[fmt.mode_order[k]],
                                 None if arrays is None else tuple(a.astype(dtype, copy=False) for a in arrays))
@@ -265,7 +258,8 @@ class SparseOutput:
         return tensor if requested == fmt else tensor.asformat(requested)
 
     def _trim(self, returned: list, compact: bool) -> tuple[dict, np.ndarray]:
-        """One piece's (counts, coordinates) per compressed level, and its values, cut to their lengths.
+        """One piece's (counts, {entry arrays}, {parent arrays}) per appended level, and its values, cut
+        to their lengths.
         With `compact`, an array using less than half of its buffer is copied, so the result does not
         hold on to the rest (a Hadamard product of two large matrices may have a handful of entries)."""
         fmt = self.plan.kernel_output_format
@@ -276,11 +270,33 @@ class SparseOutput:
             if kind.full:
                 count *= self.shape[fmt.mode_order[level]]
                 continue
-            pos, crd, n = returned[:3]
-            del returned[:3]
-            levels[level] = (pos[:count + 1], cut(crd, n))  # counts: made into new offsets anyway
+            width = 1 + len(kind.entry_arrays) + len(kind.parent_arrays) + 1
+            pos, *arrays, n = returned[:width]
+            del returned[:width]
+            per_entry = dict(zip(kind.entry_arrays, arrays))
+            per_parent = dict(zip(kind.parent_arrays, arrays[len(kind.entry_arrays):]))
+            levels[level] = (pos[:count + 1],  # counts: made into new offsets anyway
+                             {name: cut(array, n) for name, array in per_entry.items()},
+                             {name: array[:count] for name, array in per_parent.items()})
             count = n
         return levels, cut(vals, count)
+
+
+def _joined_counts(counts: list, known: bool, skip: int = 1) -> np.ndarray:
+    """Per-parent arrays of the pieces joined: below dense levels only (`known`), every piece has every
+    parent and wrote only its own, so they add up (into the first's, once for each array); else each
+    piece's parents follow the last piece's (past the first `skip` entries, a count array's leading 0)."""
+    if len(counts) == 1:
+        return counts[0]
+    if known:
+        total = counts[0]
+        seen = {total.ctypes.data}
+        for other in counts[1:]:
+            if other.ctypes.data not in seen:
+                seen.add(other.ctypes.data)
+                np.add(total, other, out=total)
+        return total
+    return np.concatenate([counts[0][:skip]] + [c[skip:] for c in counts])
 
 
 def _fitted(array: np.ndarray, length: int) -> np.ndarray:

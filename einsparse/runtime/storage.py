@@ -66,7 +66,7 @@ def entries(fmt, levels, vals, order) -> tuple[np.ndarray, np.ndarray]:
     """The entries (padding zeros dropped) with coordinates in level order of `order`, sorted."""
     keys, positions = walk(levels, fmt.rank)
     vals = vals[positions]
-    if fmt.rank > 0 and fmt.levels[-1].full:  # a full last level stores zeros as padding
+    if fmt.rank > 0 and fmt.levels[-1].pads:  # zeros a dense (or band) last level stores are padding
         keep = vals != 0
         keys, vals = keys[:, keep], vals[keep]
     by_mode = np.empty_like(keys)

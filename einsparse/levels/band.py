@@ -1,0 +1,164 @@
+"""The band level (`b`): each parent stores one contiguous run of coordinates [lo, hi), dense within.
+
+A row-wise DIA (Finch's SparseBand). Arrays: `pos`, the first position of each parent's run (so
+pos[p+1] - pos[p] is its length), and `lo`, the first coordinate of each parent's run. Parent p has the
+children pos[p] .. pos[p+1]-1, the child at position q having coordinate lo[p] + q - pos[p]: no
+coordinate array is read, and a loop over the run is a loop over a range. A coordinate c is located in
+O(1) at pos[p] + c - lo[p], present when it lies inside the run. Within its run a band level is dense:
+an intersection with it shrinks to the run and needs no test there, and the union or intersection of
+two band levels is the union or intersection of two intervals.
+
+As an output (the last level, under dense levels), a band level is appended to in coordinate order: the
+run starts at the first value stored under the parent and ends at the last, zeros between them kept.
+Zeros inside a run are padding, like a dense level's: converting to a format that lists entries drops
+them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from einsparse.errors import ShapeError
+from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, guard_memory, subscript
+
+
+@dataclass(frozen=True)
+class Band(LevelKind):
+    letter = "b"
+    appended = True
+    counts_children = True
+    pads = True
+    interval = True
+    parent_arrays = ("lo",)
+
+    @property
+    def name(self) -> str:
+        return "band"
+
+    def output_refusal(self, levels: tuple, k: int) -> "str | None":
+        if k != len(levels) - 1 or not all(kind.full for kind in levels[:k]):
+            return "a band output level must be the last one, under dense levels only (db, ddb, db:1,0)"
+        return None
+
+    def max_positions(self, parents: int, entries: int, run_extents: list) -> int:
+        return parents * run_extents[0]  # a run may span its whole mode
+
+    def code(self, operand: str, level: int, extent: str, names) -> "BandCode":
+        return BandCode(operand, level, names.array(f"{operand}{level + 1}_lo"),
+                        names.array(f"{operand}{level + 1}_pos"))
+
+    def build(self, k: int, building, parent, count: int):
+        """Each parent's run spans its entries' first to last coordinate (entries are sorted by parent,
+        then coordinate); positions inside a run that no entry holds are padding."""
+        crd = building.keys[k]
+        n = len(crd)
+        first = np.ones(n, bool)
+        first[1:] = parent[1:] != parent[:-1]
+        last = np.ones(n, bool)
+        last[:-1] = first[1:]
+        lo = np.zeros(count, np.int64)
+        hi = np.zeros(count, np.int64)
+        lo[parent[first]] = crd[first]
+        hi[parent[last]] = crd[last] + 1
+        pos = np.zeros(count + 1, np.int64)
+        np.cumsum(hi - lo, out=pos[1:])
+        guard_memory(pos[-1], np.float64, building.shape, f"format {building.fmt} of a tensor")
+        level = BandLevel(pos.astype(building.idx), lo.astype(building.idx))
+        return level, pos[parent] + crd - lo[parent], int(pos[-1])
+
+    def assembled(self, extent: int, arrays) -> "BandLevel":
+        pos, lo = arrays
+        return BandLevel(pos, lo)
+
+
+@dataclass(frozen=True)
+class BandCode(LevelCode):
+    operand: str
+    level: int
+    lo: str
+    pos: str
+    appended = True
+    interval = True
+
+    def _run(self, parent: str) -> tuple[str, str, str]:
+        after = "1" if parent == "0" else f"{parent} + 1"
+        return subscript(self.pos, parent), subscript(self.pos, after), subscript(self.lo, parent)
+
+    def bounds(self, parent: str, parent_end: Optional[str] = None):
+        start, stop, _ = self._run(parent)
+        return start, stop
+
+    def coordinate(self, position: str, parent: str = "0") -> str:
+        start, _, lo = self._run(parent)
+        return f"{lo} + ({position} - {start})"
+
+    def locate_tested(self, parent: str, coordinate: str) -> tuple[str, str]:
+        start, stop, lo = self._run(parent)
+        return f"{start} + ({coordinate} - {lo})", f"{lo} <= {coordinate} < {lo} + ({stop} - {start})"
+
+    def run_interval(self, parent: str) -> tuple[str, str]:
+        """The first coordinate of the parent's run and one past its last."""
+        start, stop, lo = self._run(parent)
+        return lo, f"{lo} + ({stop} - {start})"
+
+    @property
+    def params(self) -> tuple[LevelParam, ...]:
+        return (LevelParam(self.pos, self.operand, self.level, "pos"),
+                LevelParam(self.lo, self.operand, self.level, "lo"))
+
+    # Output assembly (last level only): `pos` holds counts of positions per parent while the kernel
+    # runs, `lo` each parent's first coordinate; positions between two stored values are zeros.
+    def append_value(self, parent: str, start: str, count: str, coordinate: str, vals: str) -> list:
+        """Lines (text, or ("while", condition, lines)) storing the value at `coordinate` as the next
+        position of the run of `parent`, which started at position `start`: the first value stored
+        starts the run; a gap before this one is filled with zeros."""
+        lo = subscript(self.lo, parent)
+        return [("if", f"{count} == {start}", [f"{lo} = {coordinate}"],
+                 [("while", f"{count} < {start} + ({coordinate} - {lo})",
+                   [f"{vals}[u({count})] = zero", f"{count} += 1"])])]
+
+    def add_children(self, parent: str, amount: str) -> str:
+        return f"{self.pos}[u({parent} + 1)] += {amount}"
+
+    @property
+    def returned(self) -> tuple[str, str]:
+        return self.pos, self.lo
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: never compare numpy arrays with ==
+class BandLevel(LevelStorage):
+    pos: np.ndarray
+    lo: np.ndarray
+
+    kind = Band()
+
+    def positions(self, parent_count: int) -> int:
+        return int(self.pos[-1]) if len(self.pos) else 0
+
+    def check(self, k: int, extent: int, parent_count: int) -> None:
+        if len(self.pos) != parent_count + 1 or len(self.lo) != parent_count:
+            raise ShapeError(f"band level {k} has pos of length {len(self.pos)} and lo of length "
+                             f"{len(self.lo)}, expected {parent_count + 1} and {parent_count}")
+
+    def walk(self, parent, coords):
+        starts = self.pos[parent].astype(np.int64)
+        lens = self.pos[parent + 1] - starts
+        offsets = np.cumsum(lens) - lens
+        shift = np.repeat(starts - offsets, lens)
+        q = np.arange(int(lens.sum())) + shift
+        crd = q - np.repeat(starts, lens) + np.repeat(self.lo[parent].astype(np.int64), lens)
+        return q, [c.repeat(lens) for c in coords] + [crd]
+
+    def children(self, lo: int, hi: int) -> tuple[int, int]:
+        return int(self.pos[lo]), int(self.pos[hi])
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        first, length = int(self.lo[0]), int(self.pos[1] - self.pos[0])
+        return (int(self.pos[0]) + min(max(lo - first, 0), length),
+                int(self.pos[0]) + min(max(hi - first, 0), length))
+
+    def work_pointer(self):
+        return self.pos

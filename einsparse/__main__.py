@@ -1,4 +1,4 @@
-"""`python -m einsparse ...`: the command line (see einsparse/cli.py)."""
+"""`python -m einsparse ...`: the command line (see einsparse/cli/)."""
 
 import sys
 

@@ -52,3 +52,37 @@ def test_format_rules():
     with pytest.raises(FormatError, match="a non-unique level must be followed by a singleton"):
         es.Format.parse("ub")
     assert es.Format.parse("db:1,0").levels == (es.Format.parse("dd").levels[0], Band())
+
+
+STATEMENTS = [
+    ("y[i] = A[i,j]*x[j]", ("A",)),
+    ("C[i,j] = A[i,j] + B[i,j]", ("A", "B")),
+    ("C[i,j] = A[i,j] * B[i,j]", ("A", "B")),
+    ("C[i,j] = A[i,j] * E[i,j]", ("A", "E")),
+    ("C[i,j] = A[i,k]*B[k,j]", ("A", "B")),
+    ("y[j] = A[i,j]*x[i]", ("A",)),
+]
+
+
+@pytest.mark.parametrize("statement, sparse", STATEMENTS)
+@pytest.mark.parametrize("fmt", ["db", "bb"])
+def test_kernels_match_numpy(statement, sparse, fmt):
+    from einsparse.reference import dense_reference
+
+    A, B = banded(9, (-1, 0, 2), 1).toarray(), banded(9, (0, 1, 3), 2).toarray()
+    E = sp.random(9, 9, density=0.3, random_state=3).toarray()
+    x = RNG.random(9)
+    operands = {"A": A, "B": B, "E": E, "x": x}
+    used = {name: operands[name] for name in operands if f"{name}[" in statement}
+    formats = {name: fmt if name in ("A", "B") else "csr" for name in sparse}
+    for output in ([None, "db", "csr"] if statement.startswith("C") else [None]):
+        chosen = dict(formats, **({"C": output} if output else {}))
+        got = es.evaluate(statement, formats=chosen, **used)
+        got = got.to_numpy() if isinstance(got, es.Tensor) else got
+        np.testing.assert_allclose(got, dense_reference(statement, used))
+
+
+def test_band_output_refused_above_other_levels():
+    A = banded(5).toarray()
+    with pytest.raises(es.NotSupportedError, match="a band output level must be the last one"):
+        es.evaluate("C[i,j] = A[i,j] + B[i,j]", formats={"C": "bd"}, A=A, B=A)

@@ -108,7 +108,13 @@ class Assembly:
                     loop.Line(f"{storage.vals}[u({count})] = {value}"),
                     loop.Line(f"{count} += {nonzero}"),
                     *([loop.Line(f"{flag} |= {nonzero}")] if flag is not None else [])]
-        store = [loop.Line(code.store(count, self.names.index(storage.level_indices[last]))),
+        coordinate = self.names.index(storage.level_indices[last])
+        if code.room is None:  # a run (band): the position follows from the coordinate, gaps get zeros
+            parent, _ = storage.parent(last, positions)
+            place = code.append_run(parent, self._start(last), count, coordinate, storage.vals, loop)
+        else:
+            place = [loop.Line(code.store(count, coordinate))]
+        store = [*place,
                  loop.Line(f"{storage.vals}[u({count})] = {value}"),
                  loop.Line(f"{count} += 1"), *mark]  # the parent's count is added after the loop: see _reserve
         return [loop.Line(f"{value} = {rhs}"), loop.If(((f"{value} != 0", tuple(store)),))]
@@ -128,19 +134,22 @@ class Assembly:
             code = storage.levels[last]
             if code.appended and storage.level_indices[last] == v:
                 count = self.output_count(last)
-                appended.append((code.room, storage.vals, count))
+                if code.room is None:  # a run fills its gaps: up to one position per coordinate of v
+                    appended.append((storage.vals, None, count, self.extent(v)))
+                else:
+                    appended.append((code.room, storage.vals, count, visits))
                 stop = self._stop(target)
                 parent, _ = storage.parent(last, positions)
-                start = self.names.once(("start", self.output, last), f"{self.output}{last + 1}_start")
+                start = self._start(last)
                 counted.append(loop.Line(f"{start} = {count}"))
                 after.append(loop.Line(code.add_children(parent, f"{count} - {start}")))
         if self.workspace == PAIR_LIST:
             for temp in written_temps(body):
                 name = self.temp_name(temp)
                 if temp.indices == (v,) and name in self.tracked:
-                    appended.append(self._pairs(name))
+                    appended.append((*self._pairs(name), visits))
         nodes = []
-        for crd, vals, count in appended:
+        for crd, vals, count, visits in appended:
             size = f"{count} + {visits}" if " " not in visits else f"{count} + ({visits})"
             if stop is not None and crd == appended[0][0]:  # the output's arrays
                 nodes.append(loop.If(((f"len({crd}) < {size}", (stop,)),)))
@@ -149,7 +158,10 @@ class Assembly:
             if self.progress is not None:
                 var, first, end = self.progress
                 projected = f"{count} // ({var} - {first} + 1) * ({end} - {first})"
-            nodes.append(loop.If(((f"len({crd}) < {size}", (
-                loop.Line(f"{crd} = extend({crd}, {size}, {projected})"),
-                loop.Line(f"{vals} = extend({vals}, {size}, {projected})"))),)))
+            grow = [loop.Line(f"{array} = extend({array}, {size}, {projected})") for array in (crd, vals) if array]
+            nodes.append(loop.If(((f"len({crd}) < {size}", tuple(grow)),)))
         return nodes + counted, after
+
+    def _start(self, level: int) -> str:
+        """The variable holding the count of the output's `level` before the loop appending to it."""
+        return self.names.once(("start", self.output, level), f"{self.output}{level + 1}_start")

@@ -86,6 +86,14 @@ class Format:
         COO-like format has its repeated coordinates merged (`us` -> `cc`)."""
         return Format(tuple(kind.merged() for kind in self.levels), self.mode_order)
 
+    def output_refusal(self) -> "str | None":
+        """Why a kernel cannot assemble an output in this format, if it cannot (its levels' word)."""
+        for k, kind in enumerate(self.levels):
+            refusal = kind.output_refusal(self.levels, k)
+            if refusal is not None:
+                return refusal
+        return None
+
     def level_of_mode(self, mode: int) -> int:
         return self.mode_order.index(mode)
 

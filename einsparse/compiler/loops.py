@@ -37,6 +37,12 @@ class Iterator:
     run_end: str       # for a non-unique level: the end of the run of equal coordinates
     level: Optional[tuple]  # (storage key, level) whose position this iterator gives, if any
     crd: str = ""      # the array of an operand level's coordinates, if it is one
+    offset: str = ""   # for a run (band): the variable holding coordinate minus position along it
+    prelude: tuple = ()  # lines before any loop over the iterator (setting `offset`)
+
+    def at(self, coordinate: str) -> loop.Line:
+        """For a run: the line setting the position of `coordinate`, inside the run."""
+        return loop.Line(f"{self.position} = {coordinate} - {self.offset}")
 
     def advance(self) -> loop.Line:
         return loop.Line(f"{self.position} += 1" if self.unique else f"{self.position} = {self.run_end}")
@@ -132,7 +138,16 @@ class Loops:
                 self.progress = (var, lo, hi)
             return hoisted + reserve + [loop.For(var, lo, hi, tuple(region(()) or []))] + count
 
-        setup = []
+        prelude = [line for it in iterators for line in it.prelude]
+        runs = [it for it in iterators if it.offset]
+        if runs and lat.Point() not in points and not self._splittable(stmt):
+            if len(points) == 1:
+                interval = self._run_intersection(stmt, v, var, iterators, runs, region, positions)
+            else:
+                interval = self._run_union(stmt, v, var, points, iterators, region, positions)
+            if interval is not None:
+                return prelude + interval
+        setup = list(prelude)
         for it in iterators:
             setup += [loop.Line(f"{it.position} = {it.start}"), loop.Line(f"{it.end} = {it.stop}")]
         # At most one append per coordinate visited: no more than the iterators' lengths together, or
@@ -158,7 +173,7 @@ class Loops:
                     self.progress = (it.position, start, stop)
                 body = region((it,)) or []
                 far, ahead = self._prefetch(stmt.body, v, it) if body else ([], [])
-                return hoisted + reserve + far + [loop.For(it.position, start, stop,
+                return hoisted + prelude + reserve + far + [loop.For(it.position, start, stop,
                                                      (loop.Line(f"{var} = {it.coordinate}"), *ahead, *body))] + count
             reserve, count = self._reserve(stmt.body, v, visits, positions)
             body = region((it,)) or []
@@ -208,9 +223,15 @@ class Loops:
             return None
         position = self.position_name(storage, level)
         key = storage.key
-        return Iterator(key, f"{node.tensor}{level + 1}", position, bounds[0], bounds[1],
-                        self.names.end(key, storage.label, level), code.coordinate(position), code.unique,
-                        self.names.once(("run", key, level), f"{position}_run"), (key, level), code.crd or "")
+        label = f"{node.tensor}{level + 1}"
+        coordinate, offset, prelude = code.coordinate(position, parent), "", ()
+        if code.interval:  # a run: coordinates are positions shifted by one offset per parent
+            offset = self.names.once(("offset", key, level), f"{label}_off")
+            prelude = (loop.Line(f"{offset} = {code.offset(parent)}"),)
+            coordinate = f"{position} + {offset}"
+        return Iterator(key, label, position, bounds[0], bounds[1], self.names.end(key, storage.label, level),
+                        coordinate, code.unique, self.names.once(("run", key, level), f"{position}_run"),
+                        (key, level), code.crd or "", offset, prelude)
 
     def _prefetch(self, body: cin.Stmt, v: str, it: Iterator) -> tuple[list[loop.Node], list[loop.Node]]:
         """Code before the loop over `v` driven by `it`, and at the top of its body, that prefetches the

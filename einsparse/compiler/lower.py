@@ -51,6 +51,7 @@ from einsparse.compiler.formats import Format
 from einsparse.compiler.loops import Loops
 from einsparse.compiler.merges import Merges
 from einsparse.compiler.names import Namer
+from einsparse.compiler.runs import Runs
 from einsparse.compiler.simplify import access_key, stmt_storages
 from einsparse.compiler.split import Split
 from einsparse.compiler.storages import Storage
@@ -58,7 +59,7 @@ from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST, Workspaces
 from einsparse.errors import InternalError
 
 
-class Lowerer(Loops, Merges, Assembly, Workspaces):
+class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
     """Lowers one concrete statement (`lower`) for the operands' formats, and then tells the pipeline
     what the kernel needs: its storages' arrays, workspaces, output results and split."""
 

@@ -18,7 +18,7 @@ from einsparse.compiler import lookahead
 from einsparse.compiler import loop_ir as loop
 from einsparse.compiler.simplify import access_key
 
-def _subsets(items):
+def subsets(items):
     """Every non-empty subset, largest first: the first whose members are all present is exact."""
     for size in range(len(items), 0, -1):
         yield from combinations(items, size)
@@ -39,7 +39,7 @@ class Merges:
             if not it.unique:
                 body.append(loop.If(((here[it.key], tuple(it.find_run(var))),)))
         branches = []
-        for present in _subsets(iterators):
+        for present in subsets(iterators):
             nodes = region(present)
             if nodes is not None:
                 branches.append((" and ".join(here[it.key] for it in present), tuple(nodes)))
@@ -69,7 +69,7 @@ class Merges:
             if not it.unique:
                 body.append(loop.If(((f"{coords[it.key]} == {var}", tuple(it.find_run(var))),)))
         branches = []
-        for present in _subsets(iterators):
+        for present in subsets(iterators):
             nodes = region(present)
             if nodes is not None:
                 branches.append((" and ".join(f"{coords[it.key]} == {var}" for it in present), tuple(nodes)))
@@ -106,7 +106,7 @@ class Merges:
                 nodes.append(loop.While(condition, tuple(body)))
                 continue
             branches, regions = [], 0
-            for present in _subsets(members):
+            for present in subsets(members):
                 region_nodes = region(present)
                 if region_nodes is not None:
                     branches.append((" and ".join(f"{coords[it.key]} == {var}" for it in present),
@@ -140,7 +140,8 @@ class Merges:
                 or not isinstance(body, cin.Accumulate) or not self.is_output(body.target)):
             return None
         storage = self.storage(body.target)
-        if not storage.levels[-1].appended or storage.level_indices[-1] != v:
+        # The last level stores each coordinate (a run would have to fill its gaps: see `assemble`).
+        if storage.levels[-1].room is None or storage.level_indices[-1] != v:
             return None
         keys = {it.key for it in members}
         accesses = {access_key(a): a for a in ir.accesses(body.rhs) if access_key(a) in keys}

@@ -91,18 +91,18 @@ class BandCode(LevelCode):
         start, stop, _ = self._run(parent)
         return start, stop
 
-    def coordinate(self, position: str, parent: str = "0") -> str:
+    def offset(self, parent: str) -> str:
+        """Coordinate minus position, the same along the parent's run: the coordinate at position q is
+        q + offset, and coordinate c sits at position c - offset."""
         start, _, lo = self._run(parent)
-        return f"{lo} + ({position} - {start})"
+        return f"{lo} - {start}"
+
+    def coordinate(self, position: str, parent: str = "0") -> str:
+        return f"{position} + ({self.offset(parent)})"
 
     def locate_tested(self, parent: str, coordinate: str) -> tuple[str, str]:
         start, stop, lo = self._run(parent)
         return f"{start} + ({coordinate} - {lo})", f"{lo} <= {coordinate} < {lo} + ({stop} - {start})"
-
-    def run_interval(self, parent: str) -> tuple[str, str]:
-        """The first coordinate of the parent's run and one past its last."""
-        start, stop, lo = self._run(parent)
-        return lo, f"{lo} + ({stop} - {start})"
 
     @property
     def params(self) -> tuple[LevelParam, ...]:
@@ -110,15 +110,15 @@ class BandCode(LevelCode):
                 LevelParam(self.lo, self.operand, self.level, "lo"))
 
     # Output assembly (last level only): `pos` holds counts of positions per parent while the kernel
-    # runs, `lo` each parent's first coordinate; positions between two stored values are zeros.
-    def append_value(self, parent: str, start: str, count: str, coordinate: str, vals: str) -> list:
-        """Lines (text, or ("while", condition, lines)) storing the value at `coordinate` as the next
-        position of the run of `parent`, which started at position `start`: the first value stored
-        starts the run; a gap before this one is filled with zeros."""
+    # runs, `lo` each parent's first coordinate; positions between two stored values hold zeros.
+    def append_run(self, parent: str, start: str, count: str, coordinate: str, vals: str, nodes) -> list:
+        """Loop IR (built with `nodes`, the compiler's loop_ir module) that makes `count` the position of
+        `coordinate` in the run of `parent`, whose first position is `start`: the first value stored
+        starts the run; a gap since the last one is filled with zeros."""
         lo = subscript(self.lo, parent)
-        return [("if", f"{count} == {start}", [f"{lo} = {coordinate}"],
-                 [("while", f"{count} < {start} + ({coordinate} - {lo})",
-                   [f"{vals}[u({count})] = zero", f"{count} += 1"])])]
+        fill = nodes.While(f"{count} < {start} + ({coordinate} - {lo})",
+                           (nodes.Line(f"{vals}[u({count})] = zero"), nodes.Line(f"{count} += 1")))
+        return [nodes.If(((f"{count} == {start}", (nodes.Line(f"{lo} = {coordinate}"),)),), (fill,))]
 
     def add_children(self, parent: str, amount: str) -> str:
         return f"{self.pos}[u({parent} + 1)] += {amount}"

@@ -190,8 +190,8 @@ class LevelCode(ABC):
         condition that it is stored); None when the level cannot."""
         return None
 
-    def run_interval(self, parent: str) -> tuple[str, str]:
-        """For an `interval` level: the first coordinate of the parent's run and one past its last."""
+    def offset(self, parent: str) -> str:
+        """For an `interval` level: coordinate minus position along the parent's run."""
         raise TypeError(f"a {type(self).__name__} level has no run of coordinates")
 
     def bounds(self, parent: str, parent_end: Optional[str] = None):
@@ -209,14 +209,24 @@ class LevelCode(ABC):
         return ()
 
     # -- output assembly: asked only of `appended` levels --------------------------------------------
-    def append(self, parent: str, position: str, coordinate: str) -> list[str]:
-        """Lines that store `coordinate` at `position`, the next position, as a child of `parent`."""
-        raise TypeError(f"a {type(self).__name__} level cannot do this")
+    # An appended level either stores each coordinate (`store`, into the array `room`, whose length
+    # bounds the positions appended) or places values in a run (`append_run`, band); its `pos` array
+    # counts children per parent (`add_children`), and `returned` names what the kernel returns.
+    room: Optional[str] = None
+    parent_room: Optional[str] = None  # the array whose length bounds the parents a level counts
 
-    def first_array(self) -> str:
-        """The array whose length bounds how many positions the level has room for, when a level
-        above it appends a new parent."""
-        raise TypeError(f"a {type(self).__name__} level cannot do this")
+    def store(self, position: str, coordinate: str) -> str:
+        """The line storing `coordinate` at `position`."""
+        raise TypeError(f"a {type(self).__name__} level does not store coordinates")
+
+    def append_run(self, parent: str, start: str, count: str, coordinate: str, vals: str, nodes) -> list:
+        """For a level that stores no coordinates: loop IR that makes `count` the position of
+        `coordinate` under `parent` (see `band`)."""
+        raise TypeError(f"a {type(self).__name__} level stores its coordinates")
+
+    def add_children(self, parent: str, amount: str) -> str:
+        """The line adding `amount` to the count of children of `parent`."""
+        raise TypeError(f"a {type(self).__name__} level is not appended to")
 
 
 class LevelStorage(ABC):

@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 
 from einsparse.errors import ShapeError
-from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, guard_memory, subscript
+from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, children_of, guard_memory, subscript
 
 
 @dataclass(frozen=True)
@@ -144,12 +144,9 @@ class BandLevel(LevelStorage):
                              f"{len(self.lo)}, expected {parent_count + 1} and {parent_count}")
 
     def walk(self, parent, coords):
-        starts = self.pos[parent].astype(np.int64)
-        lens = self.pos[parent + 1] - starts
-        offsets = np.cumsum(lens) - lens
-        shift = np.repeat(starts - offsets, lens)
-        q = np.arange(int(lens.sum())) + shift
-        crd = q - np.repeat(starts, lens) + np.repeat(self.lo[parent].astype(np.int64), lens)
+        q, lens = children_of(self.pos, parent)
+        offset = self.lo[parent].astype(np.int64) - self.pos[parent]  # coordinate minus position
+        crd = q + np.repeat(offset, lens)
         return q, [c.repeat(lens) for c in coords] + [crd]
 
     def children(self, lo: int, hi: int) -> tuple[int, int]:

@@ -35,6 +35,15 @@ def index_dtype(*bounds: int) -> np.dtype:
     return np.dtype(np.int32) if max(bounds, default=0) <= INT32_MAX else np.dtype(np.int64)
 
 
+def children_of(pos: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions pos[p] .. pos[p+1]-1 of the children of every parent position p in `parent`, in
+    order, all at once (a global arange shifted per parent), and how many each parent has."""
+    starts = pos[parent].astype(np.int64)
+    lens = pos[parent + 1] - starts
+    offsets = np.cumsum(lens) - lens
+    return np.arange(int(lens.sum())) + np.repeat(starts - offsets, lens), lens
+
+
 def subscript(array: str, index: str) -> str:
     """`array[u(index)]`: positions are never negative, and an unsigned subscript spares Numba the
     check for Python's negative-index wraparound on every access (it blocks vectorization)."""

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from einsparse.errors import ShapeError
-from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, guard_memory, subscript
+from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, children_of, guard_memory, subscript
 
 
 @dataclass(frozen=True)
@@ -127,11 +127,7 @@ class CompressedLevel(LevelStorage):
             raise ShapeError(f"level {k} has pos of length {len(self.pos)}, expected {parent_count + 1}")
 
     def walk(self, parent, coords):
-        starts = self.pos[parent].astype(np.int64)
-        lens = self.pos[parent + 1] - starts
-        # positions of each parent's children, all at once: a global arange shifted per parent
-        offsets = np.cumsum(lens) - lens
-        q = np.arange(int(lens.sum())) + np.repeat(starts - offsets, lens)
+        q, lens = children_of(self.pos, parent)
         return q, [c.repeat(lens) for c in coords] + [self.crd[q].astype(np.int64)]
 
     def children(self, lo: int, hi: int) -> tuple[int, int]:

@@ -35,11 +35,15 @@ class KernelSpec:
 
 SPECS = {spec.label: spec for spec in [
     KernelSpec("K1", "SpMV", "y[i] = A[i,j]*x[j]", {"A": "csr"}, "ij,j->i", ("A", "x"), "dense"),
+    KernelSpec("K1", "SpMV", "y[i] = A[i,j]*x[j]", {"A": "db"}, "ij,j->i", ("A", "x"), "dense",
+               variant="A band"),
     KernelSpec("K2", "SpMM", "C[i,j] = A[i,k]*B[k,j]", {"A": "csr"}, "ik,kj->ij", ("A", "B"), "dense"),
     KernelSpec("K3", "SpGEMM", "C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"},
                "ik,kj->ij", ("A", "B"), "sparse"),
     KernelSpec("K4", "SpAdd", "C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "csr"},
                "", ("A", "B"), "sparse"),
+    KernelSpec("K4", "SpAdd", "C[i,j] = A[i,j] + B[i,j]", {"A": "db", "B": "db", "C": "db"},
+               "", ("A", "B"), "sparse", variant="band"),
     KernelSpec("K5", "fused SpMM+add", "C[i,j] = A[i,k]*B[k,j] + D[i,j]", {"A": "csr"},
                "", ("A", "B", "D"), "dense"),
     KernelSpec("K6", "SDDMM", "C[i,j] = A[i,j]*U[i,k]*V[j,k]", {"A": "csr", "C": "csr"},
@@ -137,10 +141,16 @@ def standard_cases(size: inputs.Size, kernels=None, shared: bool = True) -> list
                               (f"power-law rows {n}^2", inputs.power_law(n, nnz, 3)),
                               (f"banded {n}^2", inputs.banded(n, nnz, 4))]:
             cases.append(make_case(SPECS["K1 SpMV"], label, matrix, None, 10, size))
+    # The band level kind on banded matrices of 11 diagonals, against CSR kernels on the same matrices.
+    band_label = f"banded {n}^2, 11 diagonals"
+    A_band, B_band = inputs.banded(n, 11 * n, 6), inputs.banded(n, 11 * n, 7)
     for spec in SPECS.values():
-        if spec.key in ("K1", "K7", "K8") or not wanted(spec):
+        if spec.key in ("K1", "K7", "K8") and spec.variant != "A band" or not wanted(spec):
             continue
-        cases.append(make_case(spec, uniform_label, A, B, 10, size))
+        if spec.variant in ("A band", "band"):
+            cases.append(make_case(spec, band_label, A_band, B_band, 10, size))
+        else:
+            cases.append(make_case(spec, uniform_label, A, B, 10, size))
     if any(wanted(s) for s in SPECS.values() if s.key in ("K7", "K8")):
         T = inputs.tensor3(size.tensor_dim, size.tensor_nnz, 5)
         for spec in SPECS.values():

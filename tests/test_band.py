@@ -82,7 +82,10 @@ def test_kernels_match_numpy(statement, sparse, fmt):
         np.testing.assert_allclose(got, dense_reference(statement, used))
 
 
-def test_band_output_refused_above_other_levels():
-    A = banded(5).toarray()
-    with pytest.raises(es.NotSupportedError, match="a band output level must be the last one"):
-        es.evaluate("C[i,j] = A[i,j] + B[i,j]", formats={"C": "bd"}, A=A, B=A)
+@pytest.mark.parametrize("output", ["bd", "bb", "cb", "bc:1,0", "db:1,0"])
+def test_band_outputs_in_every_position(output):
+    A, B = banded(7, (-1, 0, 2), 4).toarray(), banded(7, (0, 1), 5).toarray()
+    for statement, expected in (("C[i,j] = A[i,j] + B[i,j]", A + B), ("C[i,j] = A[i,j] * B[i,j]", A * B)):
+        got = es.evaluate(statement, formats={"C": output, "A": "db", "B": "bb"}, A=A, B=B)
+        assert str(got.format) == output
+        np.testing.assert_array_equal(got.to_numpy(), expected)

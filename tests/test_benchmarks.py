@@ -17,16 +17,17 @@ TINY = inputs.Size(n=300, nnz=3000, tensor_dim=12, tensor_nnz=400)
 
 def test_suite_rows_are_checked_and_summarized(tmp_path):
     cases = kernels.standard_cases(TINY, kernels={"K1", "K5"}, shared=False)
-    assert [c.input.split()[0] for c in cases if c.spec.key == "K1"] == ["uniform", "power-law", "banded"]
+    assert [(c.spec.label, c.input.split()[0]) for c in cases if c.spec.key == "K1"] == [
+        ("K1 SpMV", "uniform"), ("K1 SpMV", "power-law"), ("K1 SpMV", "banded"), ("K1 SpMV (A band)", "banded")]
     rows = suite.run_suite(cases, [EinsparseSystem(), EinsparseUnfused(), ScipyPeer()], threads=1,
                            repeat=5, budget_s=0.0)
-    assert len(rows) == 3 * 2 + 3   # K1: einsparse and scipy on three matrices; K5: all three systems
+    assert len(rows) == 4 * 2 + 3   # K1: einsparse and scipy on four cases; K5: all three systems
     for row in rows:
         assert row["check"] == "ok", row
         assert row["runs"] >= 5 and 0 < row["median_s"] <= row["first_s"] + 1.0
         assert row["threads"] == 1
     summary = report.summarize(rows, 1)
-    assert {e["kernel"] for e in summary} == {"K1 SpMV", "K5 fused SpMM+add"}
+    assert {e["kernel"] for e in summary} == {"K1 SpMV", "K1 SpMV (A band)", "K5 fused SpMM+add"}
     for entry in summary:
         assert entry["best_peer"] == "scipy (1t)"   # the unfused einsparse variant is not a peer
         assert entry["ratio_to_best_peer"] == pytest.approx(entry["einsparse_s"] / entry["best_peer_s"])

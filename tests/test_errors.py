@@ -36,7 +36,7 @@ N = np.ones((3, 3))
 v = np.ones(3)
 
 HELP_FORMATS = ("use one of csr, csc, dcsr, dcsc, dense, csf, coo, or one letter per mode ('d' dense, "
-                "'c' compressed, 'u' non-unique compressed, 's' singleton, 'b' band) with an optional mode order, "
+                "'c' compressed, 'u' non-unique compressed, 's' singleton, 'b' band, 'm' bitmap) with an optional mode order, "
                 "e.g. 'dc:1,0'")
 HELP_DTYPES = "which einsparse does not compute with; use float32, float64, int32, int64 or complex128"
 HELP_KINDS = ("cannot read a {} as a tensor; pass a NumPy array, a scipy.sparse matrix, "

@@ -23,16 +23,17 @@ from einsparse.runtime.convert import (
     tensor,
 )
 from einsparse.levels import base as level_base
-from einsparse.levels import Compressed, CompressedLevel, Dense, DenseLevel, Singleton, SingletonLevel
+from einsparse.levels import (Band, BandLevel, Bitmap, BitmapLevel, Compressed, CompressedLevel, Dense, DenseLevel,
+                              Singleton, SingletonLevel)
 from einsparse.runtime.tensor import Tensor
 
 DENSE, COMPRESSED, COMPRESSED_NONUNIQUE = Dense(), Compressed(), Compressed(unique=False)
 SINGLETON, SINGLETON_NONUNIQUE = Singleton(), Singleton(unique=False)
 
 
-def all_formats(rank):
-    """Every letter string over d, c, u, s that `Format` accepts, with every mode order."""
-    for letters in itertools.product("dcus", repeat=rank):
+def all_formats(rank, letters="dcus"):
+    """Every string over `letters` that `Format` accepts, with every mode order."""
+    for letters in itertools.product(letters, repeat=rank):
         for order in itertools.permutations(range(rank)):
             try:
                 yield parse_format("".join(letters) + ":" + ",".join(map(str, order)), rank)
@@ -41,6 +42,8 @@ def all_formats(rank):
 
 
 FORMATS = {rank: list(all_formats(rank)) for rank in range(4)}
+# Formats with a band or bitmap level (the kinds beyond TACO's d, c, u, s)
+NEWER = {rank: [f for f in all_formats(rank, "dcusbm") if f not in FORMATS[rank]] for rank in range(4)}
 
 
 def check_structure(t: Tensor):
@@ -58,6 +61,25 @@ def check_structure(t: Tensor):
         count = len(prefixes)
         if isinstance(level, DenseLevel):
             assert kind == DENSE and level.size == extent
+            prefixes = [(c + (i,), p * extent + i) for c, p in prefixes for i in range(extent)]
+            continue
+        if isinstance(level, BandLevel):  # one run [lo, lo + length) per parent, dense within
+            pos, lo = level.pos, level.lo
+            assert kind == Band() and len(pos) == count + 1 and len(lo) == count and pos[0] == 0
+            assert np.all(np.diff(pos) >= 0) and np.all(lo + np.diff(pos) <= extent) and np.all(lo >= 0)
+            index_dtypes.update({pos.dtype, lo.dtype})
+            prefixes = [(c + (int(lo[p] + q - pos[p]),), q) for c, p in prefixes for q in range(pos[p], pos[p + 1])]
+            continue
+        if isinstance(level, BitmapLevel):  # dense positions; tbl marks exactly the listed coordinates
+            pos, crd, tbl = level.pos, level.crd, level.tbl
+            assert kind == Bitmap() and len(pos) == count + 1 and len(tbl) == count * extent and pos[-1] == len(crd)
+            index_dtypes.update({pos.dtype, crd.dtype})
+            marked = np.zeros(count * extent, bool)
+            for p in range(count):
+                listed = crd[pos[p] : pos[p + 1]]
+                assert np.all(np.diff(listed) > 0) and np.all((listed >= 0) & (listed < extent))
+                marked[p * extent + listed] = True
+            assert np.array_equal(marked, tbl.astype(bool))
             prefixes = [(c + (i,), p * extent + i) for c, p in prefixes for i in range(extent)]
             continue
         crd = level.crd
@@ -97,7 +119,8 @@ def sample(shape, seed=0, dtype=np.float64):
 # ------------------------------------------------------------------------------------ round trips
 
 SHAPES = {0: [()], 1: [(0,), (1,), (7,)], 2: [(0, 3), (1, 1), (4, 5)], 3: [(2, 0, 3), (3, 4, 2)]}
-CASES = [(shape, fmt) for rank, shapes in SHAPES.items() for shape in shapes for fmt in FORMATS[rank]]
+CASES = [(shape, fmt) for rank, shapes in SHAPES.items() for shape in shapes
+         for fmt in FORMATS[rank] + NEWER[rank]]
 
 
 def test_format_enumeration():
@@ -115,7 +138,7 @@ def test_numpy_round_trip_every_format(shape, fmt):
         assert np.array_equal(t.to_numpy(), array)
         assert np.array_equal(np.asarray(t), array)
         # stored values: every nonzero, plus only the padding a dense innermost level implies
-        if fmt.rank and fmt.levels[-1] != DENSE:
+        if fmt.rank and fmt.levels[-1] in (COMPRESSED, COMPRESSED_NONUNIQUE, SINGLETON, SINGLETON_NONUNIQUE):
             assert t.nnz == np.count_nonzero(array)
 
 
@@ -129,6 +152,19 @@ def test_asformat_pairs(rank):
         check_structure(converted)
         assert converted.format == target
         assert np.array_equal(converted.to_numpy(), array)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_asformat_with_band_and_bitmap_levels(rank):
+    """Every format with a band or bitmap level, to and from csf, coo, dense and each other."""
+    array = sample((3, 4, 2)[:rank], seed=rank + 7)
+    hubs = [parse_format(name, rank) for name in ("csf", "coo", "dense")]
+    for fmt in NEWER[rank]:
+        t = from_numpy(array, fmt)
+        for target in hubs + [NEWER[rank][0], NEWER[rank][-1]]:
+            for converted in (t.asformat(target), from_numpy(array, target).asformat(fmt)):
+                check_structure(converted)
+                assert np.array_equal(converted.to_numpy(), array)
 
 
 def test_coo_layout():

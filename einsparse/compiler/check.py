@@ -117,7 +117,7 @@ def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format]) 
     for access in ir.accesses(assignment.rhs):
         fmt = formats[access.tensor]
         if (sorted(access.indices) == sorted(output.indices) and len(set(access.indices)) == rank
-                and not fmt.is_dense and fmt.unique_levels.output_refusal() is None):
+                and not fmt.is_dense):
             order = tuple(output.indices.index(access.indices[m]) for m in fmt.mode_order)
             return Format(fmt.unique_levels.levels, order)
     return Format.of_letters("d" + "c" * (rank - 1) if rank > 1 else "c")

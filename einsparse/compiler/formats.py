@@ -86,13 +86,14 @@ class Format:
         COO-like format has its repeated coordinates merged (`us` -> `cc`)."""
         return Format(tuple(kind.merged() for kind in self.levels), self.mode_order)
 
-    def output_refusal(self) -> "str | None":
-        """Why a kernel cannot assemble an output in this format, if it cannot (its levels' word)."""
+    @property
+    def assembled(self) -> "Format":
+        """The format a kernel assembles for an output of this format (each level's `assembled_as`); the
+        runtime converts the result to this format when they differ."""
+        kinds: list = []
         for k, kind in enumerate(self.levels):
-            refusal = kind.output_refusal(self.levels, k)
-            if refusal is not None:
-                return refusal
-        return None
+            kinds.append(kind.assembled_as(tuple(kinds), k == self.rank - 1))
+        return Format(tuple(kinds), self.mode_order)
 
     def level_of_mode(self, mode: int) -> int:
         return self.mode_order.index(mode)

@@ -39,6 +39,11 @@ class Iterator:
     crd: str = ""      # the array of an operand level's coordinates, if it is one
     offset: str = ""   # for a run (band): the variable holding coordinate minus position along it
     prelude: tuple = ()  # lines before any loop over the iterator (setting `offset`)
+    # For a level walked through a list of its coordinates (bitmap): the position of the child at the
+    # loop's coordinate, the variable holding it, and the condition that the coordinate is stored there.
+    place: str = ""
+    placed: str = ""
+    stored: str = ""
 
     def at(self, coordinate: str) -> loop.Line:
         """For a run: the line setting the position of `coordinate`, inside the run."""
@@ -100,7 +105,15 @@ class Loops:
                 f"operands; more than {MAX_COITERATED} are not supported: split the statement, or store "
                 f"some of these operands dense")
         iterators = [found[k] for k in keys]
-        self.plans[(depth, v, lat.describe(points, lambda k: found[k].label))] = None
+        tested = self._tested_instead(points, iterators)
+        if tested:
+            iterators = [it for it in iterators if it not in tested]
+            keys = [it.key for it in iterators]
+            points = {lat.Point(keys)}
+        described = lat.describe(points, lambda k: found[k].label)
+        if tested:
+            described += f", locating and testing {', '.join(it.label for it in tested)}"
+        self.plans[(depth, v, described)] = None
         inner_bound = bound + (v,)
 
         def region(present: tuple[Iterator, ...], values: Optional[dict] = None) -> Optional[list[loop.Node]]:
@@ -110,9 +123,12 @@ class Loops:
             if body is None:
                 return None
             local = {**positions, **(values or {})}
-            for it in present:
+            placed = []
+            for it in (*present, *tested):
                 if it.level is not None:
-                    local[it.level] = it.position
+                    local[it.level] = it.placed or it.position
+                    if it.placed:
+                        placed.append(loop.Line(f"{it.placed} = {it.place}"))
                     if not it.unique:
                         local[(*it.level, "end")] = it.run_end
             nodes = self._locate(body, inner_bound, local)
@@ -124,7 +140,10 @@ class Loops:
             inner = self._stmt(body, inner_bound, local, depth + 1)
             self.unwritten = unwritten
             self.resume = None
-            return nodes + opened[0] + inner + opened[1]
+            nodes = nodes + opened[0] + inner + opened[1]
+            if tested:
+                nodes = [loop.If(((" and ".join(it.stored for it in tested), tuple(nodes)),))]
+            return placed + nodes
 
         if not iterators:
             positions = dict(positions)
@@ -165,7 +184,8 @@ class Loops:
                 positions = dict(positions)
                 hoisted = self._hoist(stmt.body, positions)
                 start, stop = it.start, it.stop
-                if self._splittable(stmt) and it.level is not None and it.level[0][0] in self.operands:
+                if (self._splittable(stmt) and it.level is not None and it.level[0][0] in self.operands
+                        and not it.placed):  # a chunk of a list's positions is no chunk of the level's
                     self.split = Split("positions", it.level[0][0])
                     start, stop = f"max({start}, {self.split.lo})", f"min({stop}, {self.split.hi})"
                 reserve, count = self._reserve(stmt.body, v, f"{stop} - {start}", positions)
@@ -229,9 +249,24 @@ class Loops:
             offset = self.names.once(("offset", key, level), f"{label}_off")
             prelude = (loop.Line(f"{offset} = {code.offset(parent)}"),)
             coordinate = f"{position} + {offset}"
+        place = placed = stored = ""
+        if code.listed:
+            place, _ = code.locate_tested(parent, self.names.index(index))
+            placed = self.names.once(("placed", key, level), f"{label}_at")
+            stored = code.stored_at(placed)  # the test reads the position computed already
         return Iterator(key, label, position, bounds[0], bounds[1], self.names.end(key, storage.label, level),
                         coordinate, code.unique, self.names.once(("run", key, level), f"{position}_run"),
-                        (key, level), code.crd or "", offset, prelude)
+                        (key, level), code.crd or "", offset, prelude, place, placed, stored)
+
+    @staticmethod
+    def _tested_instead(points, iterators: list) -> list:
+        """The iterators of an intersection that are better located and tested at the coordinates the
+        others give than walked and merged (bitmaps): all of them when another iterator drives the
+        loop, else all but the first."""
+        if len(points) != 1 or lat.Point() in points or len(iterators) < 2:
+            return []
+        tested = [it for it in iterators if it.placed]
+        return tested[1:] if len(tested) == len(iterators) else tested
 
     def _prefetch(self, body: cin.Stmt, v: str, it: Iterator) -> tuple[list[loop.Node], list[loop.Node]]:
         """Code before the loop over `v` driven by `it`, and at the top of its body, that prefetches the

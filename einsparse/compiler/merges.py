@@ -136,7 +136,8 @@ class Merges:
         factor would not do: 0 * Inf is NaN, where the region without the operand computes nothing.
         Returns the two accesses by key, or None. Each member must walk its operand's last level, where
         the values are."""
-        if (len(members) != 2 or not all(it.unique and it.crd for it in members) or not self.sparse_output
+        if (len(members) != 2 or not all(it.unique and it.crd and not it.placed for it in members)
+                or not self.sparse_output
                 or not isinstance(body, cin.Accumulate) or not self.is_output(body.target)):
             return None
         storage = self.storage(body.target)

@@ -51,11 +51,8 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     kernel_formats = dict(resolved)
     kernel_input, old_values = assignment, None
     if sparse:
-        # Assembled with unique levels (COO's repeated coordinates are made by a conversion after).
-        kernel_formats[output] = resolved[output].unique_levels
-        refusal = kernel_formats[output].output_refusal()
-        if refusal is not None:
-            raise NotSupportedError(f"output {output} in format {resolved[output].name}: {refusal}")
+        # Assembled in the kinds the levels choose (COO's repeated coordinates are made by a conversion after).
+        kernel_formats[output] = resolved[output].assembled
         if assignment.op == "+=":  # a sparse output cannot grow in place: read its old values instead
             kernel_input, old_values = _with_old_values(assignment, resolved[output], kernel_formats)
     kernel_assignment, operands = plan_operands(kernel_input, kernel_formats)

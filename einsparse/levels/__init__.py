@@ -8,6 +8,7 @@ never which kind a level is. A new kind is one module plus one line in `_REGISTR
 from __future__ import annotations
 
 from einsparse.levels.band import Band, BandLevel
+from einsparse.levels.bitmap import Bitmap, BitmapLevel
 from einsparse.levels.base import LevelCode, LevelKind, LevelStorage, index_dtype
 from einsparse.levels.compressed import Compressed, CompressedLevel
 from einsparse.levels.dense import Dense, DenseLevel
@@ -20,6 +21,7 @@ _REGISTRY: dict[str, tuple[LevelKind, str]] = {
     "u": (Compressed(unique=False), "non-unique compressed"),
     "s": (Singleton(), "singleton"),
     "b": (Band(), "band"),
+    "m": (Bitmap(), "bitmap"),
 }
 
 DENSE = Dense()  # the kind of workspaces and of dense tensors
@@ -51,4 +53,4 @@ def kinds_of(text: str) -> tuple[LevelKind, ...]:
 
 
 __all__ = ["LevelKind", "LevelCode", "LevelStorage", "Dense", "DenseLevel", "Compressed", "CompressedLevel",
-           "Singleton", "SingletonLevel", "Band", "BandLevel", "DENSE", "index_dtype", "kinds_of", "kind_named", "letters", "described"]
+           "Singleton", "SingletonLevel", "Band", "BandLevel", "Bitmap", "BitmapLevel", "DENSE", "index_dtype", "kinds_of", "kind_named", "letters", "described"]

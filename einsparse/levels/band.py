@@ -8,8 +8,9 @@ O(1) at pos[p] + c - lo[p], present when it lies inside the run. Within its run 
 an intersection with it shrinks to the run and needs no test there, and the union or intersection of
 two band levels is the union or intersection of two intervals.
 
-As an output (the last level, under dense levels), a band level is appended to in coordinate order: the
+As the last level of an output under dense levels, a band level is appended to in coordinate order: the
 run starts at the first value stored under the parent and ends at the last, zeros between them kept.
+Elsewhere in an output it is assembled as a compressed level, and the result converted.
 Zeros inside a run are padding, like a dense level's: converting to a format that lists entries drops
 them.
 """
@@ -22,6 +23,7 @@ from typing import Optional
 import numpy as np
 
 from einsparse.errors import ShapeError
+from einsparse.levels.compressed import Compressed
 from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, children_of, guard_memory, subscript
 
 
@@ -38,10 +40,10 @@ class Band(LevelKind):
     def name(self) -> str:
         return "band"
 
-    def output_refusal(self, levels: tuple, k: int) -> "str | None":
-        if k != len(levels) - 1 or not all(kind.full for kind in levels[:k]):
-            return "a band output level must be the last one, under dense levels only (db, ddb, db:1,0)"
-        return None
+    def assembled_as(self, above: tuple, last: bool) -> LevelKind:
+        """Appended to as a run when it is the last level under dense ones (db, ddb, db:1,0); elsewhere
+        assembled as a compressed level and converted after."""
+        return self if last and all(kind.full for kind in above) else Compressed()
 
     def max_positions(self, parents: int, entries: int, run_extents: list) -> int:
         return parents * run_extents[0]  # a run may span its whole mode

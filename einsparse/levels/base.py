@@ -166,9 +166,11 @@ class LevelKind(ABC):
         `count` of parent positions. Returns (storage, each entry's position here, count of positions)."""
         ...
 
-    def output_refusal(self, levels: tuple, k: int) -> "str | None":
-        """Why an output cannot have this kind at level `k` of `levels` (a format's kinds), if it cannot."""
-        return None
+    def assembled_as(self, above: tuple, last: bool) -> "LevelKind":
+        """The kind a kernel assembles for an output level of this kind, under levels of the kinds
+        `above` (themselves as assembled), the last level when `last`: this kind's `merged` one unless
+        it has its own way, the runtime converting the result after (COO is assembled as CSF)."""
+        return self.merged()
 
     def assembled(self, extent: int, arrays: "tuple | None") -> "LevelStorage":
         """The storage of an output level from what its kernel returned: `arrays` are the appended
@@ -187,6 +189,9 @@ class LevelCode(ABC):
     full: bool = False
     appended: bool = False
     interval: bool = False
+    # Walked through a list of its coordinates that is not its positions (bitmap): a walk's position
+    # gives the coordinate, `locate_tested` then the child's position.
+    listed: bool = False
     pos: Optional[str] = None   # the names of the level's arrays, if it has them
     crd: Optional[str] = None
 
@@ -198,6 +203,10 @@ class LevelCode(ABC):
         """For a level that locates a coordinate in O(1) but may not hold it: (its position, the
         condition that it is stored); None when the level cannot."""
         return None
+
+    def stored_at(self, position: str) -> str:
+        """For a `listed` level: the condition that the child at `position` (located) is stored."""
+        raise TypeError(f"a {type(self).__name__} level is not walked through a list")
 
     def offset(self, parent: str) -> str:
         """For an `interval` level: coordinate minus position along the parent's run."""

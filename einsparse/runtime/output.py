@@ -21,7 +21,7 @@ import numpy as np
 from einsparse.compiler.plan import Plan
 from einsparse.errors import DTypeError, OperandError, ShapeError
 from einsparse.runtime import cache, parallel
-from einsparse.runtime.convert import as_tensor
+from einsparse.runtime.convert import as_tensor, from_numpy
 from einsparse.levels import index_dtype
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
@@ -45,7 +45,8 @@ class DenseOutput:
         self.shape = tuple(extents[i] for i in plan.output.indices)
         self.storage_shape = tuple(self.shape[m] for m in fmt.mode_order)
         self.mode_order = fmt.mode_order
-        accumulate = plan.statement.op == "+="
+        # A sparse output computed dense (a bitmap) has its old values read by the kernel as an operand.
+        accumulate = plan.statement.op == "+=" and fmt.is_dense
         name = plan.output.tensor
         if isinstance(given, np.ndarray):
             if not given.flags.writeable:
@@ -102,6 +103,9 @@ class DenseOutput:
         if isinstance(self.given, np.ndarray):
             np.copyto(self.given, array, casting="same_kind")
             return self.given
+        requested = self.plan.formats[self.plan.output.tensor]
+        if not requested.is_dense:  # computed dense, then marked (a bitmap output)
+            return from_numpy(array, requested)
         return array
 
 

@@ -14,8 +14,8 @@ from test_tensor import check_structure
 FORMATS = {
     0: [""],
     1: ["d", "c"],
-    2: ["dense", "csr", "csc", "dcsr", "dcsc", "cd", "dd:1,0", "cd:1,0"],
-    3: ["ddd", "ccc", "dcc", "ccd:2,0,1", "cdc:1,2,0", "dcd:1,0,2", "ccc:2,1,0", "ddc"],
+    2: ["dense", "csr", "csc", "dcsr", "dcsc", "cd", "dd:1,0", "cd:1,0", "db", "mm:1,0"],
+    3: ["ddd", "ccc", "dcc", "ccd:2,0,1", "cdc:1,2,0", "dcd:1,0,2", "ccc:2,1,0", "ddc", "dbm", "mdb:2,0,1"],
 }
 
 EXTENTS = {"i": 7, "j": 6, "k": 5, "l": 4}

@@ -13,10 +13,11 @@ from einsparse.compiler.formats import Format, parse_format
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
-from einsparse.errors import FormatError, NotSupportedError, OperandError, ParseError, StatementError
-from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
+from einsparse.errors import EinsparseError, FormatError, NotSupportedError, OperandError, ParseError, StatementError
+from einsparse.runtime.convert import natural_format, operand_kind, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
+from einsparse.memo import CallMemo
 
 class BuiltStatement:
     """A statement built in Python rather than written as text (`es.statement(C[i, j], expr)` in
@@ -32,6 +33,10 @@ class BuiltStatement:
 
 _kernels: dict[tuple, Kernel] = {}
 _kernels_lock = threading.Lock()
+# What `evaluate` and `einsum` found for a call (the statement's text, the formats asked for, what kind
+# of object each operand is, the threads): the kernel, so that the next such call does no parsing and
+# no planning. Bounded, least recently used first out.
+_calls = CallMemo(256)
 
 
 def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None) -> Kernel:  # noqa: A001
@@ -119,6 +124,39 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         if formats is not None or operands:
             raise OperandError(f"{statement} runs on its own tensors; pass no operands or formats")
         return statement.run(threads)
+    key = _call_key(statement, formats, threads, operands)
+    kernel = _calls.get(key) if key is not None else None
+    if kernel is None:
+        kernel = _kernel_for(statement, formats, threads, operands)
+        if key is not None:
+            _calls.put(key, kernel)
+    return kernel(**operands)
+
+
+def _call_key(statement, formats, threads, operands: dict) -> "tuple | None":
+    """What decides the kernel of an `evaluate` call, or None when a part of it cannot be a key (the
+    call then takes the full path every time). Extents and values are not in it: the kernel checks them."""
+    if type(statement) is not str:
+        return None
+    kinds = []
+    for name, value in operands.items():
+        kind = operand_kind(value)
+        if kind is None:
+            return None
+        kinds.append((name, kind))
+    if formats is not None and type(formats) is not dict:
+        return None
+    try:
+        key = (statement, tuple(formats.items()) if formats else (), tuple(kinds), thread_count(threads))
+        hash(key)  # a format given as something unhashable
+    except (TypeError, AttributeError, EinsparseError):
+        return None
+    return key
+
+
+def _kernel_for(statement, formats, threads, operands: dict) -> Kernel:
+    """The kernel `evaluate` runs: the statement parsed and checked against its operands, the formats
+    not given taken from the operands, the output's chosen."""
     parsed = _parsed(statement)
     chosen = _checked_formats(formats)
     output = parsed.output.name
@@ -138,8 +176,7 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         else:
             resolved = resolve_formats(assignment, chosen, parsed.text or syn.deparse(parsed))
             chosen[output] = choose_output_format(assignment, resolved)
-    kernel = compile(parsed, chosen, threads)
-    return kernel(**operands)
+    return compile(parsed, chosen, threads)
 
 
 def einsum(subscripts: str, *operands, format=None, threads=None):  # noqa: A002 (numpy's parameter name)

@@ -16,6 +16,7 @@ level, optionally followed by `:` and the mode order. Level `k` of the format st
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from einsparse import levels as level_kinds
@@ -75,10 +76,22 @@ class Format:
     def rank(self) -> int:
         return len(self.levels)
 
-    @property
+    @functools.cached_property  # asked on every call of a kernel
     def is_dense(self) -> bool:
         """True when every level is dense: the tensor stores every entry."""
         return all(kind.full for kind in self.levels)
+
+    def __hash__(self) -> int:
+        """Hashed once: formats key the memos every call of a kernel looks in."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.levels, self.mode_order))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __reduce__(self):
+        """Pickled without what is cached: a string's hash differs from one process to the next."""
+        return Format, (self.levels, self.mode_order)
 
     @property
     def unique_levels(self) -> "Format":

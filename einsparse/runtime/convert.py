@@ -283,6 +283,38 @@ _SCIPY_COMPRESSED = {"csr_matrix": "csr", "csr_array": "csr", "csc_matrix": "csc
 _kind_of_format: dict[Format, str] = {}
 
 
+def stored_reader(fmt: Format):
+    """A function reading an operand as a tensor of `fmt` when it is stored so already (see
+    `_as_stored`), else returning None: the format's checks done once, for a kernel's every call."""
+    if fmt.is_dense and fmt.mode_order == tuple(range(fmt.rank)):
+        rank, levels = fmt.rank, {}
+
+        def read_array(obj):
+            if type(obj) is not np.ndarray or obj.ndim != rank or obj.dtype not in VALUE_DTYPES \
+                    or not obj.flags.c_contiguous:
+                return None
+            shape = obj.shape
+            dense = levels.get(shape)
+            if dense is None:
+                dense = levels[shape] = tuple(DenseLevel(n) for n in shape)
+            return Tensor.trusted(shape, fmt, dense, obj.reshape(-1))
+        return read_array
+    if fmt.name in ("csr", "csc"):
+        outer_mode = fmt.mode_order[0]
+        classes = {name for name, kind in _SCIPY_COMPRESSED.items() if kind == fmt.name}
+
+        def read_matrix(obj):
+            if type(obj).__name__ not in classes or not _is_scipy(obj):
+                return None
+            pos, crd, data = obj.indptr, obj.indices, obj.data
+            if not (obj.has_canonical_format and pos.dtype == crd.dtype and data.dtype in VALUE_DTYPES):
+                return None
+            shape = obj.shape
+            return Tensor.trusted(shape, fmt, (DenseLevel(shape[outer_mode]), CompressedLevel(pos, crd)), data)
+        return read_matrix
+    return lambda obj: obj if type(obj) is Tensor and obj.format == fmt else None
+
+
 def _as_stored(obj, fmt) -> Tensor | None:
     """The most common operands, wrapped as they are stored with no conversion and no checks: a
     C-ordered NumPy array read as dense, a canonical scipy CSR/CSC matrix read as csr/csc. None for
@@ -347,6 +379,22 @@ def tensor(data, format=None, shape=None, name=None) -> Tensor:
     if shape is not None and tuple(shape) != result.shape:
         raise ShapeError(f"tensor: data of shape {result.shape} does not match shape={tuple(shape)}")
     return result
+
+
+def operand_kind(obj):
+    """What decides the format `natural_format` gives `obj`, cheaply and hashable, for memoizing calls:
+    a NumPy array's rank, a number, a tensor's format, a scipy matrix's class and rank; None for the
+    rest (lists, pydata arrays), which are looked at afresh on every call."""
+    kind = type(obj)
+    if kind is np.ndarray:
+        return ("array", obj.ndim)
+    if kind in (float, int, complex) or isinstance(obj, np.generic):
+        return ("number",)
+    if kind is Tensor:
+        return ("tensor", obj.format)
+    if _is_scipy(obj):
+        return ("scipy", obj.format, obj.ndim)
+    return None
 
 
 def natural_format(obj, name: str = "operand") -> Format:

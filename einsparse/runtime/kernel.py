@@ -21,8 +21,8 @@ from einsparse.compiler.room import output_room
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
-from einsparse.runtime.convert import as_tensor, from_coo, operand_shape
-from einsparse.runtime.output import make_output
+from einsparse.runtime.convert import as_tensor, from_coo, operand_shape, stored_reader
+from einsparse.runtime.output import FreshDense, make_output
 from einsparse.runtime import parallel
 from einsparse.runtime.parallel import chunk_bounds, thread_count
 from einsparse.runtime.tensor import Tensor
@@ -42,12 +42,55 @@ class Kernel:
         self._calls: dict[str, _Call] = {}  # workspace kind -> how to call that variant
         # Worked out once, so a call does little more than convert operands and check extents.
         self._inputs = set(plan.inputs)
-        self._input_formats = tuple((name, plan.formats[name], f"operand {name}") for name in plan.inputs)
+        self._input_formats = tuple((name, plan.formats[name], f"operand {name}", stored_reader(plan.formats[name]))
+                                    for name in plan.inputs)
         self._accumulate = plan.statement.op == "+="
         self._extent_checks = tuple((access.tensor, mode, plan.origin(index))
                                     for access in ir.accesses(plan.index_notation.rhs)
                                     for mode, index in enumerate(access.indices))
         self._dtypes: dict[tuple, np.dtype] = {}
+        # Calls that can take `_lean`: no workspace row whose kind depends on the extents, no operand
+        # derived before the kernel, a fresh dense output, one chunk.
+        self._leanable = (not plan.row_workspaces and plan.old_values is None
+                          and not any(op.derived for op in plan.operands.values())
+                          and (plan.split is None or self.threads == 1)
+                          and (plan.kernel_output_format is None or plan.kernel_output_format.is_dense)
+                          and plan.statement.op == "=")
+
+    def _lean(self, operands: dict):
+        """The common call in one pass: operands stored in the kernel's formats already (see
+        `stored_reader`), a new dense output, one thread. `_FULL_PATH` for anything else, and for any
+        mistake, which the full path then reports."""
+        tensors = {}
+        for name, _, _, read in self._input_formats:
+            value = operands.get(name)
+            tensor = read(value) if value is not None else None
+            if tensor is None:
+                return _FULL_PATH
+            tensors[name] = tensor
+        if len(operands) != len(tensors):
+            return _FULL_PATH
+        try:
+            extents = self._extents(tensors, None)
+        except EinsparseError:
+            return _FULL_PATH
+        dtypes = tuple(t.vals.dtype for t in tensors.values())
+        dtype = self._dtypes.get(dtypes)
+        if dtype is None:
+            return _FULL_PATH
+        call = self._calls.get(DENSE_ROW)
+        if call is None:
+            return _FULL_PATH
+        output = call.fresh.start(extents, dtype, self.plan.output.tensor)
+        chunk = (0, 0) if self.plan.split is None else call._loop_range(tensors, extents)[:2]
+        context = _Context(tensors, output, extents, dtype, chunk)
+        args = [make(context) for make in call.makers]
+        dispatcher = call.dispatcher
+        try:
+            returned = parallel.run_all((lambda: dispatcher(*args),), 1)  # one chunk, on this thread
+        except Exception as error:
+            raise _internal(self.statement, error) from error
+        return output.result(returned[0])
 
     @property
     def source(self) -> str:
@@ -83,13 +126,17 @@ class Kernel:
             raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
                                f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")
         plan = self.plan
+        if self._leanable and plan.output.tensor not in operands:
+            result = self._lean(operands)
+            if result is not _FULL_PATH:
+                return result
         given_output = operands.pop(plan.output.tensor, None)
         if operands.keys() != self._inputs or (self._accumulate and given_output is None):
             _check_names(plan, operands, given_output)  # raises the precise error
         failure = None
         try:
-            tensors = {name: as_tensor(operands[name], fmt, name=label)
-                       for name, fmt, label in self._input_formats}
+            tensors = {name: read(operands[name]) or as_tensor(operands[name], fmt, name=label)
+                       for name, fmt, label, read in self._input_formats}
             extents = self._extents(tensors, given_output)
         except EinsparseError as error:
             failure = error
@@ -108,8 +155,7 @@ class Kernel:
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
-            raise InternalError(f"kernel for {self.statement} failed: {type(error).__name__}: "
-                                f"{str(error).splitlines()[0] if str(error) else ''}") from error
+            raise _internal(self.statement, error) from error
 
     def _call_for(self, extents: dict, stored: int) -> "_Call":
         """How to run this call: one-index workspaces are dense rows unless a row would be much longer
@@ -139,6 +185,14 @@ class Kernel:
         return extents
 
 
+_FULL_PATH = object()  # `_lean` could not take the call
+
+
+def _internal(statement: str, error: Exception) -> InternalError:
+    return InternalError(f"kernel for {statement} failed: {type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}")
+
+
 class _Call:
     """One plan's call recipe: which arrays go where, and how its outermost loop is cut into chunks."""
 
@@ -155,6 +209,9 @@ class _Call:
         self.sparse = tuple(name for name, operand in plan.operands.items()
                             if operand.tensor != output and not operand.format.is_dense)
         self.room = output_room(plan.kernel_assignment)
+        dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense
+        # The usual dense output (nothing given, `=`): its layout worked out once.
+        self.fresh = FreshDense(plan) if dense and plan.statement.op == "=" else None
 
     def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
         plan = self.plan
@@ -171,6 +228,11 @@ class _Call:
             split = threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
             pieces = threads * parallel.CHUNKS_PER_THREAD if split else 1
             chunks = chunk_bounds(lo, hi, pieces, work)
+        if self.fresh is not None and given_output is None:
+            output = self.fresh.start(extents, dtype, plan.output.tensor)
+            returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],
+                                        threads)
+            return output.result(returned[0])
         if plan.kernel_output_format is None or plan.kernel_output_format.is_dense:
             output = make_output(plan, extents, dtype, given_output, 0)
             returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],

@@ -34,6 +34,45 @@ def make_output(plan: Plan, extents: dict, dtype: np.dtype, given, capacity: int
     return SparseOutput(plan, extents, dtype, given, capacity)
 
 
+class FreshDense:
+    """A dense output started at zero, nothing given for it: the common call, laid out once per plan."""
+
+    __slots__ = ("indices", "mode_order", "inverse_order", "shape", "storage_shape", "vals", "requested")
+
+    def __init__(self, plan: Plan):
+        fmt = plan.formats[plan.output.tensor]
+        self.indices = tuple(plan.output.indices)
+        self.mode_order = fmt.mode_order
+        identity = self.mode_order == tuple(range(len(self.indices)))
+        self.inverse_order = None if identity else tuple(np.argsort(self.mode_order))
+        self.requested = None if fmt.is_dense else fmt
+
+    def start(self, extents: dict, dtype: np.dtype, name: str) -> "FreshDense":
+        """A new output of this layout over `extents`: zeros of `dtype`."""
+        out = object.__new__(FreshDense)
+        out.indices, out.mode_order, out.inverse_order, out.requested = (
+            self.indices, self.mode_order, self.inverse_order, self.requested)
+        out.shape = shape = tuple(extents[i] for i in self.indices)
+        out.storage_shape = storage = shape if self.inverse_order is None else tuple(shape[m] for m in self.mode_order)
+        size = math.prod(storage)
+        _guard_dense(size, dtype, shape, name)
+        out.vals = np.zeros(size, dtype=dtype)
+        return out
+
+    def argument(self, param):
+        return self.vals
+
+    def result(self, returned=None):
+        if not self.shape:
+            return self.vals[0]
+        array = self.vals.reshape(self.storage_shape)
+        if self.inverse_order is not None:
+            array = array.transpose(self.inverse_order)
+        if self.requested is not None:  # computed dense, then marked (a bitmap output)
+            return from_numpy(array, self.requested)
+        return array
+
+
 class DenseOutput:
     """The dense output buffer: fresh zeros, the caller's array (`=` writes into it), or its old values
     (`+=` accumulates into them)."""

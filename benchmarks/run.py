@@ -34,6 +34,7 @@ def parse_args(argv=None):
     parser.add_argument("--no-data", action="store_true", help="skip the matrices of ../shared/data")
     parser.add_argument("--no-compile", action="store_true", help="skip the compile and start-up figures")
     parser.add_argument("--no-triad", action="store_true", help="skip the triad")
+    parser.add_argument("--no-overhead", action="store_true", help="skip the per-call overhead figures")
     parser.add_argument("--all-rows", action="store_true", help="print every row, shared data included")
     parser.add_argument("--out", default="bench-results", help="folder for the JSON and PNG files")
     parser.add_argument("--cache-dir", help="einsparse kernel cache (default: a new empty folder, so "
@@ -67,7 +68,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ["EINSPARSE_CACHE_DIR"] = args.cache_dir or tempfile.mkdtemp(prefix="einsparse-bench-")
 
-    from benchmarks import compile_figures, inputs, kernels, report, suite, sweep, triad
+    from benchmarks import compile_figures, inputs, kernels, overhead, report, suite, sweep, triad
     from benchmarks.systems import all_systems
     from benchmarks.systems.einsparse_system import supports_threads
 
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
 
     document = {"environment": env, "size": args.size, "size_parameters": vars(size), "notes": notes,
                 "threads": args.thread_counts, "triad": {}, "spmv_bandwidth": [], "results": [],
-                "summary": {}, "scaling": [], "compile": None, "sweep": None}
+                "summary": {}, "scaling": [], "compile": None, "sweep": None, "overhead": None}
     rows = []
     for threads in args.thread_counts:
         if not args.no_triad:
@@ -122,6 +123,9 @@ def main(argv=None) -> int:
                 entry["fraction_of_triad"] = entry["gbps"] / document["triad"][row["threads"]]["gbps_median"]
             document["spmv_bandwidth"].append(entry)
 
+    if not args.no_overhead and (wanted is None or "einsparse" in wanted):
+        say("per-call overhead...")
+        document["overhead"] = overhead.measure()
     if not args.no_compile and (wanted is None or "einsparse" in wanted):
         say("compile and start-up figures (fresh processes)...")
         document["compile"] = compile_figures.measure()
@@ -174,6 +178,10 @@ def print_report(document, rows, summaries, shared_inputs, args) -> list[str]:
         for b in document["spmv_bandwidth"]:
             fraction = f" = {b['fraction_of_triad']:.2f} x triad" if "fraction_of_triad" in b else ""
             lines.append(f"einsparse SpMV {b['input']:30s} {b['threads']}t: {b['gbps']:.1f} GB/s{fraction}")
+    if document["overhead"]:
+        from benchmarks.overhead import overhead_lines
+
+        lines += [""] + overhead_lines(document["overhead"])
     c = document["compile"]
     if c:
         lines += ["", "== compile and start-up (fresh processes)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 import threading
 from collections.abc import Mapping
@@ -14,7 +15,8 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import EinsparseError, FormatError, NotSupportedError, OperandError, ParseError, StatementError
-from einsparse.runtime.convert import natural_format, operand_kind, operand_shape, tensor  # noqa: F401  (re-exported)
+from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
+from einsparse.runtime.stored import operand_kind
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
 from einsparse.memo import CallMemo
@@ -182,6 +184,12 @@ def _kernel_for(statement, formats, threads, operands: dict) -> Kernel:
 def einsum(subscripts: str, *operands, format=None, threads=None):  # noqa: A002 (numpy's parameter name)
     """NumPy's `einsum` subscripts (`"ik,kj->ij"`, or implicit output `"ik,kj"`) over any operands."""
     statement, names = einsum_statement(subscripts, len(operands))
+    named = dict(zip(names, operands))
+    formats = {} if format is None else {"out": format}
+    key = _call_key(statement, formats, threads, named)
+    kernel = _calls.get(key) if key is not None else None
+    if kernel is not None:  # ranks were checked when this key was first met
+        return kernel(**named)
     terms = subscripts.replace(" ", "").partition("->")[0].split(",")
     for position, (name, term, operand) in enumerate(zip(names, terms, operands)):
         shape = operand_shape(operand, name=f"einsum operand {position} ({name})")
@@ -189,15 +197,21 @@ def einsum(subscripts: str, *operands, format=None, threads=None):  # noqa: A002
             raise OperandError(
                 f"einsum operand {position} ({name}) has rank {len(shape)} (shape {shape}) but its "
                 f"subscripts {term!r} name {len(term)} ind{'ex' if len(term) == 1 else 'ices'}")
-    formats = {} if format is None else {"out": format}
-    return evaluate(statement, formats, threads, **dict(zip(names, operands)))
+    return evaluate(statement, formats, threads, **named)
 
 
 _OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def einsum_statement(subscripts: str, count: int) -> tuple[str, list[str]]:
-    """`"ik,kj->ij"` with 2 operands -> (`"out[i,j] = A[i,k]*B[k,j]"`, ["A", "B"])."""
+def einsum_statement(subscripts: str, count: int) -> tuple[str, tuple[str, ...]]:
+    """`"ik,kj->ij"` with 2 operands -> (`"out[i,j] = A[i,k]*B[k,j]"`, ("A", "B")); remembered."""
+    if type(subscripts) is str:
+        return _einsum_statement(subscripts, count)
+    return _einsum_statement.__wrapped__(subscripts, count)  # reports the mistake
+
+
+@functools.lru_cache(maxsize=256)
+def _einsum_statement(subscripts: str, count: int) -> tuple[str, tuple[str, ...]]:
     if not isinstance(subscripts, str):
         raise StatementError(f"einsum subscripts must be a string such as 'ij,jk->ik', "
                              f"not {type(subscripts).__name__}")
@@ -229,7 +243,7 @@ def einsum_statement(subscripts: str, count: int) -> tuple[str, list[str]]:
     else:
         counts = {c: inputs.count(c) for c in inputs if c.isalpha()}
         output = "".join(sorted(c for c, n in counts.items() if n == 1))
-    names = list(_OPERAND_NAMES[:count])
+    names = tuple(_OPERAND_NAMES[:count])
     factors = "*".join(_access(name, term) for name, term in zip(names, terms)) or "1"
     return f"{_access('out', output)} = {factors}", names
 

@@ -87,10 +87,10 @@ def test_chunks_of_an_elementwise_sparse_output_fill_windows_of_one_output(state
     """Each chunk appends to its window, sized by its rows' entries (a union of A's and B's rows fits,
     and an intersection fits the shorter), so no chunk goes on in arrays of its own and the join only
     closes the gaps: nothing is concatenated."""
-    from einsparse.runtime import kernel as kernel_module
+    from einsparse.runtime import call as kernel_module
     calls, concatenated = [], []
-    task = kernel_module._Call._task
-    monkeypatch.setattr(kernel_module._Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))
+    task = kernel_module.Call._task
+    monkeypatch.setattr(kernel_module.Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
     concatenate = output._concatenated
     monkeypatch.setattr(output, "_concatenated",

@@ -156,11 +156,11 @@ def test_a_small_result_does_not_hold_on_to_the_room_made_for_a_large_one():
 def test_an_output_larger_than_its_first_room_is_assembled_in_pieces(monkeypatch, fmt, threads):
     """The first room is the sparse operands' entries; a broadcast vector adds its entries to every row,
     so the kernel stops for room again and again and goes on into new pieces, joined in order."""
-    from einsparse.runtime import kernel as kernel_module, parallel
+    from einsparse.runtime import call as kernel_module, parallel
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
     calls = []
-    task = kernel_module._Call._task
-    monkeypatch.setattr(kernel_module._Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))
+    task = kernel_module.Call._task
+    monkeypatch.setattr(kernel_module.Call, "_task", lambda *args: calls.append(args[-1]) or task(*args))
     A = sp.random(300, 200, 0.02, format="csr", random_state=4)
     b = np.where(np.arange(200) % 3 == 0, np.arange(200) + 1.0, 0.0)
     C = es.evaluate("C[i,j] = A[i,j] + b[j]", {"C": fmt, "b": "c"}, threads=threads, A=A, b=b)

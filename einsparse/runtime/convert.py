@@ -33,6 +33,7 @@ from einsparse.runtime import storage
 from einsparse.runtime.scipy_export import to_scipy  # noqa: F401  (re-exported)
 from einsparse.runtime.storage import sorted_unique as _sorted_unique
 from einsparse.runtime.storage import strictly_sorted as _strictly_sorted
+from einsparse.runtime.stored import as_stored, is_scipy as _is_scipy
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
 # Input value types the kernels do not compute with, and the supported type each becomes.
@@ -173,10 +174,6 @@ def _coordinates(coords, rank: int, count: int, name: str) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- scipy
 
 
-def _is_scipy(obj) -> bool:
-    return type(obj).__module__.startswith("scipy.sparse")
-
-
 def from_scipy(matrix, format=None, *, name: str = "matrix") -> Tensor:
     """A tensor from a scipy.sparse matrix or array, by default in its `natural_format`.
 
@@ -265,7 +262,7 @@ def from_pydata(array, format=None, *, name: str = "array") -> Tensor:
 
 def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
     """`obj` as a Tensor, in `format` when given (parsed against the operand's rank)."""
-    stored = _as_stored(obj, format)
+    stored = as_stored(obj, format) if isinstance(format, Format) else None
     if stored is not None:
         return stored
     if isinstance(obj, Tensor):
@@ -277,66 +274,6 @@ def as_tensor(obj, format=None, name: str = "operand") -> Tensor:
     if _is_pydata(obj):
         return from_pydata(obj, format, name=name)
     return from_numpy(_readable_array(obj, name), format, name=name)
-
-
-_SCIPY_COMPRESSED = {"csr_matrix": "csr", "csr_array": "csr", "csc_matrix": "csc", "csc_array": "csc"}
-_kind_of_format: dict[Format, str] = {}
-
-
-def stored_reader(fmt: Format):
-    """A function reading an operand as a tensor of `fmt` when it is stored so already (see
-    `_as_stored`), else returning None: the format's checks done once, for a kernel's every call."""
-    if fmt.is_dense and fmt.mode_order == tuple(range(fmt.rank)):
-        rank, levels = fmt.rank, {}
-
-        def read_array(obj):
-            if type(obj) is not np.ndarray or obj.ndim != rank or obj.dtype not in VALUE_DTYPES \
-                    or not obj.flags.c_contiguous:
-                return None
-            shape = obj.shape
-            dense = levels.get(shape)
-            if dense is None:
-                dense = levels[shape] = tuple(DenseLevel(n) for n in shape)
-            return Tensor.trusted(shape, fmt, dense, obj.reshape(-1))
-        return read_array
-    if fmt.name in ("csr", "csc"):
-        outer_mode = fmt.mode_order[0]
-        classes = {name for name, kind in _SCIPY_COMPRESSED.items() if kind == fmt.name}
-
-        def read_matrix(obj):
-            if type(obj).__name__ not in classes or not _is_scipy(obj):
-                return None
-            pos, crd, data = obj.indptr, obj.indices, obj.data
-            if not (obj.has_canonical_format and pos.dtype == crd.dtype and data.dtype in VALUE_DTYPES):
-                return None
-            shape = obj.shape
-            return Tensor.trusted(shape, fmt, (DenseLevel(shape[outer_mode]), CompressedLevel(pos, crd)), data)
-        return read_matrix
-    return lambda obj: obj if type(obj) is Tensor and obj.format == fmt else None
-
-
-def _as_stored(obj, fmt) -> Tensor | None:
-    """The most common operands, wrapped as they are stored with no conversion and no checks: a
-    C-ordered NumPy array read as dense, a canonical scipy CSR/CSC matrix read as csr/csc. None for
-    anything else, which takes the general path."""
-    if not isinstance(fmt, Format):
-        return None
-    kind = _kind_of_format.get(fmt)
-    if kind is None:
-        kind = _kind_of_format[fmt] = (
-            "dense" if fmt.is_dense and fmt.mode_order == tuple(range(fmt.rank))
-            else fmt.name if fmt.name in ("csr", "csc") else "other")
-    if type(obj) is np.ndarray:
-        if (kind == "dense" and obj.ndim == fmt.rank and obj.dtype in VALUE_DTYPES
-                and obj.flags.c_contiguous):
-            return Tensor.trusted(obj.shape, fmt, tuple(DenseLevel(n) for n in obj.shape), obj.reshape(-1))
-        return None
-    if _SCIPY_COMPRESSED.get(type(obj).__name__) == kind and _is_scipy(obj):
-        pos, crd, data = obj.indptr, obj.indices, obj.data
-        if obj.has_canonical_format and pos.dtype == crd.dtype and data.dtype in VALUE_DTYPES:
-            outer = obj.shape[fmt.mode_order[0]]
-            return Tensor.trusted(obj.shape, fmt, (DenseLevel(outer), CompressedLevel(pos, crd)), data)
-    return None
 
 
 def _readable_array(obj, name: str) -> np.ndarray:
@@ -379,22 +316,6 @@ def tensor(data, format=None, shape=None, name=None) -> Tensor:
     if shape is not None and tuple(shape) != result.shape:
         raise ShapeError(f"tensor: data of shape {result.shape} does not match shape={tuple(shape)}")
     return result
-
-
-def operand_kind(obj):
-    """What decides the format `natural_format` gives `obj`, cheaply and hashable, for memoizing calls:
-    a NumPy array's rank, a number, a tensor's format, a scipy matrix's class and rank; None for the
-    rest (lists, pydata arrays), which are looked at afresh on every call."""
-    kind = type(obj)
-    if kind is np.ndarray:
-        return ("array", obj.ndim)
-    if kind in (float, int, complex) or isinstance(obj, np.generic):
-        return ("number",)
-    if kind is Tensor:
-        return ("tensor", obj.format)
-    if _is_scipy(obj):
-        return ("scipy", obj.format, obj.ndim)
-    return None
 
 
 def natural_format(obj, name: str = "operand") -> Format:

@@ -1,0 +1,204 @@
+"""How a kernel's plan is called: its arguments made from a call's operands, its outermost loop cut into
+chunks on threads, and a sparse output's pieces (`Call`, one per plan variant, built once).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from einsparse.compiler.plan import Plan
+from einsparse.compiler.room import output_room
+from einsparse.errors import InternalError
+from einsparse.runtime import parallel
+from einsparse.runtime.convert import as_tensor, from_coo
+from einsparse.runtime.dense_output import FreshDense
+from einsparse.runtime.output import make_output
+from einsparse.runtime.parallel import chunk_bounds
+from einsparse.runtime.tensor import Tensor
+
+
+class Call:
+    """One plan's call recipe: which arrays go where, and how its outermost loop is cut into chunks."""
+
+    def __init__(self, plan: Plan, dispatcher):
+        self.plan = plan
+        self.dispatcher = dispatcher
+        output = plan.output.tensor
+        self.operands = tuple((name, operand.tensor, operand.derived, operand.modes, operand.format,
+                               operand.source_format)
+                              for name, operand in plan.operands.items() if operand.tensor != output)
+        self.makers = tuple(_argument_maker(plan, param) for param in plan.params)
+        self.balance = plan.balancing_operand()
+        self.chunked = plan.chunked_operands()
+        self.sparse = tuple(name for name, operand in plan.operands.items()
+                            if operand.tensor != output and not operand.format.is_dense)
+        self.room = output_room(plan.kernel_assignment)
+        dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense
+        # The usual dense output (nothing given, `=`): its layout worked out once.
+        self.fresh = FreshDense(plan) if dense and plan.statement.op == "=" else None
+
+    def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
+        plan = self.plan
+        arrays = {}
+        for name, tensor, derived, modes, fmt, source_format in self.operands:
+            if tensor == plan.old_values:  # `+=` into a sparse output reads the given output
+                source = as_tensor(given_output, source_format, name=f"output {plan.output.tensor}")
+            else:
+                source = tensors[tensor]
+            arrays[name] = _derive(source, modes, fmt) if derived else source
+        chunks = [(0, 0)]
+        if plan.split is not None:
+            lo, hi, work = self._loop_range(arrays, extents)
+            split = threads > 1 and stored + (hi - lo) >= parallel.MIN_PARALLEL_WORK
+            pieces = threads * parallel.CHUNKS_PER_THREAD if split else 1
+            chunks = chunk_bounds(lo, hi, pieces, work)
+        if self.fresh is not None and given_output is None:
+            output = self.fresh.start(extents, dtype, plan.output.tensor)
+            returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],
+                                        threads)
+            return output.result(returned[0])
+        if plan.kernel_output_format is None or plan.kernel_output_format.is_dense:
+            output = make_output(plan, extents, dtype, given_output, 0)
+            returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],
+                                        threads)
+            return output.result(returned[0])
+        rooms = self._rooms(arrays, chunks)
+        make = lambda room: make_output(plan, extents, dtype, given_output, room)  # noqa: E731
+        whole = make(sum(rooms))
+        if len(chunks) == 1:
+            firsts = [whole]
+        else:  # chunks fill windows of the whole (when its format has windows), else arrays of their own
+            # Chunks of a range over the output's dense level 0 count disjoint rows of one array.
+            rows_apart = plan.split.kind == "range" and plan.kernel_output_format.levels[0].full
+            firsts = whole.windows(rooms, rows_apart) if whole.windowed else [None] * len(chunks)
+        tasks = [lambda chunk=chunk, first=first, room=room:
+                 self._pieces(arrays, make, extents, dtype, chunk, first, room)
+                 for chunk, first, room in zip(chunks, firsts, rooms)]
+        done = parallel.run_all(tasks, threads)
+        return whole.join([piece for chunk_pieces in done for _, piece in chunk_pieces], threads)
+
+    def _rooms(self, arrays: dict, chunks: list) -> list[int]:
+        """First room for each chunk's part of a sparse output, from the entries of the kernel's sparse
+        operands under the chunk (see `compiler.room`): an operand whose level 0 the chunked loop walks
+        counts the entries below the chunk's positions, any other an equal share of its entries. A
+        chunk that needs more goes on in pieces (`_pieces`)."""
+        if len(chunks) == 1:
+            return [max(16, self.room({name: len(arrays[name].vals) for name in self.sparse}) or 0)]
+        rooms = []
+        for lo, hi in chunks:
+            entries = {}
+            for name in self.sparse:
+                tensor, walk = arrays[name], self.chunked.get(name)
+                entries[name] = (len(tensor.vals) // len(chunks) if walk is None
+                                 else _entries_below(tensor, *_level0_positions(tensor, walk, lo, hi)))
+            rooms.append(max(16, self.room(entries) or 0))
+        return rooms
+
+    def _task(self, arrays, output, extents, dtype, chunk):
+        context = Context(arrays, output, extents, dtype, chunk)
+        args = [make(context) for make in self.makers]
+        dispatcher = self.dispatcher
+        return lambda: dispatcher(*args)
+
+    def _pieces(self, arrays, make, extents, dtype, chunk, first, capacity) -> list:
+        """What the kernel assembles over `chunk` of a sparse output, in pieces (output, returned arrays),
+        starting in `first` (made when None) with room for `capacity` entries: the kernel stops at an
+        iteration of its outermost loop whose entries may not fit (see `compiler.lower`), and goes on
+        from there into arrays with room for what its progress so far projects, at least twice as many."""
+        pieces = []
+        lo, hi = chunk
+        while True:
+            output = first if first is not None else make(capacity)
+            first = None
+            *piece, stop = self._task(arrays, output, extents, dtype, (lo, hi))()
+            pieces.append((output, piece))
+            if stop < 0:
+                return pieces
+            appended = int(piece[-2])  # the count of the last compressed level
+            projected = appended * (hi - stop) // max(1, stop - lo)
+            capacity = max(2 * capacity, projected + projected // 8)
+            lo = stop
+
+    def _loop_range(self, arrays: dict, extents: dict):
+        """The bounds of the outermost loop, and the cumulative work along it when it is known."""
+        split = self.plan.split
+        work = None
+        if split.kind == "range":
+            lo, hi = 0, extents[split.over]
+            if self.balance is not None:
+                work = arrays[self.balance].levels[1].pos
+        else:
+            levels = arrays[split.over].levels
+            lo, hi = int(levels[0].pos[0]), int(levels[0].pos[1])
+            if len(levels) > 1:
+                work = levels[1].work_pointer()
+        return lo, hi, work
+
+
+class Context:
+    __slots__ = ("arrays", "output", "extents", "dtype", "chunk")
+
+    def __init__(self, arrays, output, extents, dtype, chunk):
+        self.arrays, self.output, self.extents, self.dtype, self.chunk = arrays, output, extents, dtype, chunk
+
+
+def _argument_maker(plan: Plan, param):
+    """A function from a call's context to this kernel argument."""
+    kind = param.kind
+    if kind == "extent":
+        index = param.indices[0]
+        return lambda c: c.extents.get(index, 0)
+    if kind == "chunk_lo":
+        return lambda c: c.chunk[0]
+    if kind == "chunk_hi":
+        return lambda c: c.chunk[1]
+    if param.operand == plan.output.tensor:
+        return lambda c: c.output.argument(param)
+    if param.level >= 0:  # an array of a level: the level's storage has it under the same name
+        operand, level, attribute = param.operand, param.level, kind
+        return lambda c: getattr(c.arrays[operand].levels[level], attribute)
+    if kind == "vals":
+        operand = param.operand
+        return lambda c: c.arrays[operand].vals
+    if kind in ("pair_crd", "pair_vals"):
+        return lambda c: np.zeros(1024, dtype=np.int64 if kind == "pair_crd" else c.dtype)
+    if kind in ("workspace", "workspace_list"):
+        indices = param.indices
+        fixed = np.int64 if kind == "workspace_list" else None
+        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=fixed or c.dtype)
+    if kind == "workspace_seen":  # a bitmap, 64 coordinates a word
+        index = param.indices[0]
+        return lambda c: np.zeros(c.extents[index] // 64 + 1, dtype=np.uint64)
+    if kind == "workspace_summary":  # a bitmap of the nonzero words of the one above, 4096 coordinates a word
+        index = param.indices[0]
+        return lambda c: np.zeros(c.extents[index] // 4096 + 1, dtype=np.uint64)
+    if kind == "zero":
+        return lambda c: c.dtype.type(0)
+    raise InternalError(f"unknown kernel parameter kind {kind!r}")
+
+
+def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int, int]:
+    """The positions of level 0 a chunk [lo, hi) of the split loop covers: `lo` and `hi` are positions
+    already, or coordinates whose positions the level finds."""
+    return (lo, hi) if walk == "positions" else tensor.levels[0].span(lo, hi)
+
+
+def _entries_below(tensor: Tensor, lo: int, hi: int) -> int:
+    """How many stored entries of `tensor` lie below positions [lo, hi) of its level 0."""
+    for level in tensor.levels[1:]:
+        lo, hi = level.children(lo, hi)
+    return hi - lo
+
+
+def _derive(tensor: Tensor, modes, fmt) -> Tensor:
+    """The diagonal over merged modes (`A[i,i]`), stored in `fmt`, from the tensor's coordinates."""
+    coords, values = tensor.to_coo()
+    keep = np.ones(len(values), dtype=bool)
+    for group in modes:
+        for mode in group[1:]:
+            keep &= coords[group[0]] == coords[mode]
+    kept = coords[[group[0] for group in modes]][:, keep]
+    shape = tuple(tensor.shape[group[0]] for group in modes)
+    return from_coo(kept, values[keep], shape, fmt)

@@ -111,6 +111,14 @@ class CompressedLevel(LevelStorage):
     crd: np.ndarray
     unique: bool = True
 
+    @classmethod
+    def wrapping(cls, pos: np.ndarray, crd: np.ndarray) -> "CompressedLevel":
+        """A unique level over arrays known to be consistent (a canonical scipy matrix's), made without
+        the dataclass's checks and field-by-field setting: it is made on every call of a kernel."""
+        level = object.__new__(cls)
+        level.__dict__.update(pos=pos, crd=crd, unique=True)
+        return level
+
     @property
     def kind(self) -> Compressed:
         return Compressed(self.unique)

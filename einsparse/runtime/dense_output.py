@@ -19,6 +19,9 @@ from einsparse.runtime.convert import as_tensor, from_numpy
 from einsparse.runtime.tensor import VALUE_DTYPES
 
 
+_UNGUARDED = 2**24  # outputs of fewer elements fit in any memory: not checked
+
+
 class FreshDense:
     """A dense output started at zero, nothing given for it: the common call, laid out once per plan."""
 
@@ -37,10 +40,11 @@ class FreshDense:
         out = object.__new__(FreshDense)
         out.indices, out.mode_order, out.inverse_order, out.requested = (
             self.indices, self.mode_order, self.inverse_order, self.requested)
-        out.shape = shape = tuple(extents[i] for i in self.indices)
+        out.shape = shape = tuple([extents[i] for i in self.indices])
         out.storage_shape = storage = shape if self.inverse_order is None else tuple(shape[m] for m in self.mode_order)
         size = math.prod(storage)
-        _guard_dense(size, dtype, shape, name)
+        if size > _UNGUARDED:
+            _guard_dense(size, dtype, shape, name)
         out.vals = np.zeros(size, dtype=dtype)
         return out
 

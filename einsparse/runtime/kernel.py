@@ -84,7 +84,7 @@ class Kernel:
         output = call.fresh.start(extents, dtype, self.plan.output.tensor)
         chunk = (0, 0) if self.plan.split is None else call._loop_range(tensors, extents)[:2]
         context = Context(tensors, output, extents, dtype, chunk)
-        args = [make(context) for make in call.makers]
+        args = call.arguments(context)
         dispatcher = call.dispatcher
         try:
             returned = parallel.run_all((lambda: dispatcher(*args),), 1)  # one chunk, on this thread

@@ -49,6 +49,7 @@ def stored_reader(fmt: Format):
     if fmt.name in ("csr", "csc"):
         outer_mode = fmt.mode_order[0]
         classes = {name for name, kind in _SCIPY_COMPRESSED.items() if kind == fmt.name}
+        outer_levels: dict = {}
 
         def read_matrix(obj):
             if type(obj).__name__ not in classes or not is_scipy(obj):
@@ -57,7 +58,10 @@ def stored_reader(fmt: Format):
             if not (obj.has_canonical_format and pos.dtype == crd.dtype and data.dtype in VALUE_DTYPES):
                 return None
             shape = obj.shape
-            return Tensor.trusted(shape, fmt, (DenseLevel(shape[outer_mode]), CompressedLevel(pos, crd)), data)
+            outer = outer_levels.get(shape[outer_mode])
+            if outer is None:
+                outer = outer_levels[shape[outer_mode]] = DenseLevel(shape[outer_mode])
+            return Tensor.trusted(shape, fmt, (outer, CompressedLevel.wrapping(pos, crd)), data)
         return read_matrix
     return lambda obj: obj if type(obj) is Tensor and obj.format == fmt else None
 

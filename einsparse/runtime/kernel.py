@@ -20,10 +20,10 @@ from einsparse.compiler.plan import Plan
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
 from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
 from einsparse.runtime import cache
-from einsparse.runtime.call import Call, Context
+from einsparse.runtime.call import Call
 from einsparse.runtime.convert import as_tensor, operand_shape
+from einsparse.runtime.shim import FULL, make_shim
 from einsparse.runtime.stored import stored_reader
-from einsparse.runtime import parallel
 from einsparse.runtime.parallel import thread_count
 from einsparse.runtime.tensor import Tensor
 
@@ -49,48 +49,14 @@ class Kernel:
                                     for access in ir.accesses(plan.index_notation.rhs)
                                     for mode, index in enumerate(access.indices))
         self._dtypes: dict[tuple, np.dtype] = {}
-        # Calls that can take `_lean`: no workspace row whose kind depends on the extents, no operand
-        # derived before the kernel, a fresh dense output, one chunk.
-        self._leanable = (not plan.row_workspaces and plan.old_values is None
+        # Calls that a shim can make (see `shim`): no workspace row whose kind depends on the extents, no
+        # operand derived before the kernel, a fresh dense output, one chunk. Made after a first call.
+        self._shim = None
+        self._shimmable = (not plan.row_workspaces and plan.old_values is None
                           and not any(op.derived for op in plan.operands.values())
                           and (plan.split is None or self.threads == 1)
                           and (plan.kernel_output_format is None or plan.kernel_output_format.is_dense)
                           and plan.statement.op == "=")
-
-    def _lean(self, operands: dict):
-        """The common call in one pass: operands stored in the kernel's formats already (see
-        `stored_reader`), a new dense output, one thread. `_FULL_PATH` for anything else, and for any
-        mistake, which the full path then reports."""
-        tensors = {}
-        for name, _, _, read in self._input_formats:
-            value = operands.get(name)
-            tensor = read(value) if value is not None else None
-            if tensor is None:
-                return _FULL_PATH
-            tensors[name] = tensor
-        if len(operands) != len(tensors):
-            return _FULL_PATH
-        try:
-            extents = self._extents(tensors, None)
-        except EinsparseError:
-            return _FULL_PATH
-        dtypes = tuple(t.vals.dtype for t in tensors.values())
-        dtype = self._dtypes.get(dtypes)
-        if dtype is None:
-            return _FULL_PATH
-        call = self._calls.get(DENSE_ROW)
-        if call is None:
-            return _FULL_PATH
-        output = call.fresh.start(extents, dtype, self.plan.output.tensor)
-        chunk = (0, 0) if self.plan.split is None else call._loop_range(tensors, extents)[:2]
-        context = Context(tensors, output, extents, dtype, chunk)
-        args = call.arguments(context)
-        dispatcher = call.dispatcher
-        try:
-            returned = parallel.run_all((lambda: dispatcher(*args),), 1)  # one chunk, on this thread
-        except Exception as error:
-            raise _internal(self.statement, error) from error
-        return output.result(returned[0])
 
     @property
     def source(self) -> str:
@@ -126,9 +92,10 @@ class Kernel:
             raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
                                f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")
         plan = self.plan
-        if self._leanable and plan.output.tensor not in operands:
-            result = self._lean(operands)
-            if result is not _FULL_PATH:
+        shim = self._shim
+        if shim is not None and SHIMS:
+            result = shim(operands)
+            if result is not FULL:
                 return result
         given_output = operands.pop(plan.output.tensor, None)
         if operands.keys() != self._inputs or (self._accumulate and given_output is None):
@@ -150,6 +117,10 @@ class Kernel:
             self._dtypes[dtypes] = dtype
         stored = sum(len(t.vals) for t in tensors.values())
         call = self._call_for(extents, stored)
+        if self._shimmable and self._shim is None and DENSE_ROW in self._calls:
+            self._shim = make_shim(plan, self._calls[DENSE_ROW].dispatcher, self._dtypes,
+                                   lambda error: _internal(self.statement, error))
+            self._shimmable = self._shim is not None
         try:
             return call.run(tensors, extents, dtype, stored, given_output, self.threads)
         except EinsparseError:
@@ -185,7 +156,8 @@ class Kernel:
         return extents
 
 
-_FULL_PATH = object()  # `_lean` could not take the call
+# Shims on (tests that count the chunks of every call turn them off).
+SHIMS = True
 
 
 def _internal(statement: str, error: Exception) -> InternalError:

@@ -24,7 +24,8 @@ import numpy as np
 
 from einsparse.errors import ShapeError
 from einsparse.levels.compressed import Compressed
-from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, children_of, guard_memory, subscript
+from einsparse.levels.base import (LevelCode, LevelKind, LevelParam, LevelStorage, child_range, children_of,
+                                   guard_memory, subscript)
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,7 @@ class BandCode(LevelCode):
     interval = True
 
     def _run(self, parent: str) -> tuple[str, str, str]:
-        after = "1" if parent == "0" else f"{parent} + 1"
-        return subscript(self.pos, parent), subscript(self.pos, after), subscript(self.lo, parent)
+        return (*child_range(self.pos, parent), subscript(self.lo, parent))
 
     def bounds(self, parent: str, parent_end: Optional[str] = None):
         start, stop, _ = self._run(parent)

@@ -44,6 +44,13 @@ def children_of(pos: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.arange(int(lens.sum())) + np.repeat(starts - offsets, lens), lens
 
 
+def child_range(pos: str, parent: str) -> tuple[str, str]:
+    """The first and one-past-the-last position of `parent`'s children, read from the `pos` array
+    (compressed, band and bitmap levels all keep one)."""
+    after = "1" if parent == "0" else f"{parent} + 1"
+    return subscript(pos, parent), subscript(pos, after)
+
+
 def subscript(array: str, index: str) -> str:
     """`array[u(index)]`: positions are never negative, and an unsigned subscript spares Numba the
     check for Python's negative-index wraparound on every access (it blocks vectorization)."""

@@ -15,7 +15,8 @@ from typing import Optional
 import numpy as np
 
 from einsparse.errors import ShapeError
-from einsparse.levels.base import LevelCode, LevelKind, LevelParam, LevelStorage, children_of, guard_memory, subscript
+from einsparse.levels.base import (LevelCode, LevelKind, LevelParam, LevelStorage, child_range, children_of,
+                                   guard_memory, subscript)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,7 @@ class CompressedCode(LevelCode):
     appended = True
 
     def bounds(self, parent: str, parent_end: Optional[str] = None):
-        after = "1" if parent == "0" else f"{parent} + 1"
-        return subscript(self.pos, parent), subscript(self.pos, after)
+        return child_range(self.pos, parent)
 
     def coordinate(self, position: str, parent: str = "0") -> str:
         return subscript(self.crd, position)

@@ -76,13 +76,14 @@ class Loops:
     """The `Lowerer`'s loops (a mixin: `Lowerer.__init__` documents the state it shares)."""
 
     def _forall(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
-        unwritten = self.unwritten
+        unwritten, covering = self.unwritten, self.covering
         if stmt.index not in self.output_indices:
             self.unwritten = False  # each iteration of a reduction loop writes the same entries again
         try:
             return self._loop(stmt, bound, positions, depth)
         finally:
             self.unwritten = unwritten and self._writes_output(stmt.body) is None
+            self.covering = covering
 
     def _loop(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
         v = stmt.index
@@ -110,6 +111,8 @@ class Loops:
             iterators = [it for it in iterators if it not in tested]
             keys = [it.key for it in iterators]
             points = {lat.Point(keys)}
+        if iterators or tested:
+            self.covering = False  # the loop visits only some coordinates
         described = lat.describe(points, lambda k: found[k].label)
         if tested:
             described += f", locating and testing {', '.join(it.label for it in tested)}"

@@ -80,6 +80,11 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
         # starts from (`fresh_output`: `=`, not `+=`): the first write to them is then an assignment, not
         # a read and an add (fused SpMM+D: C = D, then C += A*B).
         self.unwritten = fresh_output and not sparse_output
+        # Whether every enclosing loop visits its whole range (or chunk of it) unconditionally, and
+        # whether the kernel assigns (`=`) every entry of a dense output before anything adds to it:
+        # such an output is allocated without zeroing (None: no assignment seen yet).
+        self.covering = True
+        self.assigns_in_full: Optional[bool] = None
         self.root = None                    # the statement being lowered: its outermost loop may be split
         self.split: Optional[Split] = None  # set when the outermost loop can be cut into chunks
         # (variable, first, end) of the outermost loop when it is split: inner loops that append to
@@ -170,6 +175,9 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
                 return self._append_pair(target, rhs)
             nodes = self._track(target, positions)
         operator = "=" if self.is_output(target) and self.unwritten else "+="
+        if self.is_output(target):
+            self.assigns_in_full = (self.assigns_in_full is not False and self.covering
+                                    if operator == "=" else bool(self.assigns_in_full))
         return nodes + [loop.Line(f"{self._place(target, positions)} {operator} {rhs}")]
 
     # -- expressions ---------------------------------------------------------------------------

@@ -66,12 +66,16 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
                       output, sparse, workspace, kernel_assignment.output.indices,
                       fresh_output=assignment.op == "=")
     body = lowerer.lower(sched.concrete)
+    out_indices = kernel_assignment.output.indices
+    written_in_full = (not sparse and lowerer.assigns_in_full is True
+                       and len(set(out_indices)) == len(out_indices))
     results = lowerer.output_results(kernel_assignment.output) if sparse else ()
     if sparse:
         counts = [loop.Line(f"{count} = 0") for _, _, _, count in results]
         body = (*counts, *body, lowerer.output_return(kernel_assignment.output, "-1"))
     params = _params(kernel_assignment, operands, lowerer, namer, sched.order, assignment.origin)
-    explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer, kernel_formats[output])
+    explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer, kernel_formats[output],
+                           written_in_full)
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",
               "formats: " + ", ".join(f"{name}={fmt.name}" for name, fmt in resolved.items()),
               "loop order: " + ", ".join(sched.order)]
@@ -86,7 +90,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
                  for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
                 tuple(params), source, explanation, kernel_formats[output], old_values,
-                tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split)
+                tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split, written_in_full)
 
 
 def _with_old_values(assignment: ir.Assignment, fmt: Format, kernel_formats: dict):
@@ -148,7 +152,8 @@ def _first_access(assignment: ir.Assignment, name: str) -> ir.Access:
     raise KeyError(name)
 
 
-def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, output_format: Format) -> str:
+def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, output_format: Format,
+             written_in_full: bool) -> str:
     output = assignment.output.tensor
     lines = [f"statement:      {syn.deparse(parsed)}",
              f"index notation: {assignment}",
@@ -161,6 +166,12 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
                      f"when it is not zero")
         if formats[output] != output_format:
             lines.append(f"                then converted to {formats[output].name}")
+    elif written_in_full:
+        lines.append(f"output:         {output} dense, every entry assigned once before anything adds to it, so "
+                     f"a new {output} is allocated without zeroing")
+    else:
+        lines.append(f"output:         {output} dense, zeroed first (the kernel adds to entries, or writes "
+                     f"only some of them)")
     derived = [op.describe() for op in operands.values() if op.derived]
     if derived:
         lines.append("prepared operands:")

@@ -37,6 +37,7 @@ class Plan:
     workspace: str = DENSE_ROW               # how one-index workspaces accumulate
     row_workspaces: tuple = ()               # the index of each one-index workspace
     split: Split = None                      # how the outermost loop is cut into chunks (None: it is not)
+    written_in_full: bool = False            # a dense output whose every entry the kernel assigns first
 
     @property
     def output(self) -> ir.Access:

@@ -1,6 +1,6 @@
 """Dense outputs: one flat array the kernel accumulates into, in the output's level order.
 
-Fresh zeros (`FreshDense`, laid out once per plan: the common call), the caller's array (`=` writes into
+Fresh zeros, or fresh memory when the kernel assigns every entry (`FreshDense`, laid out once per plan: the common call), the caller's array (`=` writes into
 it), or its old values (`+=`). A sparse format computed dense (a bitmap output) is made into a tensor of
 that format from the array.
 """
@@ -25,7 +25,8 @@ _UNGUARDED = 2**24  # outputs of fewer elements fit in any memory: not checked
 class FreshDense:
     """A dense output started at zero, nothing given for it: the common call, laid out once per plan."""
 
-    __slots__ = ("indices", "mode_order", "inverse_order", "shape", "storage_shape", "vals", "requested")
+    __slots__ = ("indices", "mode_order", "inverse_order", "shape", "storage_shape", "vals", "requested",
+                 "allocate")
 
     def __init__(self, plan: Plan):
         fmt = plan.formats[plan.output.tensor]
@@ -34,9 +35,10 @@ class FreshDense:
         identity = self.mode_order == tuple(range(len(self.indices)))
         self.inverse_order = None if identity else tuple(np.argsort(self.mode_order))
         self.requested = None if fmt.is_dense else fmt
+        self.allocate = np.empty if plan.written_in_full else np.zeros  # the kernel assigns every entry
 
     def start(self, extents: dict, dtype: np.dtype, name: str) -> "FreshDense":
-        """A new output of this layout over `extents`: zeros of `dtype`."""
+        """A new output of this layout over `extents` of `dtype`: zeros, unless the kernel assigns them all."""
         out = object.__new__(FreshDense)
         out.indices, out.mode_order, out.inverse_order, out.requested = (
             self.indices, self.mode_order, self.inverse_order, self.requested)
@@ -45,7 +47,7 @@ class FreshDense:
         size = math.prod(storage)
         if size > _UNGUARDED:
             _guard_dense(size, dtype, shape, name)
-        out.vals = np.zeros(size, dtype=dtype)
+        out.vals = self.allocate(size, dtype=dtype)
         return out
 
     def argument(self, param):
@@ -104,12 +106,12 @@ class DenseOutput:
                          and self.mode_order == tuple(range(len(self.shape))))
         if self.in_place:
             vals = given.reshape(-1)
-            if not accumulate:
+            if not accumulate and not plan.written_in_full:
                 vals.fill(0)
         elif accumulate:
             vals = np.ascontiguousarray(np.transpose(old, self.mode_order), dtype=self.dtype).reshape(-1).copy()
         else:
-            vals = np.zeros(size, dtype=self.dtype)
+            vals = (np.empty if plan.written_in_full else np.zeros)(size, dtype=self.dtype)
         self.vals = vals
         self.inverse_order = None if self.mode_order == tuple(range(len(self.shape))) else np.argsort(self.mode_order)
 

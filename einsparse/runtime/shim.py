@@ -67,7 +67,7 @@ def _source(plan) -> "str | None":
     storage = [shape[m] for m in out_fmt.mode_order]
     size = " * ".join(storage) or "1"
     lines += [f"    size = {size}", "    if size > LARGEST:", "        return FULL",
-              "    out = np.zeros(size, dt)"]
+              f"    out = np.{'empty' if plan.written_in_full else 'zeros'}(size, dt)"]
     arguments = []
     for param in plan.params:
         argument = _argument(plan, param, extents)

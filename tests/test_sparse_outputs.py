@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 import einsparse as es
 from einsparse.reference import dense_reference as reference
+from einsparse.runtime import parallel
 from test_catalogue import random_operands
 from test_tensor import check_structure
 
@@ -156,7 +157,7 @@ def test_a_small_result_does_not_hold_on_to_the_room_made_for_a_large_one():
 def test_an_output_larger_than_its_first_room_is_assembled_in_pieces(monkeypatch, fmt, threads):
     """The first room is the sparse operands' entries; a broadcast vector adds its entries to every row,
     so the kernel stops for room again and again and goes on into new pieces, joined in order."""
-    from einsparse.runtime import call as kernel_module, parallel
+    from einsparse.runtime import call as kernel_module
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
     calls = []
     task = kernel_module.Call._task
@@ -249,6 +250,49 @@ def test_explicit_zeros_in_dense_levels_of_the_output_format():
     assert C.format.name == "cd"
     np.testing.assert_array_equal(C.levels[0].crd, [0, 2])  # the empty row is not stored
     np.testing.assert_array_equal(C.vals, [0.0, 6.0, 3.0, 0.0])
+
+
+def test_no_empty_fiber_under_a_compressed_output_level():
+    """tensora's case: a row of B with no entries leaves no row in a `cd` output (TACO's assembly)."""
+    B = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]])
+    C = np.arange(1.0, 7.0).reshape(3, 2)
+    A = es.evaluate("A[i,j] = B[i,k]*C[k,j]", {"B": "csr", "A": "cd"}, B=B, C=C)
+    assert A.nnz == 2
+    np.testing.assert_array_equal(A.levels[0].crd, [0])
+    np.testing.assert_array_equal(A.vals, [11.0, 14.0])
+    np.testing.assert_array_equal(A.to_numpy(), B @ C)
+
+
+@pytest.mark.parametrize("fmt", ["cd", "cd:1,0", "ccd", "cdd", "dcd", "ccd:2,0,1", "cdd:1,2,0"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_stored_fibers_are_exactly_the_nonzero_ones(fmt, threads, monkeypatch):
+    """Every stored coordinate of a compressed level above a dense one has a nonzero value beneath it,
+    on one thread and in chunks."""
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    rng = np.random.default_rng(11)
+    rank = len(fmt.split(":")[0])
+    shape = (40, 30, 5)[:rank]
+    dense = np.where(rng.random(shape) < 0.05, rng.standard_normal(shape), 0.0)
+    dense[3] = 0.0                                                    # an empty slice
+    X = es.tensor(dense, format="csf" if rank == 3 else "csr")
+    indices = "ijk"[:rank]
+    access = f"[{','.join(indices)}]"
+    Y = es.evaluate(f"Y{access} = X{access}*2", {"X": X.format.name, "Y": fmt}, threads=threads, X=X)
+    np.testing.assert_array_equal(Y.to_numpy(), 2 * dense)
+    order = Y.format.mode_order
+    stored = np.transpose(2 * dense, order)
+    levels = Y.format.name.split(":")[0]
+    # the fibers kept under the last compressed level: those holding a nonzero, and no others
+    depth = max(k for k, letter in enumerate(levels) if letter in "cs") + 1
+    fibers = np.count_nonzero(stored.reshape(*stored.shape[:depth], -1).any(axis=-1))
+    block = int(np.prod(stored.shape[depth:]))
+    assert Y.vals.size == fibers * block
+
+
+def test_a_fiber_whose_values_all_compute_to_zero_is_not_kept():
+    A = sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 0.0]]))
+    Y = es.evaluate("Y[i,j] = A[i,j] - A[i,j]", {"Y": "cd"}, A=A)
+    assert Y.nnz == 0 and Y.to_numpy().tolist() == [[0.0, 0.0], [0.0, 0.0]]
 
 
 def test_accumulate_into_a_sparse_output_returns_the_sum():

@@ -97,7 +97,14 @@ class Assembly:
         flag = positions.get(OUTPUT_FLAG)
         mark = [loop.Line(f"{flag} = True")] if flag is not None else []
         if (storage.key, last) in positions:  # the last level is dense: it was located
-            return [loop.Line(f"{self._place(target, positions)} += {rhs}"), *mark]
+            if flag is None:
+                return [loop.Line(f"{self._place(target, positions)} += {rhs}")]
+            # The position above is kept only when a value under it is not zero: no empty fiber (the
+            # block of a position not kept holds only zeros, and the next position reuses it).
+            value = self.names.once(("value", self.output), f"{self.output}_value")
+            return [loop.Line(f"{value} = {rhs}"),
+                    loop.Line(f"{self._place(target, positions)} += {value}"),
+                    loop.Line(f"{flag} |= {value} != 0")]
         code = storage.levels[last]
         count = self.output_count(last)
         value = self.names.once(("value", self.output), f"{self.output}_value")

@@ -162,8 +162,9 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
     lines.append("parallel:       " + _describe_split(lowerer.split, sched.order[0] if sched.order else None))
     if not output_format.is_dense:
         lines.append(f"output:         {output} assembled in order as {output_format.name}: compressed levels "
-                     f"append a coordinate when something below it is stored, and a value is stored only "
-                     f"when it is not zero")
+                     f"append a coordinate only when a value stored beneath it is not zero (no empty "
+                     f"fiber), and a value is stored only when it is not zero (a dense level beneath a "
+                     f"coordinate stores its whole fiber)")
         if formats[output] != output_format:
             lines.append(f"                then converted to {formats[output].name}")
     elif written_in_full:

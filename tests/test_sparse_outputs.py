@@ -405,3 +405,45 @@ def test_too_many_sparse_operands_in_one_loop_are_refused_clearly():
     vectors = {n: np.arange(4.0) * k for k, n in enumerate(names)}
     assert np.array_equal(es.evaluate("y[i] = v1[i] + v2[i] + v3[i] + v4[i]", {n: "c" for n in names[1:5]},
                                       **{n: vectors[n] for n in names[1:5]}), np.arange(4.0) * 10)
+
+
+@pytest.mark.parametrize("statement, formats, two_phase", [
+    ("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, True),
+    ("C[i,j] = A[i,k]*B[k,j]", {"A": "csc", "B": "csc", "C": "csc"}, True),
+    ("C[i,j] = A[i,k]*B[k,j]", {"A": "dcsr", "B": "csr", "C": "dcsr"}, False),  # rows not all dense
+    ("C[i,j] = A[i,j] + B[i,j]", {"A": "csr", "B": "csr", "C": "csr"}, False),  # bounded by A and B
+    ("C[i,j] = A[i,j] * B[i,j]", {"A": "csr", "B": "csr", "C": "csr"}, False),
+])
+def test_two_phase_assembly_is_chosen_where_no_operand_bounds_the_output(statement, formats, two_phase):
+    kernel = es.compile(statement, formats)
+    assert (kernel.plan.count_source is not None) is two_phase
+    assert ("in two passes" in kernel.explain()) is two_phase
+    assert ("in one pass" in kernel.explain()) is not two_phase
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_two_phase_spgemm_fills_exactly_sized_arrays(threads, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    A = sp.random(300, 200, 0.03, format="csr", random_state=1)
+    B = sp.random(200, 250, 0.03, format="csr", random_state=2)
+    C = es.evaluate("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=threads, A=A, B=B)
+    expected = (A @ B).tocsr()
+    expected.sort_indices()
+    got = C.to_scipy()
+    np.testing.assert_array_equal(got.indptr, expected.indptr)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_allclose(got.data, expected.data, rtol=1e-13)
+    # counted exactly: the arrays the kernel wrote are the result's, with no room left over
+    assert len(C.vals) == C.nnz and len(C.vals.base if C.vals.base is not None else C.vals) == C.nnz
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_two_phase_drops_products_that_cancel(threads, monkeypatch):
+    """The count is of entries touched; entries whose sum cancels are not stored, and the rows close up."""
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    A = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 2.0]]))
+    B = sp.csr_matrix(np.array([[1.0, 2.0], [-1.0, 3.0]]))
+    C = es.evaluate("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, threads=threads, A=A, B=B)
+    assert C.nnz == 5
+    np.testing.assert_array_equal(C.to_numpy(), [[0.0, 5.0], [1.0, 2.0], [-2.0, 6.0]])
+    np.testing.assert_array_equal(C.levels[1].crd, [1, 0, 1, 0, 1])

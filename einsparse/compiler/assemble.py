@@ -4,6 +4,12 @@ room for them, and returns the assembled arrays (to the runtime, which may resum
 A compressed level opens a tentative position and commits it if something below it was written
 (`_open_output`), the last level stores a value only when it is not zero (`_append_value`), and room is
 reserved before a loop rather than grown in it (`_reserve`).
+
+Two-phase assembly (MKL's, cuSPARSE's and GraphBLAS's): for a CSR-like output whose rows a workspace
+gathers (SpGEMM), where no operand bounds the output's size, a symbolic pass (`counting`) runs the same
+loops without values and counts each row's entries; the runtime sums them, sizes the arrays exactly and
+gives each chunk of rows its window, and the numeric pass (`room_known`) writes there without checking
+for room. See `pipeline.two_phase_eligible`.
 """
 
 from __future__ import annotations
@@ -94,6 +100,8 @@ class Assembly:
     def _append_value(self, target: ir.Access, rhs: str, positions: dict) -> list[loop.Node]:
         storage = self.storage(target)
         last = len(storage.levels) - 1
+        if self.counting:  # the symbolic pass: every entry the numeric pass may append is counted
+            return [loop.Line(f"{self.output_count(last)} += 1")]
         flag = positions.get(OUTPUT_FLAG)
         mark = [loop.Line(f"{flag} = True")] if flag is not None else []
         if (storage.key, last) in positions:  # the last level is dense: it was located
@@ -156,6 +164,8 @@ class Assembly:
                 if temp.indices == (v,) and name in self.tracked:
                     appended.append((*self._pairs(name), visits))
         nodes = []
+        if self.room_known and target is not None:  # sized by the symbolic pass: nothing to check
+            appended = [entry for entry in appended if entry[0] not in (code.room, storage.vals)]
         for crd, vals, count, visits in appended:
             size = f"{count} + {visits}" if " " not in visits else f"{count} + ({visits})"
             if stop is not None and crd == appended[0][0]:  # the output's arrays

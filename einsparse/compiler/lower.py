@@ -64,7 +64,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
     what the kernel needs: its storages' arrays, workspaces, output results and split."""
 
     def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool,
-                 workspace: str = DENSE_ROW, output_indices: tuple = (), fresh_output: bool = False):
+                 workspace: str = DENSE_ROW, output_indices: tuple = (), fresh_output: bool = False,
+                 counting: bool = False, room_known: bool = False):
         # The state every part of the lowerer shares (loops, merges, assemble, workspaces).
         self.operands = operands            # kernel operand -> its format
         self.origin = origin                # index -> the index whose extent it has
@@ -72,6 +73,11 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
         self.output = output
         self.sparse_output = sparse_output
         self.workspace = workspace          # how one-index workspaces accumulate: DENSE_ROW or PAIR_LIST
+        # Two-phase assembly (see `assemble`): `counting` lowers the symbolic pass, which only counts
+        # what each row of a sparse output would append; `room_known` lowers a pass whose output arrays
+        # were sized by that count, so it checks no room.
+        self.counting = counting
+        self.room_known = room_known or counting
         self.temp_arrays: dict[str, ir.Temp] = {}
         self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
@@ -174,6 +180,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
             if self.workspace == PAIR_LIST:
                 return self._append_pair(target, rhs)
             nodes = self._track(target, positions)
+            if self.counting:  # the symbolic pass needs the coordinates touched, not the values
+                return nodes
         operator = "=" if self.is_output(target) and self.unwritten else "+="
         if self.is_output(target):
             self.assigns_in_full = (self.assigns_in_full is not False and self.covering

@@ -25,7 +25,7 @@ from einsparse.compiler.plan import Plan
 from einsparse.compiler.schedule import schedule
 from einsparse.compiler.split import Split
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
-from einsparse.errors import NotSupportedError
+from einsparse.errors import InternalError, NotSupportedError
 
 
 # Numba's compile time grows faster than the kernel's length (about 15 s at 1000 lines, minutes past
@@ -59,23 +59,36 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     sched = schedule(kernel_assignment, operands)
     kernel_assignment, operands = sched.assignment, sched.operands
 
-    namer = Namer(_user_names(kernel_input, operands))
-    for index in sched.order:
-        namer.index(index)
-    lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
-                      output, sparse, workspace, kernel_assignment.output.indices,
-                      fresh_output=assignment.op == "=")
-    body = lowerer.lower(sched.concrete)
+    def lowered(**mode):
+        namer = Namer(_user_names(kernel_input, operands))
+        for index in sched.order:
+            namer.index(index)
+        lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
+                          output, sparse, workspace, kernel_assignment.output.indices,
+                          fresh_output=assignment.op == "=", **mode)
+        return lowerer, namer, lowerer.lower(sched.concrete)
+
+    lowerer, namer, body = lowered()
+    count_source = None
+    if sparse and two_phase_eligible(assignment, kernel_formats[output], workspace, lowerer):
+        counter, count_namer, count_body = lowered(counting=True)
+        lowerer, namer, body = lowered(room_known=True)
+        count_params = _params(kernel_assignment, operands, counter, count_namer, sched.order, assignment.origin)
+        if count_params != _params(kernel_assignment, operands, lowerer, namer, sched.order, assignment.origin):
+            raise InternalError(f"the symbolic pass of {syn.deparse(parsed)} takes other arguments than its "
+                                f"numeric pass")
+        count_body = _with_output_return(count_body, counter, kernel_assignment.output)
+        count_source = module_source(["symbolic pass (counts each row's entries) of: " + syn.deparse(parsed)],
+                                     count_params, count_body)
     out_indices = kernel_assignment.output.indices
     written_in_full = (not sparse and lowerer.assigns_in_full is True
                        and len(set(out_indices)) == len(out_indices))
     results = lowerer.output_results(kernel_assignment.output) if sparse else ()
     if sparse:
-        counts = [loop.Line(f"{count} = 0") for _, _, _, count in results]
-        body = (*counts, *body, lowerer.output_return(kernel_assignment.output, "-1"))
+        body = _with_output_return(body, lowerer, kernel_assignment.output)
     params = _params(kernel_assignment, operands, lowerer, namer, sched.order, assignment.origin)
     explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer, kernel_formats[output],
-                           written_in_full)
+                           written_in_full, count_source is not None)
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",
               "formats: " + ", ".join(f"{name}={fmt.name}" for name, fmt in resolved.items()),
               "loop order: " + ", ".join(sched.order)]
@@ -90,7 +103,30 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
                  for name in sorted(lowerer.tracked))
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
                 tuple(params), source, explanation, kernel_formats[output], old_values,
-                tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split, written_in_full)
+                tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split, written_in_full,
+                count_source)
+
+
+def two_phase_eligible(assignment: ir.Assignment, output_format: Format, workspace: str, lowerer: Lowerer) -> bool:
+    """Whether a sparse output is assembled in two passes (count, then fill in place): where a workspace
+    gathers each row (SpGEMM), so that no operand bounds the output's size and a one-pass kernel would
+    stop for room and go on in pieces copied together, while counting costs a fraction of the numeric
+    work (no values, no sorting); the output is CSR-like (a dense level over the split loop's index, then
+    one compressed level), so each chunk of rows owns one window of the arrays. Elsewhere the operands
+    bound the output (SpAdd, Hadamard: one pass with the room they give is faster, as the count would
+    cost a third of the numeric pass), and one pass is kept."""
+    levels = output_format.levels
+    split = lowerer.split
+    return (assignment.op == "=" and workspace == DENSE_ROW and bool(lowerer.tracked)
+            and len(levels) == 2 and levels[0].full and levels[1].appended and levels[1].counts_children
+            and not levels[1].pads and split is not None and split.kind == "range"
+            and split.over == assignment.origin(assignment.output.indices[output_format.mode_order[0]]))
+
+
+def _with_output_return(body, lowerer: Lowerer, output: ir.Access) -> tuple:
+    """A sparse output's kernel body: its counts started at 0, and the assembled arrays returned."""
+    counts = [loop.Line(f"{count} = 0") for _, _, _, count in lowerer.output_results(output)]
+    return (*counts, *body, lowerer.output_return(output, "-1"))
 
 
 def _with_old_values(assignment: ir.Assignment, fmt: Format, kernel_formats: dict):
@@ -153,7 +189,7 @@ def _first_access(assignment: ir.Assignment, name: str) -> ir.Access:
 
 
 def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, output_format: Format,
-             written_in_full: bool) -> str:
+             written_in_full: bool, two_phase: bool) -> str:
     output = assignment.output.tensor
     lines = [f"statement:      {syn.deparse(parsed)}",
              f"index notation: {assignment}",
@@ -165,6 +201,13 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
                      f"append a coordinate only when a value stored beneath it is not zero (no empty "
                      f"fiber), and a value is stored only when it is not zero (a dense level beneath a "
                      f"coordinate stores its whole fiber)")
+        if two_phase:
+            lines.append("                in two passes: a symbolic pass counts each row's entries (the same loops, "
+                         "no values), a prefix sum places the rows, and the numeric pass writes them in place "
+                         "(each chunk of rows into its own part of one set of arrays)")
+        else:
+            lines.append("                in one pass, with room guessed from the operands' entries (more is made "
+                         "when a guess falls short)")
         if formats[output] != output_format:
             lines.append(f"                then converted to {formats[output].name}")
     elif written_in_full:

@@ -38,6 +38,7 @@ class Plan:
     row_workspaces: tuple = ()               # the index of each one-index workspace
     split: Split = None                      # how the outermost loop is cut into chunks (None: it is not)
     written_in_full: bool = False            # a dense output whose every entry the kernel assigns first
+    count_source: str = None                 # two-phase assembly: the symbolic pass (same arguments)
 
     @property
     def output(self) -> ir.Access:

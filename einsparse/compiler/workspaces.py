@@ -70,6 +70,10 @@ class Workspaces:
                     + self._stmt(stmt.consumer, bound, positions, depth))
         count, listed, seen, summary = self._tracking(name)
         q = self.names.once(("clear", name), "q")
+        if self.counting:  # only the touched coordinates matter: their marks are cleared, unsorted
+            clear = loop.For(q, "0", count, (loop.Line(f"{seen}[u({listed}[{q}]) >> u(6)] = 0"),))
+            return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)
+                    + [clear] + self._stmt(stmt.consumer, bound, positions, depth))
         # The values only: sort_touched leaves the bitmaps cleared.
         clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),))
         return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)

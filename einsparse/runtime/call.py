@@ -11,7 +11,7 @@ import numpy as np
 from einsparse.compiler.plan import Plan
 from einsparse.compiler.room import output_room
 from einsparse.errors import InternalError
-from einsparse.runtime import parallel
+from einsparse.runtime import cache, parallel
 from einsparse.runtime.convert import as_tensor, from_coo
 from einsparse.runtime.dense_output import FreshDense
 from einsparse.runtime.output import make_output
@@ -38,6 +38,7 @@ class Call:
         dense = plan.kernel_output_format is None or plan.kernel_output_format.is_dense
         # The usual dense output (nothing given, `=`): its layout worked out once.
         self.fresh = FreshDense(plan) if dense and plan.statement.op == "=" else None
+        self.counter = None  # the symbolic pass of a two-phase plan, loaded on first use
 
     def run(self, tensors: dict, extents: dict, dtype, stored: int, given_output, threads: int):
         plan = self.plan
@@ -64,8 +65,11 @@ class Call:
             returned = parallel.run_all([self._task(arrays, output, extents, dtype, chunk) for chunk in chunks],
                                         threads)
             return output.result(returned[0])
-        rooms = self._rooms(arrays, chunks)
         make = lambda room: make_output(plan, extents, dtype, given_output, room)  # noqa: E731
+        if plan.count_source is not None:
+            rooms = self._counted_rooms(arrays, make, extents, dtype, chunks, threads)
+        else:
+            rooms = self._rooms(arrays, chunks)
         whole = make(sum(rooms))
         if len(chunks) == 1:
             firsts = [whole]
@@ -96,10 +100,23 @@ class Call:
             rooms.append(max(16, self.room(entries) or 0))
         return rooms
 
-    def _task(self, arrays, output, extents, dtype, chunk):
+    def _counted_rooms(self, arrays: dict, make, extents, dtype, chunks: list, threads: int) -> list[int]:
+        """Each chunk's exact room, from the symbolic pass of a two-phase plan (see `compiler.assemble`):
+        it counts every row's entries into the counts of one output (chunks count disjoint rows), and a
+        chunk's room is the sum over its rows. The numeric pass then checks no room."""
+        if self.counter is None:
+            self.counter = cache.load_kernel(self.plan.count_source)
+        counted = make(0)
+        tasks = [self._task(arrays, counted, extents, dtype, chunk, self.counter) for chunk in chunks]
+        parallel.run_all(tasks, threads)
+        level = next(k for k, kind in enumerate(self.plan.kernel_output_format.levels) if kind.appended)
+        per_row = counted.arrays[("pos", level)]
+        return [max(16, int(per_row[lo + 1:hi + 1].sum())) for lo, hi in chunks]
+
+    def _task(self, arrays, output, extents, dtype, chunk, dispatcher=None):
         context = Context(arrays, output, extents, dtype, chunk)
         args = self.arguments(context)
-        dispatcher = self.dispatcher
+        dispatcher = dispatcher or self.dispatcher
         return lambda: dispatcher(*args)
 
     def _pieces(self, arrays, make, extents, dtype, chunk, first, capacity) -> list:

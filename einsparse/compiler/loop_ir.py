@@ -28,6 +28,7 @@ class For:
     start: str
     stop: str
     body: tuple["Node", ...]
+    step: str = "1"
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ def _lines(nodes, indent: int):
         elif isinstance(node, Comment):
             yield pad + "# " + node.text
         elif isinstance(node, For):
-            start = "" if node.start == "0" else f"{node.start}, "
-            yield f"{pad}for {node.var} in range({start}{node.stop}):"
+            start = "" if node.start == "0" and node.step == "1" else f"{node.start}, "
+            step = "" if node.step == "1" else f", {node.step}"
+            yield f"{pad}for {node.var} in range({start}{node.stop}{step}):"
             yield from _lines(node.body, indent + 1)
         elif isinstance(node, While):
             yield f"{pad}while {node.condition}:"

@@ -79,11 +79,15 @@ class Loops:
         unwritten, covering = self.unwritten, self.covering
         if stmt.index not in self.output_indices:
             self.unwritten = False  # each iteration of a reduction loop writes the same entries again
+        sums = self._leaf_sums(stmt.body)  # registers this loop adds to directly: summed in blocks
+        self.blocking.update(sums)
         try:
-            return self._loop(stmt, bound, positions, depth)
+            nodes = self._loop(stmt, bound, positions, depth)
         finally:
             self.unwritten = unwritten and self._writes_output(stmt.body) is None
             self.covering = covering
+            self.blocking.difference_update(sums)
+        return self._blocked(sums, self.names.index(stmt.index), nodes) if sums else nodes
 
     def _loop(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
         v = stmt.index

@@ -55,11 +55,12 @@ from einsparse.compiler.runs import Runs
 from einsparse.compiler.simplify import access_key, stmt_storages
 from einsparse.compiler.split import Split
 from einsparse.compiler.storages import Storage
+from einsparse.compiler.sums import Sums
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST, Workspaces
 from einsparse.errors import InternalError
 
 
-class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
+class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
     """Lowers one concrete statement (`lower`) for the operands' formats, and then tells the pipeline
     what the kernel needs: its storages' arrays, workspaces, output results and split."""
 
@@ -90,6 +91,11 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
         # whether the kernel assigns (`=`) every entry of a dense output before anything adds to it:
         # such an output is allocated without zeroing (None: no assignment seen yet).
         self.covering = True
+        # Sums in registers (see `sums`): those being produced (True: to a single value), those whose
+        # adds go to a block register while their leaf loop is lowered, and those folded in blocks.
+        self.summing: dict[str, bool] = {}
+        self.blocking: set[str] = set()
+        self.folded: set[str] = set()
         self.assigns_in_full: Optional[bool] = None
         self.root = None                    # the statement being lowered: its outermost loop may be split
         self.split: Optional[Split] = None  # set when the outermost loop can be cut into chunks
@@ -171,8 +177,7 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces):
         rhs = self._expr(stmt.rhs, positions, 0)
         target = stmt.target
         if isinstance(target, ir.TempRef) and not target.temp.indices:  # a sum in a register
-            name = self.temp_name(target.temp)
-            return [loop.Line(f"{name} = sum_add({name}, {rhs})")]
+            return self._sum_add(self.temp_name(target.temp), rhs)
         if self.sparse_output and self.is_output(target):
             return self._append_value(target, rhs, positions)
         nodes = []

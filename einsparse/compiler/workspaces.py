@@ -57,8 +57,7 @@ class Workspaces:
         name = self.temp_name(temp)
         self.resume = None  # the producer writes to the workspace
         if not temp.indices:
-            return ([loop.Line(f"{name} = zero")] + self._stmt(stmt.producer, bound, positions, depth)
-                    + self._stmt(stmt.consumer, bound, positions, depth))
+            return self._scalar_where(stmt, bound, positions, depth)
         self.storage(ir.TempRef(temp))
         if name in self.tracked and self.workspace == PAIR_LIST:
             crd, vals, count = self._pairs(name)

@@ -192,6 +192,7 @@ def check_case(statement, formats, dtypes, divisors, output, op, rng):
     got = es.evaluate(statement, formats, threads=THREADS, **given, **operands)
     if isinstance(got, es.Tensor):
         check_structure(got)
+        check_no_empty_fiber(got)
     result = np.asarray(got)
     context = f"{statement} formats={formats} dtypes={dtypes} extents={extents}"
     assert result.shape == expected.shape, context
@@ -218,6 +219,20 @@ def fuzz_settings(test):
     if LONG and "EINSPARSE_FUZZ_SEED" in os.environ:
         test = seed(int(os.environ["EINSPARSE_FUZZ_SEED"]))(test)
     return test
+
+
+def check_no_empty_fiber(t: es.Tensor) -> None:
+    """Below the last compressed or singleton level of a sparse output, only dense levels: every fiber
+    stored there holds a value that is not zero (TACO's assembly; a computed zero is not stored)."""
+    levels = t.format.levels
+    kinds = [str(kind) for kind in levels]
+    last = max((k for k, kind in enumerate(kinds) if kind in "cus"), default=None)
+    if last is None or last == len(levels) - 1 or any(kind != "d" for kind in kinds[last + 1:]):
+        return
+    block = int(np.prod([t.shape[m] for m in t.format.mode_order[last + 1:]]))
+    if block and len(t.vals):
+        fibers = np.asarray(t.vals).reshape(-1, block)
+        assert np.all(np.any((fibers != 0) | np.isnan(fibers), axis=1)), f"an empty fiber in {t.format.name}"
 
 
 @st.composite

@@ -34,7 +34,33 @@ def plain_sum_products(a, b, zero):
     for q in range(len(a)):
         total += a[q] * b[q]
     return total
+
+
+@numba.njit(cache=False)
+def pick_each(flags, chosen, other, out):
+    for q in range(len(flags)):
+        out[q] = pick(flags[q], chosen[q], other[q])
+    return out
 """
+
+
+SPECIAL = [0.0, -0.0, 1.5, -2.25, np.inf, -np.inf, np.nan, 5e-324, 1.7976931348623157e308]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.complex128])
+def test_pick_chooses_as_where_does_bit_for_bit(helpers, dtype):
+    rng = np.random.default_rng(7)
+    n = 200
+    with np.errstate(over="ignore"):  # the largest float64 is inf in float32: one more special value
+        chosen = rng.choice(np.array(SPECIAL), n).astype(dtype) if np.dtype(dtype).kind in "fc" else \
+            rng.integers(-(2**31), 2**31 - 1, n).astype(dtype)
+    other = rng.standard_normal(n).astype(dtype) if np.dtype(dtype).kind in "fc" else \
+        rng.integers(-100, 100, n).astype(dtype)
+    flags = rng.random(n) < 0.5
+    got = helpers["pick_each"](flags, chosen, other, np.empty(n, dtype))
+    expected = np.where(flags, chosen, other)
+    assert got.dtype == expected.dtype
+    assert got.view(np.uint8).tobytes() == expected.view(np.uint8).tobytes()  # NaNs and -0.0 included
 
 
 def test_gallop_finds_what_searchsorted_finds(helpers):

@@ -447,3 +447,19 @@ def test_two_phase_drops_products_that_cancel(threads, monkeypatch):
     assert C.nnz == 5
     np.testing.assert_array_equal(C.to_numpy(), [[0.0, 5.0], [1.0, 2.0], [-2.0, 6.0]])
     np.testing.assert_array_equal(C.levels[1].crd, [1, 0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, np.int64])
+def test_a_union_keeps_inf_nan_and_signed_zeros_of_one_side(dtype):
+    """A merge step takes an absent operand as zero without branching (helper `pick`): the other side's
+    value, whatever its bits, must come through as NumPy adds it."""
+    rng = np.random.default_rng(3)
+    special = [np.inf, -np.inf, np.nan, -0.0, 2.5] if np.dtype(dtype).kind in "fc" else [7, -3, 2**40]
+    a = np.zeros((6, 9), dtype)
+    b = np.zeros((6, 9), dtype)
+    a[rng.random(a.shape) < 0.4] = rng.choice(special, 1)[0]
+    for where in zip(*np.nonzero(rng.random(b.shape) < 0.4)):
+        b[where] = rng.choice(special)
+    result = es.evaluate("C[i,j] = A[i,j] + B[i,j]", A=sp.csr_matrix(a), B=sp.csr_matrix(b),
+                         formats={"C": "csr"})
+    np.testing.assert_array_equal(result.to_numpy(), a + b)

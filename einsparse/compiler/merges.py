@@ -177,7 +177,7 @@ class Merges:
             storage = self.storage(accesses[it.key])
             nodes += [loop.Line(f"{here} = {coords[it.key]} == {var}"),
                       loop.Line(f"{read} = {loop.subscript(storage.vals, it.position)}"),
-                      loop.Line(f"{value} = {read} if {here} else zero")]
+                      loop.Line(f"{value} = pick({here}, {read}, zero)")]
             values[("value", it.key)] = value
         self.appending_unconditionally = True
         try:

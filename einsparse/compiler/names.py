@@ -10,7 +10,13 @@ from __future__ import annotations
 import builtins
 import keyword
 
-_RESERVED = {"np", "numba", "kernel", "zero", "u", "grow", "extend", "merge_pairs", "chunk_lo", "chunk_hi", "sort_touched", "sort_prefix", "DEBRUIJN", "BIT_INDEX", "prefetch", "gallop", "sum_add", "llvm_ir", "types", "intrinsic", "range", "min", "max", "abs"} | set(dir(builtins))
+_RESERVED = {
+    "np", "numba", "kernel", "zero", "u", "range", "min", "max", "abs",
+    "chunk_lo", "chunk_hi", "DEBRUIJN", "BIT_INDEX", "llvm_ir", "llvm", "types", "intrinsic", "platform", "X86_64",
+    # the helpers of compiler.emit a kernel may import
+    "grow", "extend", "merge_pairs", "sort_touched", "sort_prefix", "prefetch", "gallop", "sum_add", "pick",
+    "two_sum", "prefix_sum",
+} | set(dir(builtins))
 
 
 class Namer:

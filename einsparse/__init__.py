@@ -38,6 +38,8 @@ def __getattr__(name: str):
     if module is None:
         raise AttributeError(f"module 'einsparse' has no attribute {name!r}")
     value = getattr(import_module(module), name)
+    if name in ("tensor", "Tensor"):
+        import_module("einsparse.notation")  # a tensor indexes with it, `t[()]` and `t[i, j]` alike
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -114,17 +114,19 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
     return ranks
 
 
-def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, **operands):
+def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, shape=None,
+             **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
-    `threads` as for `compile`.
+    `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
+    extent (`a[i,j] = i + j`); passing the output array by name does too.
 
     Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
     A statement built from index notation runs on its own tensors and returns its filled output.
     """
     if isinstance(statement, BuiltStatement):
-        if formats is not None or operands:
-            raise OperandError(f"{statement} runs on its own tensors; pass no operands or formats")
+        if formats is not None or operands or shape is not None:
+            raise OperandError(f"{statement} runs on its own tensors; pass no operands, formats or shape")
         return statement.run(threads)
     key = _call_key(statement, formats, threads, operands)
     kernel = _calls.get(key) if key is not None else None
@@ -132,7 +134,7 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         kernel = _kernel_for(statement, formats, threads, operands)
         if key is not None:
             _calls.put(key, kernel)
-    return kernel(**operands)
+    return kernel(**operands) if shape is None else kernel(shape=shape, **operands)
 
 
 def _call_key(statement, formats, threads, operands: dict) -> "tuple | None":

@@ -18,7 +18,6 @@ import functools
 import math
 import numbers
 import re
-import string
 import sys
 
 import numpy as np
@@ -29,6 +28,8 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.formats import parse_format
 from einsparse.compiler.parse import parse
 from einsparse.errors import DTypeError, InternalError, OperandError, StatementError
+from einsparse.naming import names as _names
+from einsparse.naming import renamed as _renamed
 from einsparse.runtime.convert import from_coo, from_numpy
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor, use_notation
 
@@ -59,6 +60,38 @@ class IndexVar:
 
     def __repr__(self) -> str:
         return f"IndexVar({self.name!r})"
+
+    # Used as a value, an index variable is its coordinate: `b[i, j]*(i*4 + j)`, `y[i] = A[i, j]*j`.
+    def value(self) -> "Expr":
+        """This index as a value (an int64 coordinate) in an index expression."""
+        return Expr(syn.IndexValue(self.name), {})
+
+    def __add__(self, other):
+        return _combine("+", self, other)
+
+    def __radd__(self, other):
+        return _combine("+", other, self)
+
+    def __sub__(self, other):
+        return _combine("-", self, other)
+
+    def __rsub__(self, other):
+        return _combine("-", other, self)
+
+    def __mul__(self, other):
+        return _combine("*", self, other)
+
+    def __rmul__(self, other):
+        return _combine("*", other, self)
+
+    def __truediv__(self, other):
+        return _combine("/", self, other)
+
+    def __rtruediv__(self, other):
+        return _combine("/", other, self)
+
+    def __neg__(self):
+        return -self.value()
 
 
 def indices(names: str):
@@ -158,6 +191,8 @@ def _as_expr(value) -> Expr:
     """A number or an expression as an `Expr`; StatementError naming anything else."""
     if isinstance(value, Expr):
         return value
+    if isinstance(value, IndexVar):
+        return value.value()
     return Expr(_number(value), {})
 
 
@@ -167,9 +202,6 @@ def _number(value):
     if isinstance(value, Tensor):
         raise StatementError(f"a tensor in an expression needs its index variables, such as "
                              f"{_example_access(value)}")
-    if isinstance(value, IndexVar):
-        raise StatementError(f"the index variable {value} is not a value; use it to index a tensor, "
-                             f"such as A[{value}]")
     if isinstance(value, numbers.Complex) and not isinstance(value, (numbers.Real, bool, np.bool_)):
         raise StatementError(f"cannot use the complex number {value!r} in an index expression: numbers "
                              f"in a statement are real; put complex values in a tensor")
@@ -216,70 +248,6 @@ def _index_variables(tensor: Tensor, key) -> tuple[IndexVar, ...]:
         raise OperandError(f"{what} has rank {tensor.ndim} (shape {tensor.shape}) "
                            f"but is indexed with {count}")
     return key
-
-
-# ---------------------------------------------------------------------------------------------- names
-
-
-def _names(expr: Expr, output: "Expr | None") -> dict[str, str]:
-    """Placeholder -> operand name: a tensor's own name, else by role (inputs A, B, ..., output `out`).
-
-    StatementError when two different tensors carry the same name.
-    """
-    tensors = dict(expr.tensors)
-    if output is not None:
-        tensors.update(output.tensors)
-    owners: dict[str, Tensor] = {}
-    for tensor in tensors.values():
-        if tensor.name is not None and owners.setdefault(tensor.name, tensor) is not tensor:
-            raise StatementError(f"two different tensors are named {tensor.name} in one statement; "
-                                 f"give them different names")
-    names = {placeholder: t.name for placeholder, t in tensors.items() if t.name is not None}
-    taken = set(owners)
-    if output is not None and output.node.name not in names:
-        candidates = ("out" if n == 0 else f"out{n}" for n in range(len(taken) + 1))
-        names[output.node.name] = _fresh(candidates, taken)
-    letters = _positional()
-    for placeholder in _first_appearances(expr.node):
-        if placeholder not in names:
-            names[placeholder] = _fresh(letters, taken)
-    return names
-
-
-def _positional():
-    yield from string.ascii_uppercase
-    count = 0
-    while True:
-        yield f"T{count}"
-        count += 1
-
-
-def _fresh(candidates, taken: set) -> str:
-    name = next(c for c in candidates if c not in taken)
-    taken.add(name)
-    return name
-
-
-def _first_appearances(node) -> list[str]:
-    """The placeholders of `node`'s accesses, left to right, each once."""
-    if isinstance(node, syn.Access):
-        return [node.name]
-    if isinstance(node, syn.Neg):
-        return _first_appearances(node.operand)
-    if isinstance(node, syn.BinOp):
-        left = _first_appearances(node.left)
-        return left + [p for p in _first_appearances(node.right) if p not in left]
-    return []
-
-
-def _renamed(node, names: dict[str, str]):
-    if isinstance(node, syn.Access):
-        return syn.Access(names[node.name], node.indices)
-    if isinstance(node, syn.Neg):
-        return syn.Neg(_renamed(node.operand, names))
-    if isinstance(node, syn.BinOp):
-        return syn.BinOp(node.op, _renamed(node.left, names), _renamed(node.right, names))
-    return node
 
 
 # ---------------------------------------------------------------------------------------------- statements

@@ -14,6 +14,8 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.parse import parse
 
 # a product: (coefficient, [(tensor, indices, reciprocal?), ...])
+_INDEX = "#"  # an index used as a value is the tensor "#i": no tensor's name starts with '#'
+
 Product = tuple[complex, list[tuple[str, tuple[str, ...], bool]]]
 
 
@@ -23,6 +25,8 @@ def products(node: syn.Expr) -> list[Product]:
         return [(node.value, [])]
     if isinstance(node, syn.Access):
         return [(1, [(node.name, tuple(i.name for i in node.indices), False)])]
+    if isinstance(node, syn.IndexValue):  # the vector of its coordinates, 0, 1, ... (see `dense_reference`)
+        return [(1, [(_INDEX + node.name, (node.name,), False)])]
     if isinstance(node, syn.Neg):
         return [(-c, f) for c, f in products(node.operand)]
     left, right = products(node.left), products(node.right)
@@ -47,9 +51,10 @@ def divisors(statement: "str | syn.Statement") -> set[str]:
     return {name for _, factors in products(tree.rhs) for name, _, recip in factors if recip}
 
 
-def dense_reference(statement: "str | syn.Statement", operands: dict, output=None) -> np.ndarray:
+def dense_reference(statement: "str | syn.Statement", operands: dict, output=None, shape=None) -> np.ndarray:
     """The dense result of `statement` on dense `operands` (NumPy arrays or numbers); `output` holds
-    the old values for `+=`, and gives extents of output indices that no operand has."""
+    the old values for `+=`; it or `shape` gives extents of output indices that no operand has. An
+    index used as a value is the vector of its coordinates."""
     tree = parse(statement) if isinstance(statement, str) else statement
     out = [i.name for i in tree.output.indices]
     terms = products(tree.rhs)
@@ -57,9 +62,13 @@ def dense_reference(statement: "str | syn.Statement", operands: dict, output=Non
     extents: dict[str, int] = {}
     for _, factors in terms:
         for name, indices, _ in factors:
-            extents.update(zip(indices, arrays[name].shape))
-    if output is not None:
-        extents.update(zip(out, np.shape(output)))
+            if name in arrays:
+                extents.update(zip(indices, arrays[name].shape))
+    if output is not None or shape is not None:
+        extents.update(zip(out, np.shape(output) if output is not None else shape))
+    for _, factors in terms:
+        arrays.update({name: np.arange(extents[indices[0]]) for name, indices, _ in factors
+                       if name.startswith(_INDEX)})
     shape = tuple(extents[i] for i in out)
     dtype = np.result_type(*[a.dtype for a in arrays.values()], np.float64)
     total = np.zeros(shape, dtype)

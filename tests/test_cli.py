@@ -298,9 +298,9 @@ def test_check_reports_a_mismatch(capsys, monkeypatch):
     real = reference.dense_reference
     calls = []
 
-    def wrong(statement, operands, output=None):  # wrong in every second trial
+    def wrong(statement, operands, output=None, shape=None):  # wrong in every second trial
         calls.append(1)
-        return real(statement, operands, output) + (1.0 if len(calls) % 2 == 0 else 0.0)
+        return real(statement, operands, output, shape) + (1.0 if len(calls) % 2 == 0 else 0.0)
 
     monkeypatch.setattr(reference, "dense_reference", wrong)
     status, out, err = run(capsys, "check", SPMM, "--format", "A=csr", "--trials", "8", "--seed", "1")

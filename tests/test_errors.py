@@ -178,8 +178,8 @@ CASES = [
     ("read-only output", lambda: es.evaluate(MATMUL, A=M, B=N, C=read_only((3, 3))), OperandError,
      "output C is a read-only array; pass a writable one, or leave C out to get a new array"),
     ("index only on the output", lambda: es.evaluate("C[i,j] = A[i,i]", A=M), ShapeError,
-     "the extent of index j is unknown: it appears only in the output C; pass C=<array> to give the "
-     "output's shape"),
+     "the extent of index j is unknown: no operand is indexed by it; pass shape=(...) or C=<array> to "
+     "give the output's shape\n    C[i,j] = A[i,i]\n        ^"),
     ("singleton after a unique level", lambda: es.evaluate(MATMUL, {"C": "cs"}, A=M, B=N), FormatError,
      "format of C 'cs': a singleton level ('s') must follow a non-unique level ('u', or an 's' followed by "
      "another 's')"),

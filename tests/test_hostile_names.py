@@ -70,9 +70,14 @@ def test_reading_the_output_is_refused():
                                 "               ^~~~~~~~")
 
 
-def test_index_named_like_an_operand():
+def test_an_index_named_like_an_operand_is_refused_naming_both():
+    # Where `A` stands alone it could be the tensor or the index's coordinate: no silent choice.
     A = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_array_equal(es.evaluate("y[A] = A[A,x]*x[x]", A=A, x=np.ones(3)), A.sum(axis=1))
+    with pytest.raises(es.StatementError) as error:
+        es.evaluate("y[A] = A[A,x]*x[x]", A=A, x=np.ones(3))
+    assert str(error.value) == ("A names both a tensor and an index of the statement; rename one of them\n"
+                                "    y[A] = A[A,x]*x[x]\n"
+                                "           ^~~~~~")
 
 
 @pytest.mark.parametrize("statement, column", [

@@ -77,6 +77,9 @@ def statements(draw):
             return f"({expression(depth + 1)})"
         if choice == 3:
             return "-" + factor(depth)
+        used = sorted({i for indices in ranks.values() for i in indices})
+        if choice == 4 and used:  # an index of the statement used as a value: its coordinate
+            return draw(st.sampled_from(used))
         return access()
 
     def product(depth):
@@ -116,6 +119,8 @@ def expected_dtype(node, dtypes: dict) -> np.dtype:
             return node.value
         if isinstance(node, syn.Access):
             return np.ones(1, dtypes[node.name])
+        if isinstance(node, syn.IndexValue):  # coordinates are an int64 array, as np.arange gives
+            return np.ones(1, np.int64)
         if isinstance(node, syn.Neg):
             return -value(node.operand)
         left, right = value(node.left), value(node.right)

@@ -34,15 +34,15 @@ def cmd_check(args) -> int:
             shape = next(tuple(extents[i] for i in idx) for n, idx in st.accesses[1:] if n == name)
             operands[name] = _random_operand(rng, shape, nonzero=name in divisors)
         out_shape = tuple(extents[i] for i in st.output_indices)
-        old = None
-        if st.op == "+=":
-            old = _random_operand(rng, out_shape, nonzero=False)
-        elif not set(st.output_indices) <= rhs_indices and chosen[st.output].is_dense:
-            old = np.zeros(out_shape)
-        given = {} if old is None else {st.output: old}
-        result = kernel(**operands, **given)
+        old = _random_operand(rng, out_shape, nonzero=False) if st.op == "+=" else None
+        if old is not None:
+            result = kernel(**operands, **{st.output: old})
+        elif not set(st.output_indices) <= rhs_indices:  # `a[i,j] = i + j`: no operand tells i's extent
+            result = kernel(**operands, shape=out_shape)
+        else:
+            result = kernel(**operands)
         got = result.to_numpy() if isinstance(result, Tensor) else np.asarray(result)
-        expected = np.asarray(reference.dense_reference(st.parsed, operands, old if st.op == "+=" else None))
+        expected = np.asarray(reference.dense_reference(st.parsed, operands, old, shape=out_shape))
         problem = _compare(got, expected)
         if problem is None:
             agreed += 1

@@ -114,12 +114,10 @@ def cmd_run(args) -> int:
         values[name] = (np.ones(shape) if operand.kind == "ones" else np.zeros(shape)
                         if operand.kind == "zeros" else rng.random(shape))
         sources[name] = f"{operand.kind} {shape}"
-    if st.output in shapes and st.output not in values:
-        fmt = formats.get(st.output)
-        if fmt is not None and not fmt.is_dense:
-            raise UsageError(f"--shape {st.output}=... gives the shape of a dense output only")
-        _guard(math.prod(shapes[st.output]), np.float64, shapes[st.output], f"output {st.output}")
-        values[st.output] = np.zeros(shapes[st.output])
+    output_shape = shapes.get(st.output) if st.output not in values else None
+    if output_shape is None and st.output not in values:
+        _generated_shape(st, st.output, _extents(st, {n: tuple(np.shape(v)) if not hasattr(v, "shape")
+                                                      else tuple(v.shape) for n, v in values.items()}))
 
     chosen = dict(formats)
     from einsparse.runtime.convert import natural_format
@@ -140,7 +138,7 @@ def cmd_run(args) -> int:
 
     def call():
         if given_output is None:
-            return kernel(**prepared)
+            return kernel(**prepared, shape=output_shape)
         return kernel(**prepared, **{st.output: given_output})
 
     start = time.perf_counter()

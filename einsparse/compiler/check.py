@@ -129,6 +129,8 @@ def _products(expr: ir.Expr, limit: int):
         return [[expr]]
     if isinstance(expr, ir.Literal):
         return [[]]
+    if isinstance(expr, ir.IndexValue):  # a dense vector over its index (SpMV's x, for `A[i,j]*j`)
+        return [[expr]]
     if isinstance(expr, (ir.Neg, ir.Recip)):
         return _products(expr.operand, limit)
     if isinstance(expr, ir.Sum):
@@ -150,10 +152,12 @@ def _products(expr: ir.Expr, limit: int):
     return None
 
 
-def _sparse_product(accesses: list, output_indices, formats) -> bool:
-    sparse = [a for a in accesses if not formats[a.tensor].is_dense]
+def _sparse_product(factors: list, output_indices, formats) -> bool:
+    """Whether a product of accesses and index values (`_products`) is structurally sparse."""
+    sparse = [a for a in factors if isinstance(a, ir.Access) and not formats[a.tensor].is_dense]
     held = {i for a in sparse for i in a.indices}
     if not set(output_indices) <= held:
         return False
     summed_sparse = held - set(output_indices)
-    return not any(set(a.indices) & summed_sparse for a in accesses if formats[a.tensor].is_dense)
+    dense = [ir.free_indices(a) for a in factors if not any(a is s for s in sparse)]
+    return not any(indices & summed_sparse for indices in dense)

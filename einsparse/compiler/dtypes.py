@@ -21,6 +21,8 @@ def _kind(expr: ir.Expr, dtypes: dict):
         return dtypes[expr.tensor]
     if isinstance(expr, ir.Literal):
         return expr.value
+    if isinstance(expr, ir.IndexValue):
+        return np.dtype(np.int64)  # a coordinate array, as np.arange gives: not a weak Python number
     if isinstance(expr, (ir.Neg, ir.Sum)):
         return _kind(expr.operand if isinstance(expr, ir.Neg) else expr.body, dtypes)
     if isinstance(expr, ir.Recip):

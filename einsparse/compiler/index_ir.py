@@ -27,6 +27,15 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class IndexValue:
+    """Index `index` used as a value: its coordinate as an int64, present at every coordinate of its
+    loop, like a dense operand."""
+
+    index: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
 class Neg:
     operand: "Expr"
 
@@ -74,7 +83,7 @@ class TempRef:
     temp: Temp
 
 
-Expr = Union[Access, Literal, Neg, Add, Mul, Recip, Sum, TempRef]
+Expr = Union[Access, Literal, IndexValue, Neg, Add, Mul, Recip, Sum, TempRef]
 
 
 @dataclass(frozen=True)
@@ -138,10 +147,21 @@ def accesses(expr: Expr) -> list[Access]:
     return [access for child in children(expr) for access in accesses(child)]
 
 
+def index_values(expr: Expr) -> list[IndexValue]:
+    """Every index used as a value in `expr`, left to right (temporaries' reductions included)."""
+    if isinstance(expr, IndexValue):
+        return [expr]
+    if isinstance(expr, TempRef):
+        return index_values(expr.temp.expr)
+    return [value for child in children(expr) for value in index_values(child)]
+
+
 def index_set(expr: Expr) -> frozenset[str]:
     """All index names used in `expr`, bound by a Sum or not; a temporary counts by its own indices."""
     if isinstance(expr, Access):
         return frozenset(expr.indices)
+    if isinstance(expr, IndexValue):
+        return frozenset((expr.index,))
     if isinstance(expr, TempRef):
         return frozenset(expr.temp.indices)
     return frozenset().union(*(index_set(child) for child in children(expr)))
@@ -153,6 +173,8 @@ def free_indices(expr: Expr) -> frozenset[str]:
         return frozenset(expr.indices)
     if isinstance(expr, Literal):
         return frozenset()
+    if isinstance(expr, IndexValue):
+        return frozenset((expr.index,))
     if isinstance(expr, (Neg, Recip)):
         return free_indices(expr.operand)
     if isinstance(expr, Add):
@@ -176,6 +198,8 @@ def _show(expr: Expr, context: int) -> str:
         return f"{expr.tensor}[{','.join(expr.indices)}]" if expr.indices else expr.tensor
     if isinstance(expr, Literal):
         return repr(expr.value)
+    if isinstance(expr, IndexValue):
+        return expr.index
     if isinstance(expr, TempRef):
         temp = expr.temp
         return f"{temp.name}[{','.join(temp.indices)}]" if temp.indices else temp.name

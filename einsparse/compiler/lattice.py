@@ -4,8 +4,8 @@ At a loop over index v, an access whose next level is indexed by v and cannot lo
 compressed level) is an *iterator*. A product is nonzero only where all its factors are, so it iterates
 the intersection of their iterators; a sum iterates the union, with one region per combination of
 present operands. A lattice is the set of its points, each the set of iterators (their keys) that must
-all be present; the empty point means "every coordinate" (a dense operand, a literal, or an access
-that cannot drive this loop).
+all be present; the empty point means "every coordinate" (a dense operand, a literal, an index used as
+a value, or an access that cannot drive this loop).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def expr_lattice(expr: ir.Expr, iterator_of: IteratorOf) -> set[Point]:
     if isinstance(expr, ir.Access):
         key = iterator_of(expr)
         return {Point({key})} if key is not None else {Point()}
-    if isinstance(expr, ir.Literal):
+    if isinstance(expr, (ir.Literal, ir.IndexValue)):
         return {Point()}
     if isinstance(expr, ir.TempRef):
         key = iterator_of(expr)  # a workspace walks the coordinates it touched

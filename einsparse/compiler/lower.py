@@ -204,6 +204,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
             return self._place(expr, positions)
         if isinstance(expr, ir.Literal):
             return repr(expr.value)
+        if isinstance(expr, ir.IndexValue):  # the loop's coordinate, which may be read from an int32 array
+            return f"np.int64({self.names.index(expr.index)})"
         if isinstance(expr, ir.Neg):
             text = "-" + self._expr(expr.operand, positions, 3)
             return f"({text})" if context >= 2 else text

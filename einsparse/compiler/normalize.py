@@ -56,7 +56,7 @@ def _all_names(statement: syn.Statement) -> set[str]:
 
 
 def _uses(node: syn.Expr) -> frozenset[str]:
-    return frozenset(i.name for access in syn.accesses(node) for i in access.indices)
+    return frozenset(syn.index_uses(node))
 
 
 def _factors(node: syn.Expr) -> list[tuple[syn.Expr, bool]]:
@@ -77,6 +77,9 @@ def _with_sum(expr: ir.Expr, used: frozenset[str], outer: frozenset[str], order:
 def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
     if isinstance(node, syn.Number):
         return ir.Literal(node.value)
+    if isinstance(node, syn.IndexValue):
+        value = ir.IndexValue(node.name, node.span)
+        return _with_sum(value, frozenset((node.name,)), outer, [node.name])
     if isinstance(node, syn.Access):
         names = [i.name for i in node.indices]
         access = ir.Access(node.name, tuple(names), next(counter), node.span)
@@ -93,7 +96,7 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
     if isinstance(node, syn.BinOp):
         pairs = _factors(node)
         uses = [_uses(factor) for factor, _ in pairs]
-        for index in _ordered([i.name for a in syn.accesses(node) for i in a.indices]):
+        for index in _ordered(list(syn.index_uses(node))):
             # Summed over this product (two factors use it), which needs a factor using it in every term.
             if (index not in outer and sum(index in u for u in uses) > 1
                     and all(_optional(factor, index) for factor, _ in pairs)):
@@ -107,7 +110,7 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
             placed.append(ir.Recip(inner, factor.span) if divides else inner)
         product = ir.Mul(tuple(placed))
         used = frozenset().union(*(ir.free_indices(f) for f in placed))
-        order = _ordered([i.name for f, _ in pairs for a in syn.accesses(f) for i in a.indices])
+        order = _ordered([i for f, _ in pairs for i in syn.index_uses(f)])
         return _with_sum(product, used, outer, order)
     raise TypeError(f"not a syntax node: {node!r}")
 
@@ -118,6 +121,8 @@ def _optional(node: syn.Expr, index: str) -> bool:
         return True
     if isinstance(node, syn.Access):
         return all(i.name != index for i in node.indices)
+    if isinstance(node, syn.IndexValue):
+        return node.name != index
     if isinstance(node, syn.Neg):
         return _optional(node.operand, index)
     if node.op in "+-":
@@ -188,6 +193,8 @@ def _rename_reductions(rhs: ir.Expr, taken: set[str], all_names: set[str]):
             return ir.Access(node.tensor, tuple(renames.get(i, i) for i in node.indices), node.id, node.span)
         if isinstance(node, ir.Literal):
             return node
+        if isinstance(node, ir.IndexValue):
+            return ir.IndexValue(renames.get(node.index, node.index), node.span)
         if isinstance(node, ir.Neg):
             return ir.Neg(walk(node.operand, renames))
         if isinstance(node, ir.Recip):

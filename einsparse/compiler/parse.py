@@ -11,8 +11,9 @@ import re
 from lark import Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
-from einsparse.compiler.syntax import Access, BinOp, Expr, Index, Neg, Number, Span, Statement
-from einsparse.errors import ParseError, point_at
+from einsparse.compiler.syntax import (Access, BinOp, Expr, Index, IndexValue, Neg, Number, Span, Statement,
+                                      accesses, index_uses)
+from einsparse.errors import ParseError, StatementError, point_at
 from einsparse.grammar import parser
 
 __all__ = ["parse"]
@@ -28,12 +29,39 @@ def parse(text: str) -> Statement:
         raise ParseError(_describe(text, error)) from None
     # Non-recursive so that deeply nested input cannot overflow the stack here.
     left, op, rhs, start = _BUILD.transform(tree)
+    if isinstance(left, IndexValue):  # a bare output such as `s` is a 0-d tensor
+        left = Access(left.name, (), left.span)
     # The grammar reads the left side as an expression; only a plain, unparenthesized access is an output.
     if not isinstance(left, Access) or left.span.start != start:
         kind = "a number" if isinstance(left, Number) else "an expression"
         message = f"the left side of '{op}' must be the output, like C[i,j], not {kind}"
         raise ParseError(point_at(message, text, start, len(text[: op.start_pos].rstrip())))
-    return Statement(left, op.value, rhs, text=text)
+    indices = {index.name for index in left.indices} | set(index_uses(_with_tensors(rhs, set())))
+    _check_tensor_names(left, rhs, indices, text)
+    return Statement(left, op.value, _with_tensors(rhs, indices), text=text)
+
+
+def _with_tensors(node: Expr, indices: set) -> Expr:
+    """`node` with every bare name that is not one of the statement's `indices` read as a 0-d tensor
+    (the builder reads each bare name as an index value first)."""
+    if isinstance(node, IndexValue):
+        return node if node.name in indices else Access(node.name, (), node.span)
+    if isinstance(node, Neg):
+        return Neg(_with_tensors(node.operand, indices), node.span)
+    if isinstance(node, BinOp):
+        return BinOp(node.op, _with_tensors(node.left, indices), _with_tensors(node.right, indices), node.span)
+    return node
+
+
+def _check_tensor_names(output: Access, rhs: Expr, indices: set, text: str) -> None:
+    """A tensor may not share its name with an index: in `y[i] = A[i,j]*j[]`, which `j` would be meant
+    where it stands alone?"""
+    for access in [output, *accesses(rhs)]:
+        if access.name in indices:
+            raise StatementError(point_at(
+                f"{access.name} names both a tensor and an index of the statement; rename one of them",
+                text, access.span.start, access.span.end))
+
 
 
 def _span(meta) -> Span:
@@ -63,8 +91,10 @@ class _Build(Transformer_NonRecursive):
         # The grammar admits only ASCII digits, so all-digits means an integer literal.
         return Number(int(token) if token.isdigit() else float(token), _span(meta))
 
-    def access(self, meta, children) -> Access:
+    def access(self, meta, children) -> "Access | IndexValue":
         name, *rest = children
+        if not rest:  # a bare name: an index value if the statement uses it as an index (see parse)
+            return IndexValue(name.value, _span(meta))
         indices = tuple(Index(t.value, Span(t.start_pos, t.end_pos)) for t in rest if t.type == "NAME")
         return Access(name.value, indices, _span(meta))
 

@@ -96,6 +96,7 @@ def _indices_in_order(assignment: ir.Assignment) -> list[str]:
     names = list(assignment.output.indices)
     for access in ir.accesses(assignment.rhs):
         names += access.indices
+    names += [value.index for value in ir.index_values(assignment.rhs)]  # a sum of `j` alone: `Sum(j, j)`
     return list(dict.fromkeys(names))
 
 

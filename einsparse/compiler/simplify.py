@@ -22,7 +22,7 @@ def simplify(expr: ir.Expr, absent: frozenset) -> Optional[ir.Expr]:
     """`expr` with the absent iterators set to zero; None when the whole expression is zero."""
     if isinstance(expr, ir.Access):
         return None if access_key(expr) in absent else expr
-    if isinstance(expr, ir.Literal):
+    if isinstance(expr, (ir.Literal, ir.IndexValue)):
         return expr
     if isinstance(expr, ir.TempRef):
         if ("temp", expr.temp.name) in absent:

@@ -36,6 +36,15 @@ class Access:
 
 
 @dataclass(frozen=True)
+class IndexValue:
+    """An index used as a value on the right side (`i` in `a[i,j] = b[i,j]*i`): its coordinate, int64.
+    The parser makes one of every bare name that the statement also uses as an index."""
+
+    name: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
 class Number:
     value: Union[int, float]
     span: Span = field(default=NO_SPAN, compare=False)
@@ -55,7 +64,7 @@ class BinOp:
     span: Span = field(default=NO_SPAN, compare=False)
 
 
-Expr = Union[Access, Number, Neg, BinOp]
+Expr = Union[Access, IndexValue, Number, Neg, BinOp]
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,30 @@ def accesses(node: Expr):
         yield from accesses(node.right)
 
 
+def index_uses(node: Expr):
+    """Every index `node` uses, in accesses and as a value, left to right (repeats included)."""
+    if isinstance(node, Access):
+        yield from (index.name for index in node.indices)
+    elif isinstance(node, IndexValue):
+        yield node.name
+    elif isinstance(node, Neg):
+        yield from index_uses(node.operand)
+    elif isinstance(node, BinOp):
+        yield from index_uses(node.left)
+        yield from index_uses(node.right)
+
+
+def index_values(node: Expr):
+    """Every index used as a value in `node`, left to right."""
+    if isinstance(node, IndexValue):
+        yield node
+    elif isinstance(node, Neg):
+        yield from index_values(node.operand)
+    elif isinstance(node, BinOp):
+        yield from index_values(node.left)
+        yield from index_values(node.right)
+
+
 def deparse(node: "Statement | Expr") -> str:
     """Canonical text of a statement or expression; parsing it gives back an equal tree."""
     if isinstance(node, Statement):
@@ -105,6 +138,8 @@ def _expr(node: Expr, context: int) -> str:
     """Text of `node` inside an operator of precedence `context` (parenthesized when needed)."""
     if isinstance(node, Access):
         return _access(node)
+    if isinstance(node, IndexValue):
+        return node.name
     if isinstance(node, Number):
         return _number(node.value)
     if isinstance(node, Neg):

@@ -18,7 +18,7 @@ from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.compiler.plan import Plan
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
-from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError
+from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError, point_at
 from einsparse.runtime import cache
 from einsparse.runtime.call import Call
 from einsparse.runtime.convert import as_tensor, operand_shape
@@ -87,13 +87,15 @@ class Kernel:
             self._dispatcher = cache.load_kernel(self.plan.source)
         return self._dispatcher
 
-    def __call__(self, *positional, **operands):
+    def __call__(self, *positional, shape=None, **operands):
+        """Run on the operands given by name; the output too for `+=` (or to be written in place).
+        `shape` gives the output's shape where no operand tells an index's extent (`a[i,j] = i + j`)."""
         if positional:
             raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
                                f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")
         plan = self.plan
         shim = self._shim
-        if shim is not None and SHIMS:
+        if shim is not None and SHIMS and shape is None:
             result = shim(operands)
             if result is not FULL:
                 return result
@@ -104,7 +106,7 @@ class Kernel:
         try:
             tensors = {name: read(operands[name]) or as_tensor(operands[name], fmt, name=label)
                        for name, fmt, label, read in self._input_formats}
-            extents = self._extents(tensors, given_output)
+            extents = self._extents(tensors, given_output, shape)
         except EinsparseError as error:
             failure = error
         if failure is not None:
@@ -144,15 +146,15 @@ class Kernel:
             self._calls[workspace] = call
         return call
 
-    def _extents(self, tensors: dict, given_output) -> dict[str, int]:
+    def _extents(self, tensors: dict, given_output, shape) -> dict[str, int]:
         """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
         extents: dict[str, int] = {}
         for name, mode, index in self._extent_checks:
             extent = tensors[name].shape[mode]
             if extents.setdefault(index, extent) != extent:
-                return _extents(self.plan, tensors, given_output)
-        if given_output is not None or any(i not in extents for i in self.plan.output.indices):
-            return _extents(self.plan, tensors, given_output)
+                return _extents(self.plan, tensors, given_output, shape)
+        if given_output is not None or shape is not None or any(i not in extents for i in self.plan.output.indices):
+            return _extents(self.plan, tensors, given_output, shape)
         return extents
 
 
@@ -170,6 +172,10 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
     if missing:
         raise OperandError(f"missing operand {missing[0]} for {plan.statement}")
     unexpected = [name for name in operands if name not in plan.inputs]
+    indices = {plan.origin(index) for index in ir.index_set(plan.index_notation.rhs)} | set(plan.output.indices)
+    if unexpected and unexpected[0] in indices:
+        raise OperandError(f"unexpected operand {unexpected[0]}: {unexpected[0]} is an index of {plan.statement} "
+                           f"(standing alone, its coordinate), not a tensor; give the tensor another name")
     if unexpected:
         raise OperandError(f"unexpected operand {unexpected[0]}: it is not in {plan.statement}")
     if plan.statement.op == "+=" and given_output is None:
@@ -180,7 +186,7 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
     check_operand_ranks(plan.index_notation, shapes, plan.statement.text or str(plan.statement))
 
 
-def _extents(plan: Plan, tensors: dict, given_output) -> dict[str, int]:
+def _extents(plan: Plan, tensors: dict, given_output, shape=None) -> dict[str, int]:
     """One extent per index, checked against every operand that uses it."""
     extents: dict[str, tuple[int, str]] = {}
     text = plan.statement.text or str(plan.statement)
@@ -199,13 +205,35 @@ def _extents(plan: Plan, tensors: dict, given_output) -> dict[str, int]:
         record(access, tensors[access.tensor].shape)
     output = plan.output
     if given_output is not None:
-        shape = np.shape(given_output) if not isinstance(given_output, Tensor) else given_output.shape
-        if len(shape) != len(output.indices):
-            raise ShapeError(f"output {output.tensor} has rank {len(shape)} but the statement indexes it "
+        given_shape = np.shape(given_output) if not isinstance(given_output, Tensor) else given_output.shape
+        if len(given_shape) != len(output.indices):
+            raise ShapeError(f"output {output.tensor} has rank {len(given_shape)} but the statement indexes it "
                              f"with {len(output.indices)} indices")
-        record(output, shape)
+        record(output, given_shape)
+    if shape is not None:
+        record(output, _output_shape(shape, output))
     for index in output.indices:
         if index not in extents:
-            raise ShapeError(f"the extent of index {index} is unknown: it appears only in the output "
-                             f"{output.tensor}; pass {output.tensor}=<array> to give the output's shape")
+            message = (f"the extent of index {index} is unknown: no operand is indexed by it; pass "
+                       f"shape=(...) or {output.tensor}=<array> to give the output's shape")
+            written_at = [i.span for i in getattr(plan.statement.output, "indices", ()) if i.name == index]
+            raise ShapeError(point_at(message, text, written_at[0].start, written_at[0].end)
+                             if written_at and plan.statement.text else message)
     return {name: extent for name, (extent, _) in extents.items()}
+
+
+def _output_shape(shape, output: ir.Access) -> tuple:
+    """`shape=` as a tuple of extents of the output's rank; ShapeError naming what is wrong."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        extents = tuple(int(n) for n in shape)
+        valid = all(n >= 0 and n == m for n, m in zip(extents, shape))
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ShapeError(f"shape={shape!r} is not a shape: give non-negative integers, such as (3, 4)")
+    if len(extents) != len(output.indices):
+        raise ShapeError(f"shape={shape!r} has {len(extents)} extent{'s' * (len(extents) != 1)} but the "
+                         f"output {output.tensor} has {len(output.indices)} ind{'ex' if len(output.indices) == 1 else 'ices'}")
+    return extents

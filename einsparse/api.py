@@ -224,8 +224,6 @@ def _einsum_statement(subscripts: str, count: int) -> tuple[str, tuple[str, ...]
         raise StatementError(f"einsum subscripts {subscripts!r} have more than one '->'")
     inputs, arrow, output = text.partition("->")
     terms = inputs.split(",")
-    if count > len(_OPERAND_NAMES):
-        raise NotSupportedError(f"einsum with more than {len(_OPERAND_NAMES)} operands")
     if len(terms) != count:
         raise OperandError(f"einsum subscripts {subscripts!r} name {len(terms)} operand"
                            f"{'s' if len(terms) != 1 else ''} but {count} "
@@ -245,9 +243,16 @@ def _einsum_statement(subscripts: str, count: int) -> tuple[str, tuple[str, ...]
     else:
         counts = {c: inputs.count(c) for c in inputs if c.isalpha()}
         output = "".join(sorted(c for c, n in counts.items() if n == 1))
-    names = tuple(_OPERAND_NAMES[:count])
+    names = _operand_names(count, set(text))
     factors = "*".join(_access(name, term) for name, term in zip(names, terms)) or "1"
     return f"{_access('out', output)} = {factors}", names
+
+
+def _operand_names(count: int, letters: set) -> tuple[str, ...]:
+    """A, B, ... for the operands, skipping letters the subscripts use as indices (`"AB,B->A"`), then
+    T0, T1, ... (no subscript is two characters long)."""
+    free = [name for name in _OPERAND_NAMES if name not in letters]
+    return tuple(free[:count]) + tuple(f"T{n}" for n in range(count - len(free)))
 
 
 def _access(name: str, letters: str) -> str:

@@ -61,6 +61,15 @@ def test_einsum_explicit_and_implicit_output(matrices):
     np.testing.assert_allclose(es.einsum("ii", sp.csr_matrix(square)), np.trace(square))
 
 
+def test_einsum_subscripts_may_be_any_letters_and_operands_many():
+    # operand names skip the subscripts' letters: a tensor named like an index would be refused
+    M, v = np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 4.0])
+    np.testing.assert_array_equal(es.einsum("AB,B->A", M, v), M @ v)
+    np.testing.assert_array_equal(es.einsum("TA,A", M, v), M @ v)
+    ones = [np.full(2, 1.5)] * 30
+    assert es.einsum(",".join("a" * 30), *ones) == pytest.approx(np.einsum(",".join("a" * 30), *ones))
+
+
 def test_scalar_output_is_a_numpy_scalar(matrices):
     A, _, _ = matrices
     s = es.evaluate("s = A[i,j]*A[i,j]", A=A)

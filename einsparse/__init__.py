@@ -26,7 +26,7 @@ from einsparse.errors import (
 from einsparse.version import __version__
 
 _LAZY = {
-    "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.api",
+    "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.numpy_einsum",
     "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
     "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
     "scalar": "einsparse.notation", "statement": "einsparse.notation",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import string
 import threading
 from collections.abc import Mapping
 
@@ -14,7 +12,7 @@ from einsparse.compiler.formats import Format, parse_format
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
-from einsparse.errors import EinsparseError, FormatError, NotSupportedError, OperandError, ParseError, StatementError
+from einsparse.errors import EinsparseError, FormatError, NotSupportedError, OperandError, ParseError
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
 from einsparse.runtime.stored import operand_kind
 from einsparse.runtime.kernel import Kernel
@@ -183,80 +181,4 @@ def _kernel_for(statement, formats, threads, operands: dict) -> Kernel:
     return compile(parsed, chosen, threads)
 
 
-def einsum(subscripts: str, *operands, format=None, threads=None):  # noqa: A002 (numpy's parameter name)
-    """NumPy's `einsum` subscripts (`"ik,kj->ij"`, or implicit output `"ik,kj"`) over any operands."""
-    statement, names = einsum_statement(subscripts, len(operands))
-    named = dict(zip(names, operands))
-    formats = {} if format is None else {"out": format}
-    key = _call_key(statement, formats, threads, named)
-    kernel = _calls.get(key) if key is not None else None
-    if kernel is not None:  # ranks were checked when this key was first met
-        return kernel(**named)
-    terms = subscripts.replace(" ", "").partition("->")[0].split(",")
-    for position, (name, term, operand) in enumerate(zip(names, terms, operands)):
-        shape = operand_shape(operand, name=f"einsum operand {position} ({name})")
-        if len(shape) != len(term):
-            raise OperandError(
-                f"einsum operand {position} ({name}) has rank {len(shape)} (shape {shape}) but its "
-                f"subscripts {term!r} name {len(term)} ind{'ex' if len(term) == 1 else 'ices'}")
-    return evaluate(statement, formats, threads, **named)
-
-
-_OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def einsum_statement(subscripts: str, count: int) -> tuple[str, tuple[str, ...]]:
-    """`"ik,kj->ij"` with 2 operands -> (`"out[i,j] = A[i,k]*B[k,j]"`, ("A", "B")); remembered."""
-    if type(subscripts) is str:
-        return _einsum_statement(subscripts, count)
-    return _einsum_statement.__wrapped__(subscripts, count)  # reports the mistake
-
-
-@functools.lru_cache(maxsize=256)
-def _einsum_statement(subscripts: str, count: int) -> tuple[str, tuple[str, ...]]:
-    if not isinstance(subscripts, str):
-        raise StatementError(f"einsum subscripts must be a string such as 'ij,jk->ik', "
-                             f"not {type(subscripts).__name__}")
-    text = subscripts.replace(" ", "")
-    if "." in text:
-        raise NotSupportedError(f"einsum subscripts {subscripts!r}: ellipsis ('...') is not supported yet")
-    if text.count("->") > 1:
-        raise StatementError(f"einsum subscripts {subscripts!r} have more than one '->'")
-    inputs, arrow, output = text.partition("->")
-    terms = inputs.split(",")
-    if len(terms) != count:
-        raise OperandError(f"einsum subscripts {subscripts!r} name {len(terms)} operand"
-                           f"{'s' if len(terms) != 1 else ''} but {count} "
-                           f"{'was' if count == 1 else 'were'} given")
-    for term in terms + [output]:
-        bad = [c for c in term if c not in string.ascii_letters]
-        if bad:
-            raise StatementError(f"einsum subscripts {subscripts!r}: {bad[0]!r} is not an index letter "
-                                 f"(use a-z and A-Z)")
-    if arrow:
-        for position, letter in enumerate(output):
-            if letter in output[:position]:
-                raise StatementError(f"einsum subscripts {subscripts!r}: output index {letter} appears twice")
-            if letter not in inputs:
-                raise StatementError(f"einsum subscripts {subscripts!r}: output index {letter} is not in any "
-                                     f"operand's subscripts")
-    else:
-        counts = {c: inputs.count(c) for c in inputs if c.isalpha()}
-        output = "".join(sorted(c for c, n in counts.items() if n == 1))
-    names = _operand_names(count, set(text))
-    factors = "*".join(_access(name, term) for name, term in zip(names, terms)) or "1"
-    return f"{_access('out', output)} = {factors}", names
-
-
-def _operand_names(count: int, letters: set) -> tuple[str, ...]:
-    """A, B, ... for the operands, skipping letters the subscripts use as indices (`"AB,B->A"`), then
-    T0, T1, ... (no subscript is two characters long)."""
-    free = [name for name in _OPERAND_NAMES if name not in letters]
-    return tuple(free[:count]) + tuple(f"T{n}" for n in range(count - len(free)))
-
-
-def _access(name: str, letters: str) -> str:
-    return f"{name}[{','.join(letters)}]" if letters else name
-
-
-__all__ = ["compile", "evaluate", "einsum", "tensor", "Format", "parse_format", "Kernel"]
+__all__ = ["compile", "evaluate", "tensor", "Format", "parse_format", "Kernel"]

@@ -1,0 +1,276 @@
+"""`es.einsum`: NumPy's einsum signature, its subscripts as einsparse statements, broadcasting.
+
+`"ik,kj->ij"` with two operands is `out[i,j] = A[i,k]*B[k,j]`. An ellipsis stands for the dimensions
+an operand has beyond its letters; they are aligned from the right across operands, as NumPy
+broadcasts, and named `e0`, `e1`, ... (no letter is two characters long, so they never clash). In
+implicit mode the output is the ellipsis dimensions, then the letters used once in alphabetical
+(ASCII) order. An operand dimension of extent 1 under an index that has a larger extent elsewhere is
+broadcast: the operand is read at coordinate 0 of it and the index dropped from its subscripts.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+
+import numpy as np
+
+from einsparse.api import _call_key, _calls, evaluate
+from einsparse.errors import OperandError, ShapeError, StatementError
+from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
+from einsparse.runtime.tensor import Tensor
+
+_OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-25 are A-Z, 26-51 a-z
+
+
+def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=False, format=None,  # noqa: A002
+           threads=None):
+    """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
+    the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
+    and `optimize` as NumPy takes them (`optimize` has no effect yet: every product is fused). Operands
+    may be NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays and einsparse tensors.
+    `format` is the result's format (by default sparse when the result is structurally sparse);
+    `threads` as for `es.compile`."""
+    if not arguments:
+        raise StatementError("einsum needs subscripts and operands, such as einsum('ij,jk->ik', A, B)")
+    if isinstance(arguments[0], str):
+        subscripts, operands = arguments[0], arguments[1:]
+    else:
+        subscripts, operands = from_sublists(arguments)
+    check_optimize(optimize)
+    if dtype is not None:
+        operands = tuple(_cast(op, dtype, casting, k) for k, op in enumerate(operands))
+    ranks = _ranks(subscripts, operands)
+    named, output = parse(subscripts, ranks)
+    statement, names = _statement(named, output)
+    formats = {} if format is None else {"out": format}
+    result = _fast(statement, formats, threads, dict(zip(names, operands)))
+    if result is None:
+        _check_ranks(subscripts, named, operands)
+        named, operands = broadcast(named, operands)
+        statement, names = _statement(named, output)
+        result = evaluate(statement, formats, threads, **dict(zip(names, operands)))
+    return _delivered(result, out, order, casting)
+
+
+def _ranks(subscripts: str, operands: tuple) -> tuple[int, ...]:
+    """The operands' ranks; without '...', the subscripts' own (checked against the operands later)."""
+    if "." not in subscripts and isinstance(subscripts, str):
+        terms = subscripts.replace(" ", "").partition("->")[0].split(",")
+        if len(terms) == len(operands):
+            return tuple(len(term) for term in terms)
+    return tuple(len(operand_shape(op, name=f"einsum operand {k}")) for k, op in enumerate(operands))
+
+
+def _check_ranks(subscripts: str, named, operands: tuple) -> None:
+    terms = subscripts.replace(" ", "").partition("->")[0].split(",")
+    for position, (term, indices, operand) in enumerate(zip(terms, named, operands)):
+        shape = operand_shape(operand, name=f"einsum operand {position}")
+        if len(shape) != len(indices):
+            raise OperandError(f"einsum operand {position} has rank {len(shape)} (shape {shape}) but its "
+                               f"subscripts {term!r} name {len(indices)} ind{'ex' if len(indices) == 1 else 'ices'}")
+
+
+def _fast(statement: str, formats: dict, threads, named: dict):
+    """The result from a kernel met before with these kinds of operands, or None (first call, or
+    extents that need broadcasting: `broadcast` then reports any real mismatch)."""
+    key = _call_key(statement, formats, threads, named)
+    kernel = _calls.get(key) if key is not None else None
+    if kernel is None:
+        return None
+    try:
+        return kernel(**named)
+    except ShapeError:
+        return None
+
+
+@functools.lru_cache(maxsize=512)
+def _statement(named, output):
+    return statement(named, output)
+
+
+def _cast(operand, dtype, casting: str, position: int):
+    """`operand` in `dtype`, if NumPy's `casting` rule allows it (einsum's `dtype=`)."""
+    dtype = np.dtype(dtype)
+    source = as_tensor(operand, natural_format(operand), name=f"einsum operand {position}") \
+        if not isinstance(operand, (np.ndarray, np.generic, int, float, complex, list, tuple)) else None
+    current = source.dtype if source is not None else np.asarray(operand).dtype
+    if not np.can_cast(current, dtype, casting):
+        raise OperandError(f"einsum: cannot cast operand {position} from {current} to {dtype} "
+                           f"under casting={casting!r}")
+    if source is None:
+        return np.asarray(operand).astype(dtype, copy=False)
+    return Tensor(source.shape, source.format, source.levels, source.vals.astype(dtype, copy=False))
+
+
+def _delivered(result, out, order: str, casting: str):
+    """`result` written into `out` (NumPy's rule: `casting`), or laid out in `order`."""
+    if out is None:
+        if isinstance(result, np.ndarray) and order in ("C", "F") and result.ndim > 1:
+            return np.asarray(result, order=order)
+        return result
+    if not isinstance(out, np.ndarray):
+        raise OperandError(f"einsum: out must be a NumPy array, not {type(out).__name__}")
+    value = result.to_numpy() if isinstance(result, Tensor) else np.asarray(result)
+    if out.shape != value.shape:
+        raise ShapeError(f"einsum: out has shape {out.shape} but the result has shape {value.shape}")
+    if not np.can_cast(value.dtype, out.dtype, casting):
+        raise OperandError(f"einsum: cannot write the {value.dtype} result into out of dtype {out.dtype} "
+                           f"under casting={casting!r}")
+    np.copyto(out, value, casting="unsafe")
+    return out
+
+
+def from_sublists(arguments: tuple) -> tuple[str, tuple]:
+    """`einsum(a, [0, 1], b, [1, 2], [0, 2])` -> ("Ab,bC->AC"-like subscripts, (a, b))."""
+    operands, terms = arguments[0::2], arguments[1::2]
+    output = None
+    if len(arguments) % 2 == 1:  # an odd count ends with the output's sublist
+        operands, output = arguments[0:-1:2], arguments[-1]
+        terms = arguments[1:-1:2]
+    text = ",".join(_sublist_text(term, k) for k, term in enumerate(terms))
+    if output is not None:
+        text += "->" + _sublist_text(output, None)
+    return text, tuple(operands)
+
+
+def _sublist_text(term, position) -> str:
+    where = "the output sublist" if position is None else f"the sublist of operand {position}"
+    if not isinstance(term, (list, tuple)):
+        raise StatementError(f"einsum subscripts must be a string such as 'ij,jk->ik', or a list after each "
+                             f"operand such as einsum(A, [0, 1], B, [1, 2], [0, 2]); {where} is a "
+                             f"{type(term).__name__}")
+    letters = []
+    for item in term:
+        if item is Ellipsis:
+            letters.append("...")
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool) and 0 <= item < 52:
+            letters.append(_SUBLIST_LETTERS[item])
+        else:
+            raise StatementError(f"einsum: {where} holds {item!r}; subscripts in a sublist are integers "
+                                 f"from 0 to 51 or Ellipsis")
+    return "".join(letters)
+
+
+@functools.lru_cache(maxsize=512)
+def parse(subscripts: str, ranks: tuple[int, ...]) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """(index names of each operand, index names of the output) for operands of `ranks`."""
+    text = subscripts.replace(" ", "")
+    if text.count("->") > 1:
+        raise StatementError(f"einsum subscripts {subscripts!r} have more than one '->'")
+    inputs, arrow, output = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(ranks):
+        raise OperandError(f"einsum subscripts {subscripts!r} name {len(terms)} operand"
+                           f"{'s' if len(terms) != 1 else ''} but {len(ranks)} "
+                           f"{'was' if len(ranks) == 1 else 'were'} given")
+    for term in terms + ([output] if arrow else []):
+        _check_letters(subscripts, term)
+    widths = []  # ellipsis dimensions of each operand
+    for position, (term, rank) in enumerate(zip(terms, ranks)):
+        letters = len(term.replace("...", ""))
+        if ("..." in term and letters > rank) or ("..." not in term and letters != rank):
+            raise OperandError(f"einsum operand {position} has rank {rank} but its subscripts {term!r} name "
+                               f"{letters} ind{'ex' if letters == 1 else 'ices'}")
+        widths.append(rank - letters if "..." in term else 0)
+    width = max(widths, default=0)
+    ellipsis = tuple(f"e{k}" for k in range(width))
+    named = tuple(_expand(term, ellipsis[width - w:]) for term, w in zip(terms, widths))
+    if arrow:
+        if "..." not in output and width and any(widths):
+            raise StatementError(f"einsum subscripts {subscripts!r}: the operands have '...' dimensions but "
+                                 f"the output has no '...' to put them in")
+        out = _expand(output, ellipsis)
+        for position, index in enumerate(out):
+            if index in out[:position]:
+                raise StatementError(f"einsum subscripts {subscripts!r}: output index {index} appears twice")
+            if not any(index in term for term in named):
+                raise StatementError(f"einsum subscripts {subscripts!r}: output index {index} is not in any "
+                                     f"operand's subscripts")
+    else:
+        letters = "".join(inputs.replace("...", "").split(","))
+        out = ellipsis + tuple(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return named, out
+
+
+def _check_letters(subscripts: str, term: str) -> None:
+    if term.count("...") > 1:
+        raise StatementError(f"einsum subscripts {subscripts!r}: more than one '...' in {term!r}")
+    bad = [c for c in term.replace("...", "") if c not in string.ascii_letters]
+    if bad:
+        raise StatementError(f"einsum subscripts {subscripts!r}: {bad[0]!r} is not an index letter "
+                             f"(use a-z and A-Z, and '...')")
+
+
+def _expand(term: str, ellipsis: tuple[str, ...]) -> tuple[str, ...]:
+    before, dots, after = term.partition("...")
+    return tuple(before) + (ellipsis if dots else ()) + tuple(after)
+
+
+def statement(named, output) -> tuple[str, tuple[str, ...]]:
+    """The statement text for index names `named` (one tuple per operand) and `output`, and the
+    operand names it uses: A, B, ... skipping the subscripts' letters, then T0, T1, ..."""
+    letters = {index for term in named for index in term} | set(output)
+    free = [name for name in _OPERAND_NAMES if name not in letters]
+    names = tuple(free[:len(named)]) + tuple(f"T{n}" for n in range(len(named) - len(free)))
+    factors = "*".join(_access(name, term) for name, term in zip(names, named)) or "1"
+    return f"{_access('out', output)} = {factors}", names
+
+
+def _access(name: str, indices) -> str:
+    return f"{name}[{','.join(indices)}]" if indices else name
+
+
+def broadcast(named, operands: tuple) -> tuple[tuple, tuple]:
+    """Operands and their index names with every extent-1 dimension under an index that is larger
+    elsewhere taken out (read at coordinate 0), as NumPy broadcasts; ShapeError for other mismatches."""
+    shapes = [operand_shape(op, name=f"einsum operand {k}") for k, op in enumerate(operands)]
+    extents: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for position, (term, shape) in enumerate(zip(named, shapes)):
+        for index, extent in zip(term, shape):
+            if extent != 1:
+                if extents.setdefault(index, extent) != extent:
+                    raise ShapeError(f"einsum: index {_shown(index)} has extent {extents[index]} in operand "
+                                     f"{first[index]} but {extent} in operand {position}; extents must agree "
+                                     f"or be 1")
+                first.setdefault(index, position)
+    new_terms, new_operands = [], []
+    for term, shape, operand in zip(named, shapes, operands):
+        dropped = [axis for axis, (index, extent) in enumerate(zip(term, shape))
+                   if extent == 1 and extents.get(index, 1) != 1]
+        new_terms.append(tuple(index for axis, index in enumerate(term) if axis not in dropped))
+        new_operands.append(_without_axes(operand, shape, dropped) if dropped else operand)
+    return tuple(new_terms), tuple(new_operands)
+
+
+def _shown(index: str) -> str:
+    return f"'...' dimension {index[1:]}" if len(index) > 1 else index
+
+
+def _without_axes(operand, shape: tuple, axes: list):
+    """`operand` read at coordinate 0 of each of `axes` (all of extent 1)."""
+    kept = [axis for axis in range(len(shape)) if axis not in axes]
+    if not isinstance(operand, (np.ndarray, np.generic, int, float, complex, list, tuple)):
+        name = "a broadcast einsum operand"
+        coords, values = as_tensor(operand, natural_format(operand, name=name), name=name).to_coo()
+        if not kept:
+            return values.sum() if len(values) else values.dtype.type(0)
+        reduced = tuple(shape[axis] for axis in kept)
+        fmt = "c" if len(kept) == 1 else None
+        return from_coo(coords[kept], values, reduced, fmt, name="a broadcast einsum operand")
+    array = np.asarray(operand)
+    return array[tuple(0 if axis in axes else slice(None) for axis in range(array.ndim))]
+
+
+def check_optimize(optimize) -> None:
+    """NumPy's `optimize=` values are accepted; contraction order is not planned yet, so none changes
+    the result or the kernel."""
+    if isinstance(optimize, (bool, np.bool_)) or optimize in ("greedy", "optimal"):
+        return
+    if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
+        return
+    raise StatementError(f"einsum: optimize={optimize!r} is not one of False, True, 'greedy', 'optimal' or an "
+                         f"einsum_path list")
+

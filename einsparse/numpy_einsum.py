@@ -41,9 +41,11 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     check_optimize(optimize)
     if dtype is not None:
         operands = tuple(_cast(op, dtype, casting, k) for k, op in enumerate(operands))
-    ranks = _ranks(subscripts, operands)
-    named, output = parse(subscripts, ranks)
-    statement, names = _statement(named, output)
+    if "." in subscripts:
+        named, output = parse(subscripts, _ranks(operands))
+        statement, names = _statement(named, output)
+    else:  # ranks from the letters (checked against the operands' when the kernel is first made)
+        named, output, statement, names = _letters_only(subscripts, len(operands))
     formats = {} if format is None else {"out": format}
     result = _fast(statement, formats, threads, dict(zip(names, operands)))
     if result is None:
@@ -54,13 +56,16 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     return _delivered(result, out, order, casting)
 
 
-def _ranks(subscripts: str, operands: tuple) -> tuple[int, ...]:
-    """The operands' ranks; without '...', the subscripts' own (checked against the operands later)."""
-    if "." not in subscripts and isinstance(subscripts, str):
-        terms = subscripts.replace(" ", "").partition("->")[0].split(",")
-        if len(terms) == len(operands):
-            return tuple(len(term) for term in terms)
+def _ranks(operands: tuple) -> tuple[int, ...]:
     return tuple(len(operand_shape(op, name=f"einsum operand {k}")) for k, op in enumerate(operands))
+
+
+@functools.lru_cache(maxsize=512)
+def _letters_only(subscripts: str, count: int):
+    """`parse` and `statement` of subscripts without '...', whose ranks are their letters' counts."""
+    terms = subscripts.replace(" ", "").partition("->")[0].split(",")
+    named, output = parse(subscripts, tuple(len(term) for term in terms) if len(terms) == count else (0,) * count)
+    return (named, output, *_statement(named, output))
 
 
 def _check_ranks(subscripts: str, named, operands: tuple) -> None:

@@ -31,7 +31,7 @@ from einsparse.errors import DTypeError, InternalError, OperandError, StatementE
 from einsparse.naming import names as _names
 from einsparse.naming import renamed as _renamed
 from einsparse.runtime.convert import from_coo, from_numpy
-from einsparse.runtime.tensor import VALUE_DTYPES, Tensor, use_notation
+from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES, Tensor, use_notation
 
 __all__ = ["IndexVar", "Expr", "Statement", "indices", "statement", "empty", "scalar"]
 
@@ -348,7 +348,7 @@ def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None) ->
     dtype = np.dtype(dtype)
     if dtype not in VALUE_DTYPES:
         raise DTypeError(f"empty: dtype {dtype} is not one einsparse computes with; "
-                         f"use float32, float64, int32, int64 or complex128")
+                         f"{SUPPORTED_DTYPES}")
     fmt = parse_format(format, len(shape), what="format of the new tensor")
     if fmt.is_dense:
         made = from_numpy(np.zeros(shape, dtype), fmt, name="the new tensor")

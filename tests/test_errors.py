@@ -38,7 +38,8 @@ v = np.ones(3)
 HELP_FORMATS = ("use one of csr, csc, dcsr, dcsc, dense, csf, coo, or one letter per mode ('d' dense, "
                 "'c' compressed, 'u' non-unique compressed, 's' singleton, 'b' band, 'm' bitmap) with an optional mode order, "
                 "e.g. 'dc:1,0'")
-HELP_DTYPES = "which einsparse does not compute with; use float32, float64, int32, int64 or complex128"
+HELP_DTYPES = ("which einsparse does not compute with; use a NumPy number type (bool, int8 to int64, uint8 to "
+               "uint64, float16 to float64, complex64 or complex128)")
 HELP_KINDS = ("cannot read a {} as a tensor; pass a NumPy array, a scipy.sparse matrix, "
               "a pydata/sparse array, an einsparse tensor or a number")
 
@@ -232,19 +233,20 @@ CASES = [
      "{'A': 'csr'}"),
 
     # ---- value types
-    ("uint64 operand", lambda: es.evaluate(MATMUL, A=M.astype(np.uint64), B=N), DTypeError,
-     "operand A has dtype uint64, " + HELP_DTYPES),
-    ("uint64 sparse operand", lambda: es.evaluate(MATMUL, A=M, B=sp.csr_matrix(N.astype(np.uint64))),
-     DTypeError, "operand B has dtype uint64, " + HELP_DTYPES),
+    ("extended precision operand", lambda: es.evaluate(MATMUL, A=M.astype(np.longdouble), B=N), DTypeError,
+     f"operand A has dtype {np.dtype(np.longdouble)}, " + HELP_DTYPES),
+    ("extended precision sparse operand",
+     lambda: es.evaluate(MATMUL, A=M, B=sp.csr_matrix(N.astype(np.clongdouble))),
+     DTypeError, f"operand B has dtype {np.dtype(np.clongdouble)}, " + HELP_DTYPES),
     ("object operand", lambda: es.evaluate(MATMUL, A=np.array([[1, None, 2]] * 3, dtype=object), B=N),
      DTypeError, "operand A has dtype object, " + HELP_DTYPES),
     ("string array operand", lambda: es.evaluate(MATMUL, A=M, B=np.full((3, 3), "x")), DTypeError,
      "operand B has dtype <U1, " + HELP_DTYPES),
     ("datetime operand", lambda: es.evaluate(MATMUL, A=np.zeros((3, 3), "datetime64[s]"), B=N), DTypeError,
      "operand A has dtype datetime64[s], " + HELP_DTYPES),
-    ("uint64 output for '+='",
-     lambda: es.evaluate("C[i,j] += A[i,k]*B[k,j]", A=M, B=N, C=np.zeros((3, 3), np.uint64)), DTypeError,
-     "output C has dtype uint64, " + HELP_DTYPES),
+    ("extended precision output for '+='",
+     lambda: es.evaluate("C[i,j] += A[i,k]*B[k,j]", A=M, B=N, C=np.zeros((3, 3), np.longdouble)), DTypeError,
+     f"output C has dtype {np.dtype(np.longdouble)}, " + HELP_DTYPES),
     ("string output", lambda: es.evaluate(MATMUL, A=M, B=N, C=np.full((3, 3), "x")), DTypeError,
      "output C has dtype <U1, " + HELP_DTYPES),
     ("float result into an int output",

@@ -110,7 +110,7 @@ class Assembly:
             # The position above is kept only when a value under it is not zero: no empty fiber (the
             # block of a position not kept holds only zeros, and the next position reuses it).
             value = self.names.once(("value", self.output), f"{self.output}_value")
-            return [loop.Line(f"{value} = {rhs}"),
+            return [loop.Line(f"{value} = as_type_of({rhs}, zero)"),
                     loop.Line(f"{self._place(target, positions)} += {value}"),
                     loop.Line(f"{flag} |= {value} != 0")]
         code = storage.levels[last]
@@ -118,7 +118,7 @@ class Assembly:
         value = self.names.once(("value", self.output), f"{self.output}_value")
         if self.appending_unconditionally:  # room for every step was reserved: write, count if not zero
             nonzero = f"{value} != 0"
-            return [loop.Line(f"{value} = {rhs}"),
+            return [loop.Line(f"{value} = as_type_of({rhs}, zero)"),
                     loop.Line(code.store(count, self.names.index(storage.level_indices[last]))),
                     loop.Line(f"{storage.vals}[u({count})] = {value}"),
                     loop.Line(f"{count} += {nonzero}"),
@@ -132,7 +132,7 @@ class Assembly:
         store = [*place,
                  loop.Line(f"{storage.vals}[u({count})] = {value}"),
                  loop.Line(f"{count} += 1"), *mark]  # the parent's count is added after the loop: see _reserve
-        return [loop.Line(f"{value} = {rhs}"), loop.If(((f"{value} != 0", tuple(store)),))]
+        return [loop.Line(f"{value} = as_type_of({rhs}, zero)"), loop.If(((f"{value} != 0", tuple(store)),))]
 
     def _reserve(self, body: cin.Stmt, v: str, visits: str, positions: dict) -> tuple[list, list]:
         """Code before and after a loop over v that appends. Before: room for everything it may append

@@ -244,6 +244,18 @@ def pick(typingctx, condition, chosen, other):
 
 """
 
+AS_TYPE_OF = """@intrinsic
+def as_type_of(typingctx, value, like):
+    \"\"\"`value` converted to the type of `like`, as NumPy stores it in an array of that type (integers
+    wrap, floats round). Numba computes small integers in int64: an int8 product of 16*16 is 256 until
+    it is stored, and whether a sparse output keeps it must be asked of the stored 0.\"\"\"
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], signature.args[1])
+    return like(value, like), codegen
+
+
+"""
+
 TWO_SUM = """@numba.njit(cache=True, nogil=True)
 def two_sum(total, compensation, term):
     \"\"\"(total + term, compensation plus the rounding error of that add): Knuth's TwoSum, exact for any
@@ -285,12 +297,12 @@ HELPERS_SOURCE = (
     "if X86_64:\n"
     "    llvm.initialize_native_asmparser()  # `pick` writes a cmov in assembly; Numba loads no parser\n"
     "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
-    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PICK + TWO_SUM + PREFIX_SUM
+    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PICK + AS_TYPE_OF + TWO_SUM + PREFIX_SUM
 )
 HELPERS_MODULE = "einsparse_helpers_" + hashlib.sha256(HELPERS_SOURCE.encode()).hexdigest()[:16]
 
 
-HELPER_NAMES = ("extend", "grow", "merge_pairs", "sort_touched", "prefetch", "sum_add", "pick", "two_sum", "gallop")
+HELPER_NAMES = ("extend", "grow", "merge_pairs", "sort_touched", "prefetch", "sum_add", "pick", "as_type_of", "two_sum", "gallop")
 
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:

@@ -34,18 +34,11 @@ from einsparse.runtime.scipy_export import to_scipy  # noqa: F401  (re-exported)
 from einsparse.runtime.storage import sorted_unique as _sorted_unique
 from einsparse.runtime.storage import strictly_sorted as _strictly_sorted
 from einsparse.runtime.stored import as_stored, is_scipy as _is_scipy
-from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
+from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES, Tensor
 
 # Input value types the kernels do not compute with, and the supported type each becomes.
 _PROMOTE = {
-    np.dtype(np.bool_): np.int64,
-    np.dtype(np.int8): np.int64,
-    np.dtype(np.int16): np.int64,
-    np.dtype(np.uint8): np.int64,
-    np.dtype(np.uint16): np.int64,
-    np.dtype(np.uint32): np.int64,
     np.dtype(np.float16): np.float32,
-    np.dtype(np.complex64): np.complex128,
 }
 
 
@@ -62,7 +55,7 @@ def normalize_dtype(dtype, name: str = "operand") -> np.dtype:
         return np.dtype(_PROMOTE[native])
     raise DTypeError(
         f"{name} has dtype {dtype}, which einsparse does not compute with; "
-        f"use float32, float64, int32, int64 or complex128"
+        f"{SUPPORTED_DTYPES}"
     )
 
 

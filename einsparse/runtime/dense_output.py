@@ -16,7 +16,7 @@ import numpy as np
 from einsparse.compiler.plan import Plan
 from einsparse.errors import DTypeError, OperandError, ShapeError
 from einsparse.runtime.convert import as_tensor, from_numpy
-from einsparse.runtime.tensor import VALUE_DTYPES
+from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES
 
 
 _UNGUARDED = 2**24  # outputs of fewer elements fit in any memory: not checked
@@ -84,7 +84,7 @@ class DenseOutput:
                                    f"{name} out to get a new array")
             if given.dtype.kind not in "biufc":
                 raise DTypeError(f"output {name} has dtype {given.dtype}, which einsparse does not compute "
-                                 f"with; use float32, float64, int32, int64 or complex128")
+                                 f"with; {SUPPORTED_DTYPES}")
             if not accumulate and not np.can_cast(dtype, given.dtype, "same_kind"):
                 raise DTypeError(f"cannot write a {dtype} result into output {name} of dtype "
                                  f"{given.dtype}")
@@ -93,7 +93,7 @@ class DenseOutput:
                    else as_tensor(given, name=f"output {name}").to_numpy())  # scipy, pydata, Tensor, lists
             if old.dtype not in VALUE_DTYPES:
                 raise DTypeError(f"output {name} has dtype {old.dtype}, which einsparse does not compute "
-                                 f"with; use float32, float64, int32, int64 or complex128")
+                                 f"with; {SUPPORTED_DTYPES}")
             if not np.can_cast(dtype, old.dtype, "same_kind"):
                 raise DTypeError(f"cannot accumulate a {dtype} result into output {name} of dtype "
                                  f"{old.dtype}")

@@ -124,7 +124,8 @@ class Kernel:
                                    lambda error: _internal(self.statement, error))
             self._shimmable = self._shim is not None
         try:
-            return call.run(tensors, extents, dtype, stored, given_output, self.threads)
+            result = call.run(tensors, extents, dtype, stored, given_output, self.threads)
+            return _as_half(result, plan, operands) if dtype == np.float32 and given_output is None else result
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
@@ -237,3 +238,20 @@ def _output_shape(shape, output: ir.Access) -> tuple:
         raise ShapeError(f"shape={shape!r} has {len(extents)} extent{'s' * (len(extents) != 1)} but the "
                          f"output {output.tensor} has {len(output.indices)} ind{'ex' if len(output.indices) == 1 else 'ices'}")
     return extents
+
+
+_HALF = np.dtype(np.float16)
+
+
+def _as_half(result, plan: Plan, operands: dict):
+    """A result NumPy types float16 (float16 operands, nothing wider), computed in float32 as NumPy's
+    einsum accumulates it (Numba has no half-precision arithmetic), returned in float16."""
+    if not any(getattr(value, "dtype", None) == _HALF for value in operands.values()):
+        return result
+    given = {name: np.dtype(getattr(value, "dtype", None) or np.asarray(value).dtype)
+             for name, value in operands.items()}
+    if result_dtype(plan.index_notation.rhs, given) != _HALF:
+        return result
+    if isinstance(result, Tensor):
+        return Tensor(result.shape, result.format, result.levels, result.vals.astype(_HALF))
+    return result.astype(_HALF)

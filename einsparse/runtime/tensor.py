@@ -19,7 +19,15 @@ from einsparse.runtime import storage
 from einsparse.runtime.scipy_export import to_scipy
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
-VALUE_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64, np.complex128))
+# The value types kernels compute with: NumPy's numeric types but float16 (Numba has no half-precision
+# arithmetic; it is computed in float32, as NumPy's einsum accumulates it) and extended precision.
+VALUE_DTYPES = tuple(np.dtype(t) for t in (
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float32, np.float64, np.complex64, np.complex128))
+# A tensor may also hold float16 values (a result in NumPy's type); kernels read them as float32.
+STORED_DTYPES = VALUE_DTYPES + (np.dtype(np.float16),)
+SUPPORTED_DTYPES = ("use a NumPy number type (bool, int8 to int64, uint8 to uint64, float16 to float64, "
+                    "complex64 or complex128)")
 
 
 class Tensor:
@@ -59,7 +67,7 @@ class Tensor:
             )
         if self.vals.ndim != 1:
             raise ShapeError(f"tensor values must be a 1-d array, not {self.vals.ndim}-d")
-        if self.vals.dtype not in VALUE_DTYPES:
+        if self.vals.dtype not in STORED_DTYPES:
             raise DTypeError(
                 f"tensor values have dtype {self.vals.dtype}, which einsparse does not compute with"
             )

@@ -70,13 +70,18 @@ def dense_reference(statement: "str | syn.Statement", operands: dict, output=Non
         arrays.update({name: np.arange(extents[indices[0]]) for name, indices, _ in factors
                        if name.startswith(_INDEX)})
     shape = tuple(extents[i] for i in out)
-    dtype = np.result_type(*[a.dtype for a in arrays.values()], np.float64)
+    # Integers without division are summed in int64, exact modulo 2^64 as NumPy's wrapping is; anything
+    # else in float64 (or complex128).
+    exact = (all(a.dtype.kind in "biu" for a in arrays.values())
+             and all(isinstance(c, int) and not any(recip for _, _, recip in f) for c, f in terms))
+    dtype = np.dtype(np.int64) if exact else np.result_type(*[a.dtype for a in arrays.values()], np.float64)
     total = np.zeros(shape, dtype)
     for coefficient, factors in terms:
         used = sorted({i for _, indices, _ in factors for i in indices} | set(out))
         letter = {name: chr(ord("a") + k) if k < 26 else chr(ord("A") + k - 26) for k, name in enumerate(used)}
         kept = [i for i in out if any(i in indices for _, indices, _ in factors)]
-        inputs = [1 / arrays[name].astype(dtype) if recip else arrays[name] for name, _, recip in factors]
+        inputs = [1 / arrays[name].astype(dtype) if recip else arrays[name].astype(dtype, copy=False)
+                  for name, _, recip in factors]
         if factors:
             spec = ",".join("".join(letter[i] for i in indices) for _, indices, _ in factors)
             value = np.einsum(f"{spec}->{''.join(letter[i] for i in kept)}", *inputs)

@@ -80,3 +80,30 @@ def test_types_the_kernels_cannot_compute_are_refused_by_name(bad):
     assert str(error.value) == (
         f"operand x has dtype {array.dtype}, which einsparse does not compute with; use a NumPy number "
         f"type (bool, int8 to int64, uint8 to uint64, float16 to float64, complex64 or complex128)")
+
+
+@pytest.mark.parametrize("formats", [{}, {"a": "c", "b": "c"}, {"b": "c"}])
+def test_narrow_integers_promoted_by_an_index_value_are_not_wrapped(formats):
+    """Where b is absent the statement is a[i]*(-t)/4: -t must be computed in int64, as NumPy's
+    i*b[i] - t is, not in uint8."""
+    a, b, t = np.array([2, 2, 7], np.uint8), np.array([0, 5, 0], np.uint8), np.array(253, np.uint8)
+    got = np.asarray(es.evaluate("y[i] = a[i]*(i*b[i] - t)/4", formats, a=a, b=b, t=t))
+    assert np.array_equal(got, a * (np.arange(3) * b - t) / 4)
+
+
+def test_unsigned_differences_and_negations_wrap_as_numpy_s():
+    x, y = np.array([5, 1, 0], np.uint8), np.array([7, 200, 0], np.uint8)
+    assert np.array_equal(np.asarray(es.evaluate("z[i] = x[i] - y[i]", {"x": "c", "y": "c"}, x=x, y=y)), x - y)
+    assert np.array_equal(es.evaluate("z[i] = -x[i]", x=x), -x)
+
+
+def test_a_narrow_integer_wrapped_before_a_division_is_refused_at_the_spot():
+    x, y = np.array([5], np.uint8), np.array([7], np.uint8)
+    with pytest.raises(es.NotSupportedError) as error:
+        es.evaluate("z[i] = (x[i] - y[i])/4", x=x, y=y)
+    assert str(error.value) == (
+        "x[i] - y[i] is uint8 and NumPy wraps it in uint8 before it is divided; einsparse computes integer "
+        "steps in 64 bits and wraps only where a value is stored: cast the operands to int64 or a float type\n"
+        "    z[i] = (x[i] - y[i])/4\n"
+        "            ^~~~~~~~~~~")
+    assert np.array_equal(es.evaluate("z[i] = (x[i] - y[i])/4", x=x.astype(np.int64), y=y), (5 - 7) / 4 * np.ones(1))

@@ -256,6 +256,19 @@ def as_type_of(typingctx, value, like):
 
 """
 
+WIDEN = """@intrinsic
+def widen(typingctx, value):
+    \"\"\"An integer narrower than 64 bits as an int64, anything else as it is. What is subtracted or
+    negated is widened first: Numba computes uint8 - uint8 in uint64, which a later division or float
+    would see as a huge number where NumPy's context has a signed type.\"\"\"
+    wide = types.int64 if isinstance(value, types.Integer) and value.bitwidth < 64 else value
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], signature.return_type)
+    return wide(value), codegen
+
+
+"""
+
 TWO_SUM = """@numba.njit(cache=True, nogil=True)
 def two_sum(total, compensation, term):
     \"\"\"(total + term, compensation plus the rounding error of that add): Knuth's TwoSum, exact for any
@@ -297,12 +310,13 @@ HELPERS_SOURCE = (
     "if X86_64:\n"
     "    llvm.initialize_native_asmparser()  # `pick` writes a cmov in assembly; Numba loads no parser\n"
     "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
-    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PICK + AS_TYPE_OF + TWO_SUM + PREFIX_SUM
+    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PICK + AS_TYPE_OF + WIDEN + TWO_SUM + PREFIX_SUM
 )
 HELPERS_MODULE = "einsparse_helpers_" + hashlib.sha256(HELPERS_SOURCE.encode()).hexdigest()[:16]
 
 
-HELPER_NAMES = ("extend", "grow", "merge_pairs", "sort_touched", "prefetch", "sum_add", "pick", "as_type_of", "two_sum", "gallop")
+HELPER_NAMES = ("extend", "grow", "merge_pairs", "sort_touched", "prefetch", "sum_add", "pick", "as_type_of",
+                "widen", "two_sum", "gallop")
 
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:

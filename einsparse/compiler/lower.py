@@ -207,13 +207,13 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         if isinstance(expr, ir.IndexValue):  # the loop's coordinate, which may be read from an int32 array
             return f"np.int64({self.names.index(expr.index)})"
         if isinstance(expr, ir.Neg):
-            text = "-" + self._expr(expr.operand, positions, 3)
+            text = f"-widen({self._expr(expr.operand, positions, 0)})"
             return f"({text})" if context >= 2 else text
         if isinstance(expr, ir.Add):
             parts = [self._expr(expr.terms[0], positions, 1)]
             for term in expr.terms[1:]:
                 if isinstance(term, ir.Neg):
-                    parts.append(" - " + self._expr(term.operand, positions, 2))
+                    parts.append(f" - widen({self._expr(term.operand, positions, 0)})")
                 else:
                     parts.append(" + " + self._expr(term, positions, 1))
             text = "".join(parts)

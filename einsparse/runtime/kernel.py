@@ -14,11 +14,13 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
-from einsparse.compiler.dtypes import result_dtype
+from einsparse.compiler.dtypes import early_wrap, literal_overflow, result_dtype
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.compiler.plan import Plan
+from einsparse.compiler.syntax import deparse
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
-from einsparse.errors import EinsparseError, InternalError, OperandError, ShapeError, point_at
+from einsparse.errors import (DTypeError, EinsparseError, InternalError, NotSupportedError, OperandError, ShapeError,
+                              point_at)
 from einsparse.runtime import cache
 from einsparse.runtime.call import Call
 from einsparse.runtime.convert import as_tensor, operand_shape
@@ -115,6 +117,7 @@ class Kernel:
         dtypes = tuple(t.vals.dtype for t in tensors.values())
         dtype = self._dtypes.get(dtypes)
         if dtype is None:
+            _refuse_what_numpy_computes_otherwise(plan, dict(zip(tensors, dtypes)))
             dtype = result_dtype(plan.index_notation.rhs, dict(zip(tensors, dtypes)))
             self._dtypes[dtypes] = dtype
         stored = sum(len(t.vals) for t in tensors.values())
@@ -185,6 +188,26 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
     if given_output is not None:
         shapes[plan.output.tensor] = operand_shape(given_output, name=f"output {plan.output.tensor}")
     check_operand_ranks(plan.index_notation, shapes, plan.statement.text or str(plan.statement))
+
+
+def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:
+    """A literal out of an integer operand's range (NumPy refuses it), and a narrow integer step NumPy
+    wraps before it divides or widens it (einsparse computes integer steps in 64 bits)."""
+    text = plan.statement.text
+    overflow = literal_overflow(plan.statement.rhs, dtypes)
+    if overflow is not None:
+        node, value, dtype = overflow
+        message = (f"the number {value} does not fit {dtype}, the type of the operand it meets (NumPy "
+                   f"refuses it too): cast the operand to a wider type")
+        raise DTypeError(point_at(message, text, node.span.start, node.span.end) if text else message)
+    found = early_wrap(plan.statement.rhs, dtypes)
+    if found is None:
+        return
+    node, dtype, fate = found
+    message = (f"{deparse(node)} is {dtype} and NumPy wraps it in {dtype} before it is {fate}; einsparse "
+               f"computes integer steps in 64 bits and wraps only where a value is stored: cast the operands "
+               f"to int64 or a float type")
+    raise NotSupportedError(point_at(message, text, node.span.start, node.span.end) if text else message)
 
 
 def _extents(plan: Plan, tensors: dict, given_output, shape=None) -> dict[str, int]:

@@ -21,6 +21,7 @@ from einsparse.runtime.convert import as_tensor, from_coo, natural_format, opera
 from einsparse.runtime.tensor import Tensor
 
 _OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-25 are A-Z, 26-51 a-z
 
 
@@ -39,8 +40,14 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     else:
         subscripts, operands = from_sublists(arguments)
     check_optimize(optimize)
+    if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
+        raise StatementError(f"einsum: order={order!r} is not one of 'C', 'F', 'A' or 'K'")
+    if casting not in _CASTINGS:
+        raise StatementError(f"einsum: casting={casting!r} is not one of {', '.join(map(repr, _CASTINGS))}")
     if dtype is not None:
         operands = tuple(_cast(op, dtype, casting, k) for k, op in enumerate(operands))
+    elif len(operands) > 1:
+        operands = _in_one_type(operands)
     if "." in subscripts:
         named, output = parse(subscripts, _ranks(operands))
         statement, names = _statement(named, output)
@@ -109,11 +116,27 @@ def _cast(operand, dtype, casting: str, position: int):
     return Tensor(source.shape, source.format, source.levels, source.vals.astype(dtype, copy=False))
 
 
+def _in_one_type(operands: tuple) -> tuple:
+    """Operands of different types cast to their common type first, as NumPy's einsum does: it computes
+    every product in the result's type (int8 times int16 is an int16 product), not step by step as
+    index notation does."""
+    types = [getattr(op, "dtype", None) for op in operands]
+    if all(t is not None and t == types[0] for t in types):
+        return operands
+    for position, (operand, t) in enumerate(zip(operands, types)):
+        if t is None:
+            operand_shape(operand, name=f"einsum operand {position}")  # a readable operand, or its error
+    types = [np.asarray(op).dtype if t is None else np.dtype(t) for op, t in zip(operands, types)]
+    common = np.result_type(*types)
+    return tuple(op if t == common else _cast(op, common, "safe", k)
+                 for k, (op, t) in enumerate(zip(operands, types)))
+
+
 def _delivered(result, out, order: str, casting: str):
     """`result` written into `out` (NumPy's rule: `casting`), or laid out in `order`."""
     if out is None:
-        if isinstance(result, np.ndarray) and order in ("C", "F") and result.ndim > 1:
-            return np.asarray(result, order=order)
+        if isinstance(result, np.ndarray) and order.upper() in ("C", "F") and result.ndim > 1:
+            return np.asarray(result, order=order.upper())
         return result
     if not isinstance(out, np.ndarray):
         raise OperandError(f"einsum: out must be a NumPy array, not {type(out).__name__}")
@@ -142,6 +165,8 @@ def from_sublists(arguments: tuple) -> tuple[str, tuple]:
 
 def _sublist_text(term, position) -> str:
     where = "the output sublist" if position is None else f"the sublist of operand {position}"
+    if isinstance(term, np.ndarray) and term.ndim == 1 and term.dtype.kind in "iu":
+        term = term.tolist()  # NumPy takes an integer array as a sublist too
     if not isinstance(term, (list, tuple)):
         raise StatementError(f"einsum subscripts must be a string such as 'ij,jk->ik', or a list after each "
                              f"operand such as einsum(A, [0, 1], B, [1, 2], [0, 2]); {where} is a "
@@ -234,7 +259,11 @@ def broadcast(named, operands: tuple) -> tuple[tuple, tuple]:
     extents: dict[str, int] = {}
     first: dict[str, int] = {}
     for position, (term, shape) in enumerate(zip(named, shapes)):
+        within: dict[str, int] = {}
         for index, extent in zip(term, shape):
+            if within.setdefault(index, extent) != extent:  # a diagonal does not broadcast, in NumPy either
+                raise ShapeError(f"einsum: index {_shown(index)} repeats in operand {position} with extents "
+                                 f"{within[index]} and {extent}; the diagonal it takes needs equal extents")
             if extent != 1:
                 if extents.setdefault(index, extent) != extent:
                     raise ShapeError(f"einsum: index {_shown(index)} has extent {extents[index]} in operand "

@@ -40,6 +40,8 @@ def __getattr__(name: str):
     value = getattr(import_module(module), name)
     if name in ("tensor", "Tensor"):
         import_module("einsparse.notation")  # a tensor indexes with it, `t[()]` and `t[i, j]` alike
+    if name in ("tensor", "Tensor", "evaluate", "einsum", "compile", "Kernel", "empty", "scalar"):
+        import_module("einsparse.arrays")  # tensors these return take operators: A @ x, A.T, A + B
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import threading
 from collections.abc import Mapping
 
@@ -149,7 +151,11 @@ def _call_key(statement, formats, threads, operands: dict) -> "tuple | None":
     if formats is not None and type(formats) is not dict:
         return None
     try:
-        key = (statement, tuple(formats.items()) if formats else (), tuple(kinds), thread_count(threads))
+        # The thread request as given (the kernel checks it when made): reading it is most of a key's cost.
+        wanted = os.environ.get("EINSPARSE_THREADS", "1") if threads is None else threads
+        if type(wanted) not in (int, str):  # 1.0 and True equal 1 as keys, yet are refused
+            return None
+        key = (statement, tuple(formats.items()) if formats else (), tuple(kinds), wanted)
         hash(key)  # a format given as something unhashable
     except (TypeError, AttributeError, EinsparseError):
         return None

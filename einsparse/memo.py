@@ -13,11 +13,13 @@ class CallMemo:
         self._lock = threading.Lock()
 
     def get(self, key):
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
+        value = self._entries.get(key)  # a dict read is atomic; only writes take the lock
+        if value is not None:
+            try:
                 self._entries.move_to_end(key)
-            return value
+            except KeyError:  # dropped by another thread's put meanwhile: still a valid value
+                pass
+        return value
 
     def put(self, key, value) -> None:
         with self._lock:

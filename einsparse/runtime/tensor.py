@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from einsparse.compiler.formats import Format, parse_format
-from einsparse.errors import DTypeError, FormatError, OperandError, ShapeError
+from einsparse.errors import DTypeError, FormatError, NotSupportedError, OperandError, ShapeError
 from einsparse.levels import DenseLevel
 from einsparse.runtime import storage
 from einsparse.runtime.scipy_export import to_scipy
@@ -144,6 +144,94 @@ class Tensor:
             dense = dense.copy()
         return dense
 
+    # -- as an array (einsparse.arrays: operators compile through evaluate's memoized path) ---------
+    __hash__ = object.__hash__  # == compares entries, as NumPy's does; a tensor stays usable as a key
+
+    def __matmul__(self, other):
+        return _arrays_module().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _arrays_module().matmul(other, self)
+
+    def __add__(self, other):
+        return _arrays_module().elementwise("+", self, other)
+
+    def __radd__(self, other):
+        return _arrays_module().elementwise("+", other, self)
+
+    def __sub__(self, other):
+        return _arrays_module().elementwise("-", self, other)
+
+    def __rsub__(self, other):
+        return _arrays_module().elementwise("-", other, self)
+
+    def __mul__(self, other):
+        return _arrays_module().elementwise("*", self, other)
+
+    def __rmul__(self, other):
+        return _arrays_module().elementwise("*", other, self)
+
+    def __truediv__(self, other):
+        return _arrays_module().elementwise("/", self, other)
+
+    def __rtruediv__(self, other):
+        return _arrays_module().elementwise("/", other, self)
+
+    def __neg__(self):
+        return _arrays_module().negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __lt__(self, other):
+        return _arrays_module().compare("<", self, other)
+
+    def __le__(self, other):
+        return _arrays_module().compare("<=", self, other)
+
+    def __gt__(self, other):
+        return _arrays_module().compare(">", self, other)
+
+    def __ge__(self, other):
+        return _arrays_module().compare(">=", self, other)
+
+    def __eq__(self, other):
+        return _arrays_module().compare("==", self, other)
+
+    def __ne__(self, other):
+        return _arrays_module().compare("!=", self, other)
+
+    @property
+    def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
+        return _arrays_module().transpose(self)
+
+    def transpose(self, *axes) -> "Tensor":
+        """The tensor with its axes permuted (no copy: the format's mode order changes)."""
+        return _arrays_module().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
+                                          else axes)
+
+    def sum(self, axis=None, dtype=None, keepdims=False):
+        return _arrays_module().total(self, axis, dtype, keepdims)
+
+    def dot(self, other):
+        return _arrays_module().dot(self, other)
+
+    def reshape(self, *shape, order="C"):
+        return _arrays_module().reshape(self, shape[0] if len(shape) == 1 else shape, order)
+
+    def astype(self, dtype) -> "Tensor":
+        return _arrays_module().astype(self, dtype)
+
+    def todense(self) -> np.ndarray:
+        """A dense array (pydata/sparse's name for `to_numpy`)."""
+        return self.to_numpy()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _arrays_module().apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _arrays_module().apply_function(func, args, kwargs)
+
     def __repr__(self) -> str:
         return (
             f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz})"
@@ -157,6 +245,22 @@ def use_notation(notation) -> None:
     """Called by `einsparse.notation` when imported: tensors then index with its variables."""
     global _notation
     _notation = notation
+
+
+_arrays = None  # the front end's array operations (einsparse.arrays)
+
+
+def use_arrays(arrays) -> None:
+    """Called by `einsparse.arrays` when imported: tensors then take operators and NumPy's functions."""
+    global _arrays
+    _arrays = arrays
+
+
+def _arrays_module():
+    if _arrays is None:
+        raise NotSupportedError("tensor operators are installed by einsparse's front end: use tensors made "
+                                "with es.tensor, es.evaluate or es.einsum")
+    return _arrays
 
 
 def _notation_of(key):

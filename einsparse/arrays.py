@@ -162,9 +162,11 @@ def compare(op: str, left, right):
     ordered = (lambda x, y: function(y, x)) if flipped else function
     if not _is_sparse(other) and np.ndim(other) == 0:
         if not ordered(tensor.dtype.type(0), other):
-            coords, values = tensor.to_coo()
-            keep = ordered(values, other)
-            return from_coo(coords[:, keep], keep[keep], tensor.shape, tensor.format, name="comparison")
+            # The stored values compared, then copied by a kernel, which stores no False (a computed
+            # zero is not stored): the pattern of the True entries, in the tensor's own format.
+            flags = Tensor.trusted(tensor.shape, tensor.format, tensor.levels, ordered(tensor.vals, other))
+            indices = tuple(f"i{k}" for k in range(tensor.ndim))
+            return evaluate(f"{_access('C', indices)} = {_access('A', indices)}", {"C": tensor.format}, A=flags)
         return ordered(tensor.to_numpy(), other)
     if _is_sparse(other) and operand_shape(other) == tensor.shape and not function(0, 0):
         return _union_compare(ordered, tensor, as_tensor(other, natural_format(other)))

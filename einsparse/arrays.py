@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from einsparse.api import evaluate
-from einsparse.errors import NotSupportedError, ShapeError
+from einsparse.errors import EinsparseError, NotSupportedError, ShapeError
 from einsparse.numpy_einsum import broadcast, einsum
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
 from einsparse.runtime.tensor import Tensor, use_arrays
@@ -131,7 +131,7 @@ def transpose(tensor: Tensor, axes=None) -> Tensor:
         raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the {tensor.ndim} axes")
     where = {mode: position for position, mode in enumerate(order)}
     fmt = type(tensor.format)(tensor.format.levels, tuple(where[m] for m in tensor.format.mode_order))
-    return Tensor.trusted(tuple(tensor.shape[m] for m in order), fmt, tensor.levels, tensor.vals)
+    return Tensor(tuple(tensor.shape[m] for m in order), fmt, tensor.levels, tensor.vals, fill=tensor._fill)
 
 
 def reshape(tensor, shape, order="C"):
@@ -146,11 +146,13 @@ def reshape(tensor, shape, order="C"):
     keys = np.ravel_multi_index(tuple(coords), tensor.shape) if tensor.ndim else np.zeros(len(values), np.int64)
     new = np.array(np.unravel_index(keys, shape), dtype=np.int64).reshape(len(shape), len(values))
     fmt = tensor.format if len(shape) == tensor.ndim else None
-    return from_coo(new, values, shape, fmt, name="reshape")
+    made = from_coo(new, values, shape, fmt, name="reshape")
+    return made if tensor._fill is None else made.with_fill(tensor._fill)
 
 
 def astype(tensor: Tensor, dtype) -> Tensor:
-    return Tensor(tensor.shape, tensor.format, tensor.levels, tensor.vals.astype(dtype))
+    fill = None if tensor._fill is None else np.asarray(tensor._fill).astype(dtype)[()]
+    return Tensor(tensor.shape, tensor.format, tensor.levels, tensor.vals.astype(dtype), fill=fill)
 
 
 # -- comparisons and other elementwise functions -----------------------------------------------------
@@ -161,14 +163,15 @@ def compare(op: str, left, right):
     tensor, other, flipped = (left, right, False) if isinstance(left, Tensor) else (right, left, True)
     ordered = (lambda x, y: function(y, x)) if flipped else function
     if not _is_sparse(other) and np.ndim(other) == 0:
-        if not ordered(tensor.dtype.type(0), other):
+        if not ordered(tensor.fill, other):
             # The stored values compared, then copied by a kernel, which stores no False (a computed
             # zero is not stored): the pattern of the True entries, in the tensor's own format.
             flags = Tensor.trusted(tensor.shape, tensor.format, tensor.levels, ordered(tensor.vals, other))
             indices = tuple(f"i{k}" for k in range(tensor.ndim))
             return evaluate(f"{_access('C', indices)} = {_access('A', indices)}", {"C": tensor.format}, A=flags)
         return ordered(tensor.to_numpy(), other)
-    if _is_sparse(other) and operand_shape(other) == tensor.shape and not function(0, 0):
+    if (_is_sparse(other) and operand_shape(other) == tensor.shape and not function(0, 0)
+            and tensor._fill is None and getattr(other, "_fill", None) is None):
         return _union_compare(ordered, tensor, as_tensor(other, natural_format(other)))
     return function(np.asarray(left) if not _is_sparse(left) else _dense(left),
                     np.asarray(right) if not _is_sparse(right) else _dense(right))
@@ -190,9 +193,9 @@ def _union_compare(ordered, tensor: Tensor, other: Tensor) -> Tensor:
 
 
 def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
-    """`Tensor.__array_ufunc__`: arithmetic, matmul and comparisons compile; a one-input function that
-    maps 0 to 0 (`np.abs`, `np.sqrt`, `np.sin`) keeps the tensor sparse and maps its values; anything
-    else is computed by NumPy on dense arrays."""
+    """`Tensor.__array_ufunc__`: arithmetic, matmul and comparisons compile; a one-input function maps
+    the stored values and the fill (`np.sqrt` keeps fill 0, `np.exp` makes it 1); anything else is
+    computed by NumPy on dense arrays."""
     if method == "__call__" and not kwargs:
         symbol = _UFUNC_SYMBOLS.get(ufunc.__name__)
         if symbol in _SYMBOLS and len(inputs) == 2:
@@ -219,11 +222,14 @@ _UFUNC_SYMBOLS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "
 
 
 def _map_values(ufunc, tensor: Tensor):
+    """f of the stored values, with f(fill) the new fill (Finch's rule): `np.exp` of a CSR matrix is a
+    CSR matrix with fill 1; formats that pad with zeros keep fill 0 only, so others go dense."""
     with np.errstate(all="ignore"):
-        at_zero = ufunc(tensor.dtype.type(0))
-    if at_zero == 0:
-        return Tensor(tensor.shape, tensor.format, tensor.levels, ufunc(tensor.vals))
-    return ufunc(tensor.to_numpy())
+        fill = ufunc(tensor.fill)
+    try:
+        return Tensor(tensor.shape, tensor.format, tensor.levels, ufunc(tensor.vals), fill=fill)
+    except EinsparseError:  # a padded format, or a type f's result cannot be stored in
+        return ufunc(tensor.to_numpy())
 
 
 def apply_function(func, args: tuple, kwargs: dict):

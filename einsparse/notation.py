@@ -342,8 +342,9 @@ def assign(tensor: Tensor, key, value) -> None:
 # ---------------------------------------------------------------------------------------------- outputs
 
 
-def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None) -> Tensor:
-    """An all-zero tensor to assign to: dense zeros, or a sparse format with no entries."""
+def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None, fill=None) -> Tensor:
+    """A tensor to assign to, every entry `fill` (0 unless given): a dense array of it, or a sparse
+    format with no entries and that fill."""
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     dtype = np.dtype(dtype)
     if dtype not in VALUE_DTYPES:
@@ -351,11 +352,11 @@ def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None) ->
                          f"{SUPPORTED_DTYPES}")
     fmt = parse_format(format, len(shape), what="format of the new tensor")
     if fmt.is_dense:
-        made = from_numpy(np.zeros(shape, dtype), fmt, name="the new tensor")
+        made = from_numpy(np.full(shape, 0 if fill is None else fill, dtype), fmt, name="the new tensor")
     else:
         no_entries = np.zeros((len(shape), 0), np.int64)
         made = from_coo(no_entries, np.zeros(0, dtype), shape, fmt, name="the new tensor")
-    return Tensor(made.shape, made.format, made.levels, made.vals, name=name)
+    return Tensor(made.shape, made.format, made.levels, made.vals, name=name, fill=None if fmt.is_dense else fill)
 
 
 def scalar(dtype=np.float64, name: "str | None" = None) -> Tensor:

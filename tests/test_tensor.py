@@ -535,8 +535,8 @@ def test_pydata_round_trip():
         assert np.array_equal(t.to_numpy(), matrix)
     gcxs3 = sparse.GCXS.from_numpy(array, compressed_axes=(1,))
     assert np.array_equal(as_tensor(gcxs3).to_numpy(), array)
-    with pytest.raises(OperandError, match="fill value"):
-        from_pydata(sparse.COO.from_numpy(np.ones((2, 2)), fill_value=1.0))
+    filled = from_pydata(sparse.COO.from_numpy(np.eye(2) + 1, fill_value=1.0))  # keeps its fill
+    assert filled.fill == 1.0 and filled.nnz == 2 and np.array_equal(filled.to_numpy(), np.eye(2) + 1)
 
 
 @pytest.mark.parametrize("shape", [(7,), (4, 6), (3, 4, 5)])

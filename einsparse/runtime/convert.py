@@ -98,8 +98,9 @@ def _coo_format(rank: int) -> Format:
 # ---------------------------------------------------------------------------------------------- numpy
 
 
-def from_numpy(array, format=None, *, name: str = "array") -> Tensor:
-    """A tensor holding `array`; dense row-major (no copy for a C-contiguous array) unless `format`."""
+def from_numpy(array, format=None, *, name: str = "array", fill=None) -> Tensor:
+    """A tensor holding `array`; dense row-major (no copy for a C-contiguous array) unless `format`,
+    which stores the entries that differ from `fill` (None: 0)."""
     array = np.asarray(array)
     fmt = _default(format, array.ndim, name)
     array = _values(array, name)
@@ -107,9 +108,14 @@ def from_numpy(array, format=None, *, name: str = "array") -> Tensor:
     if fmt.is_dense:
         _guard(array.size, array.dtype, array.shape, "a dense array")
         vals = np.ascontiguousarray(by_level).ravel()
-        return Tensor(array.shape, fmt, [DenseLevel(by_level.shape[k]) for k in range(array.ndim)], vals)
-    keys = np.nonzero(by_level)  # row-major over the levels: already sorted for `build`
-    return build(fmt, array.shape, np.array(keys, np.int64).reshape(array.ndim, -1), by_level[keys])
+        return Tensor(array.shape, fmt, [DenseLevel(by_level.shape[k]) for k in range(array.ndim)], vals,
+                      fill=fill)
+    if fill is None:
+        keys = np.nonzero(by_level)  # row-major over the levels: already sorted for `build`
+    else:
+        keys = np.nonzero(~((by_level != by_level) if fill != fill else (by_level == fill)))
+    made = build(fmt, array.shape, np.array(keys, np.int64).reshape(array.ndim, -1), by_level[keys])
+    return made if fill is None else made.with_fill(fill)
 
 
 # ---------------------------------------------------------------------------------------------- coo
@@ -230,14 +236,14 @@ def _is_pydata(obj) -> bool:
 
 
 def from_pydata(array, format=None, *, name: str = "array") -> Tensor:
-    """A tensor from a pydata/sparse COO or GCXS array (fill value 0), by default in its
+    """A tensor from a pydata/sparse COO or GCXS array, keeping its fill value, by default in its
     `natural_format`; a COO read as coo shares its coords and data when they are canonical."""
     import sparse
 
-    if array.fill_value != 0:
-        raise OperandError(
-            f"{name} has fill value {array.fill_value}; einsparse needs arrays that are zero where not stored"
-        )
+    fill = None if array.fill_value == 0 else array.fill_value
+    if fill is not None:  # the entries are the same; the fill goes with them
+        zero_filled = sparse.COO(array.asformat("coo").coords, array.asformat("coo").data, shape=array.shape)
+        return from_pydata(zero_filled, format, name=name).with_fill(fill)
     rank = array.ndim
     fmt = natural_format(array) if format is None else parse_format(format, rank, what=f"format of {name}")
     if isinstance(array, sparse.GCXS) and rank == 2 and array.compressed_axes in ((0,), (1,)):
@@ -290,14 +296,18 @@ def operand_shape(obj, name: str = "operand") -> tuple[int, ...]:
     return _readable_array(obj, name).shape
 
 
-def tensor(data, format=None, shape=None, name=None) -> Tensor:
+def tensor(data, format=None, shape=None, name=None, fill=None) -> Tensor:
     """The public constructor: anything `as_tensor` reads, or `(coords, values)` with `shape=`.
 
     `name` is the tensor's operand name in index notation; a named copy of a Tensor shares its storage.
+    `fill` is the value of the entries not stored: a dense array's entries equal to it are not stored;
+    a sparse input's unstored entries take it (a pydata/sparse array brings its own `fill_value`).
     """
+    if fill is not None:
+        return _filled(data, format, shape, name, fill)
     if name is not None:
         made = tensor(data, format, shape)
-        return Tensor(made.shape, made.format, made.levels, made.vals, name=name)
+        return Tensor(made.shape, made.format, made.levels, made.vals, name=name, fill=made._fill)
     if shape is not None and isinstance(data, tuple) and len(data) == 2:
         return from_coo(data[0], data[1], shape, format, name="tensor")
     try:
@@ -309,6 +319,20 @@ def tensor(data, format=None, shape=None, name=None) -> Tensor:
     if shape is not None and tuple(shape) != result.shape:
         raise ShapeError(f"tensor: data of shape {result.shape} does not match shape={tuple(shape)}")
     return result
+
+
+def _filled(data, format, shape, name, fill) -> Tensor:
+    if _is_pydata(data) and data.fill_value != fill:
+        raise OperandError(f"tensor: fill={fill!r} but the pydata/sparse array's fill_value is {data.fill_value}")
+    if not isinstance(data, (Tensor, tuple)) and not _is_scipy(data) and not _is_pydata(data):
+        array = _readable_array(data, "tensor")
+        default = "c" if array.ndim == 1 else "csr" if array.ndim == 2 else "csf" if array.ndim else None
+        made = from_numpy(array, format if format is not None else default, name="tensor", fill=fill)
+        if shape is not None and tuple(shape) != made.shape:
+            raise ShapeError(f"tensor: data of shape {made.shape} does not match shape={tuple(shape)}")
+    else:
+        made = tensor(data, format, shape)
+    return Tensor(made.shape, made.format, made.levels, made.vals, name=name, fill=fill)
 
 
 def natural_format(obj, name: str = "operand") -> Format:

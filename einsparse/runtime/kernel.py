@@ -114,6 +114,11 @@ class Kernel:
         if failure is not None:
             _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
             raise failure
+        for name, t in tensors.items():
+            if t._fill is not None:
+                _refuse_fill(name, t._fill)
+        if isinstance(given_output, Tensor) and given_output._fill is not None:
+            _refuse_fill(plan.output.tensor, given_output._fill)
         dtypes = tuple(t.vals.dtype for t in tensors.values())
         dtype = self._dtypes.get(dtypes)
         if dtype is None:
@@ -188,6 +193,12 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
     if given_output is not None:
         shapes[plan.output.tensor] = operand_shape(given_output, name=f"output {plan.output.tensor}")
     check_operand_ranks(plan.index_notation, shapes, plan.statement.text or str(plan.statement))
+
+
+def _refuse_fill(name: str, fill) -> None:
+    raise NotSupportedError(f"operand {name} has fill {fill}: statements compute with tensors that are 0 where "
+                            f"nothing is stored (fill-aware kernels are not built yet); pass its to_numpy() or a "
+                            f"tensor of fill 0")
 
 
 def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:

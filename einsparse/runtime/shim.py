@@ -98,7 +98,7 @@ def _read_operand(k: int, name: str, fmt) -> list[str]:
     v, rank = f"v{k}", fmt.rank
     shape = "".join(f"s{k}_{m}, " for m in range(rank))
     lines = [f"    {v} = operands.get({name!r})", f"    if type({v}) is Tensor:",
-             f"        if {v}.format != formats[{name!r}]:", "            return FULL",
+             f"        if {v}.format != formats[{name!r}] or {v}._fill is not None:", "            return FULL",
              f"        vals{k} = {v}.vals"]
     if rank:
         lines.append(f"        {shape}= {v}.shape")

@@ -62,30 +62,37 @@ def walk(levels, rank: int) -> tuple[np.ndarray, np.ndarray]:
     return keys, parent
 
 
-def entries(fmt, levels, vals, order) -> tuple[np.ndarray, np.ndarray]:
-    """The entries (padding zeros dropped) with coordinates in level order of `order`, sorted."""
+def entries(fmt, levels, vals, order, fill=None) -> tuple[np.ndarray, np.ndarray]:
+    """The entries (padding zeros dropped; entries equal to a fill other than 0 too, for an all-dense
+    tensor) with coordinates in level order of `order`, sorted."""
     keys, positions = walk(levels, fmt.rank)
     vals = vals[positions]
     if fmt.rank > 0 and fmt.levels[-1].pads:  # zeros a dense (or band) last level stores are padding
-        keep = vals != 0
+        keep = (vals != 0) if fill is None else ~_equal(vals, fill)
         keys, vals = keys[:, keep], vals[keep]
     by_mode = np.empty_like(keys)
     by_mode[list(fmt.mode_order)] = keys
     return sorted_unique(by_mode[list(order)], vals)
 
 
-def dense_array(fmt, shape, levels, vals) -> np.ndarray:
-    """The dense array of a tensor's storage; for an all-full format a view of `vals` (no copy)."""
+def dense_array(fmt, shape, levels, vals, fill=None) -> np.ndarray:
+    """The dense array of a tensor's storage, `fill` (None: 0) where nothing is stored; for an all-full
+    format a view of `vals` (no copy)."""
     guard_memory(np.prod(shape, dtype=object), vals.dtype, shape, "a dense array")
     if fmt.is_dense:  # vals is the array with its modes in level order
         level_shape = [shape[m] for m in fmt.mode_order]
         return vals.reshape(level_shape).transpose(np.argsort(fmt.mode_order))
-    out = np.zeros(shape, vals.dtype)
+    out = np.zeros(shape, vals.dtype) if fill is None else np.full(shape, fill, vals.dtype)
     keys, positions = walk(levels, fmt.rank)
     by_mode = np.empty_like(keys)
     by_mode[list(fmt.mode_order)] = keys
     out[tuple(by_mode)] = vals[positions]
     return out
+
+
+def _equal(values: np.ndarray, fill) -> np.ndarray:
+    """Where `values` equal `fill`, nan equal to nan."""
+    return (values != values) if fill != fill else (values == fill)
 
 
 def sorted_unique(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,13 +37,14 @@ class Tensor:
     counts the zero padding the dense level implies, not only the nonzeros.
     """
 
-    __slots__ = ("shape", "format", "levels", "vals", "name")
+    __slots__ = ("shape", "format", "levels", "vals", "name", "_fill")
 
-    def __init__(self, shape, format: Format, levels, vals: np.ndarray, name: "str | None" = None):
+    def __init__(self, shape, format: Format, levels, vals: np.ndarray, name: "str | None" = None, fill=None):
         self.shape = tuple(int(n) for n in shape)
         self.format = format
         self.levels = tuple(levels)
         self.vals = vals
+        self._fill = _checked_fill(fill, vals.dtype, format)  # None: zero, the common case, checked fastest
         # The operand name in index notation (`C[i, j] = A[i, k]*...`); None: named by its role.
         if name is not None and not (isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)):
             raise OperandError(f"tensor name {name!r} is not a name: use letters, digits and '_', "
@@ -57,7 +58,13 @@ class Tensor:
         matrix, a C-ordered array): the call path of a kernel skips `_check` for these."""
         tensor = object.__new__(cls)
         tensor.shape, tensor.format, tensor.levels, tensor.vals, tensor.name = shape, format, levels, vals, None
+        tensor._fill = None
         return tensor
+
+    @property
+    def fill(self):
+        """The value of every entry that is not stored (0 unless the tensor was made with another)."""
+        return self.vals.dtype.type(0) if self._fill is None else self._fill
 
     def _check(self) -> None:
         """Cheap consistency checks (O(levels), not O(entries)): catch wiring bugs early."""
@@ -96,10 +103,13 @@ class Tensor:
 
     def to_numpy(self) -> np.ndarray:
         """A dense array; for an all-dense format it may be a view of `vals` (no copy)."""
-        return storage.dense_array(self.format, self.shape, self.levels, self.vals)
+        return storage.dense_array(self.format, self.shape, self.levels, self.vals, self._fill)
 
     def to_scipy(self):
         """A scipy.sparse matrix (2-d only): csc_matrix for csc, coo_matrix for coo, csr_matrix otherwise."""
+        if self._fill is not None:
+            raise FormatError(f"to_scipy: this tensor's fill is {self._fill}, and a scipy.sparse matrix is 0 "
+                              f"where nothing is stored; use to_numpy()")
         return to_scipy(self)
 
     def to_coo(self) -> tuple[np.ndarray, np.ndarray]:
@@ -112,12 +122,16 @@ class Tensor:
         fmt = parse_format(format, self.ndim, what="target format")
         if fmt == self.format:
             return self
-        if fmt.is_dense and self.format.is_dense:  # only a transpose
+        if fmt.is_dense and (self.format.is_dense or self._fill is not None):  # a transpose, or every entry
             by_level = self.to_numpy().transpose(fmt.mode_order)
             return Tensor(self.shape, fmt, [DenseLevel(n) for n in by_level.shape],
-                          np.ascontiguousarray(by_level).ravel())
-        keys, vals = storage.entries(self.format, self.levels, self.vals, fmt.mode_order)
-        return Tensor(self.shape, fmt, *storage.build(fmt, self.shape, keys, vals))
+                          np.ascontiguousarray(by_level).ravel(), fill=self._fill)
+        keys, vals = storage.entries(self.format, self.levels, self.vals, fmt.mode_order, self._fill)
+        return Tensor(self.shape, fmt, *storage.build(fmt, self.shape, keys, vals), fill=self._fill)
+
+    def with_fill(self, fill) -> "Tensor":
+        """The same stored entries (shared, not copied) with `fill` where nothing is stored."""
+        return Tensor(self.shape, self.format, self.levels, self.vals, self.name, fill)
 
     def item(self):
         """The value of a 0-d tensor, as a NumPy scalar."""
@@ -233,9 +247,29 @@ class Tensor:
         return _arrays_module().apply_function(func, args, kwargs)
 
     def __repr__(self) -> str:
+        fill = "" if self._fill is None else f", fill={self._fill}"
         return (
-            f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz})"
+            f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz}{fill})"
         )
+
+
+def _checked_fill(fill, dtype: np.dtype, fmt: Format):
+    """`fill` as a value of `dtype`, None for zero; refused when the type cannot hold it, or when the
+    format's last level pads with zeros below a sparse level (those zeros would not be the fill)."""
+    if fill is None:
+        return None
+    try:
+        value = np.asarray(fill).astype(dtype, casting="same_kind")[()]
+    except (TypeError, ValueError):
+        value = None
+    if value is None or np.ndim(fill) != 0 or not (value == fill or (value != value and fill != fill)):
+        raise DTypeError(f"fill {fill!r} is not a value of the tensor's type {dtype}")
+    if value == 0 and not (value.dtype.kind == "f" and np.signbit(value)):
+        return None
+    if fmt.rank and fmt.levels[-1].pads and not fmt.is_dense:
+        raise NotSupportedError(f"a fill other than 0 in format {fmt.name}: its last level stores zeros "
+                                f"as padding; use a format whose last level is compressed or singleton")
+    return value
 
 
 _notation = None  # the front end's index notation: an object with access(tensor, key) and assign(...)

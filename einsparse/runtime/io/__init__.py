@@ -133,6 +133,9 @@ def _writable(value, kind: str, path: str):
         except EinsparseError:
             raise
     if isinstance(value, Tensor):
+        if value._fill is not None and kind != "npy" and not (kind == "mtx" and value.format.is_dense):
+            raise FileFormatError(f"cannot write a tensor of fill {value._fill} to {path}: the file keeps "
+                                  f"no fill, so its unstored entries would read back as 0; use .npy")
         if kind == "npy" or (kind == "mtx" and value.format.is_dense):
             return np.asarray(value.to_numpy())
         if kind == "tns":

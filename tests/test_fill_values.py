@@ -95,3 +95,14 @@ def test_array_functions_map_the_fill():
     np.testing.assert_array_equal(np.asarray(small), X < 0.5)
     assert filled.astype(np.float32).fill == np.float32(1.0)
     np.testing.assert_array_equal(filled.reshape(3, 2).to_numpy(), X.reshape(3, 2))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "coo", "dd"])
+def test_to_pydata_keeps_entries_and_fill(fmt):
+    sparse = pytest.importorskip("sparse")
+    t = es.tensor(X, format=fmt, fill=1.0)
+    p = t.to_pydata()
+    assert isinstance(p, sparse.COO) and p.fill_value == 1.0
+    np.testing.assert_array_equal(p.todense(), X)
+    np.testing.assert_array_equal(es.tensor(p).to_numpy(), X)
+    assert es.tensor(np.eye(2), format="csr").to_pydata().nnz == 2

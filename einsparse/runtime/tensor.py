@@ -114,8 +114,18 @@ class Tensor:
 
     def to_coo(self) -> tuple[np.ndarray, np.ndarray]:
         """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes; padding
-        zeros dropped."""
-        return storage.entries(self.format, self.levels, self.vals, range(self.ndim))
+        zeros dropped (and entries equal to the fill, for a dense tensor with another fill)."""
+        return storage.entries(self.format, self.levels, self.vals, range(self.ndim), self._fill)
+
+    def to_pydata(self):
+        """A pydata/sparse COO array of the same entries and fill (pydata/sparse must be installed)."""
+        try:
+            import sparse
+        except ImportError:
+            raise NotSupportedError("to_pydata needs pydata/sparse: pip install sparse") from None
+        coords, values = self.to_coo()
+        return sparse.COO(coords, values, shape=self.shape, fill_value=self.fill, sorted=True,
+                          has_duplicates=False)
 
     def asformat(self, format: "str | Format") -> "Tensor":
         """The same tensor in another format of the same rank (`self` when the format is unchanged)."""

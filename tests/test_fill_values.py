@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import einsparse as es
-from einsparse.runtime.io import write
+from einsparse.runtime.io import read, write
 
 X = np.array([[1.0, 0.0, 1.0], [2.0, 1.0, np.inf]])
 
@@ -60,13 +60,26 @@ def test_fills_that_cannot_be_kept_are_refused_by_name():
         es.tensor(np.array([1, 2]), fill=np.inf)
 
 
-def test_files_without_a_fill_are_not_written_a_fill(tmp_path):
+def test_files_that_keep_no_fill_refuse_one(tmp_path):
     t = es.tensor(X, fill=1.0)
     write(str(tmp_path / "x.npy"), t)
     assert np.array_equal(np.load(tmp_path / "x.npy"), X)
     with pytest.raises(es.FileFormatError, match=r"cannot write a tensor of fill 1.0 to .*x.mtx: the file keeps "
-                                                 r"no fill, so its unstored entries would read back as 0; use .npy"):
+                                                 r"no fill, so its unstored entries would read back as 0; use "
+                                                 r".npy or .npz$"):
         write(str(tmp_path / "x.mtx"), t)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_npz_files_keep_the_fill(tmp_path, fmt):
+    import scipy.sparse as sp
+
+    path = str(tmp_path / "x.npz")
+    write(path, es.tensor(X, format=fmt, fill=1.0))
+    back = read(path)
+    assert isinstance(back, es.Tensor) and back.fill == 1.0 and back.format.name == fmt
+    np.testing.assert_array_equal(back.to_numpy(), X)
+    assert sp.load_npz(path).nnz == 3  # scipy reads the stored entries and ignores the fill
 
 
 def test_kernels_refuse_a_fill_other_than_zero():

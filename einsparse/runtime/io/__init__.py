@@ -13,7 +13,8 @@ What each file type reads as:
 - FROSTT `.tns` (also `.tns.gz`): one entry per line, 1-based coordinates then the value, any rank, `#`
   comments. An `es.Tensor` in format coo (duplicates summed); the shape is the largest coordinate of
   each mode unless `shape=` gives it.
-- `.npy`: a NumPy array. `.npz`: a scipy.sparse matrix saved by `scipy.sparse.save_npz`.
+- `.npy`: a NumPy array. `.npz`: a scipy.sparse matrix saved by `scipy.sparse.save_npz`; one that
+  einsparse wrote from a tensor whose fill is not 0 also holds the fill and reads as that es.Tensor.
 
 Every problem is a `FileFormatError` naming the file, and for a text file the line (`bad.mtx:7: ...`).
 Text files are parsed vectorized; only when something is wrong are the lines scanned one by one to find
@@ -31,7 +32,7 @@ import numpy as np
 from einsparse.errors import EinsparseError, FileFormatError, ShapeError
 from einsparse.runtime.io.atomic import atomic_file
 from einsparse.runtime.io.mtx import _read_mtx, _write_mtx_array, _write_mtx_coordinate, mtx_header
-from einsparse.runtime.io.npy import _read_npy, _read_npz
+from einsparse.runtime.io.npy import FilledMatrix, _read_npy, _read_npz, _write_filled_npz
 from einsparse.runtime.io.tns import _read_tns, _write_tns
 
 # extension -> kind; longest first so ".mtx.gz" wins over ".gz"
@@ -133,9 +134,11 @@ def _writable(value, kind: str, path: str):
         except EinsparseError:
             raise
     if isinstance(value, Tensor):
+        if value._fill is not None and kind == "npz" and value.ndim == 2:  # scipy's arrays, and the fill
+            return FilledMatrix(value.with_fill(None).to_scipy(), value._fill)
         if value._fill is not None and kind != "npy" and not (kind == "mtx" and value.format.is_dense):
             raise FileFormatError(f"cannot write a tensor of fill {value._fill} to {path}: the file keeps "
-                                  f"no fill, so its unstored entries would read back as 0; use .npy")
+                                  f"no fill, so its unstored entries would read back as 0; use .npy or .npz")
         if kind == "npy" or (kind == "mtx" and value.format.is_dense):
             return np.asarray(value.to_numpy())
         if kind == "tns":
@@ -172,6 +175,8 @@ def _write_kind(handle, kind: str, value) -> None:
 
     if kind == "npy":
         np.save(handle, value, allow_pickle=False)
+    elif kind == "npz" and isinstance(value, FilledMatrix):
+        _write_filled_npz(handle, value)
     elif kind == "npz":
         sp.save_npz(handle, value)
     elif kind == "tns":

@@ -37,7 +37,8 @@ def elementwise(op: str, left, right):
     shape = _broadcast_shape(_SYMBOLS[op], *shapes)
     indices = tuple(f"i{k}" for k in range(len(shape)))
     named = tuple(indices[len(shape) - len(s):] for s in shapes)
-    named, (left, right) = broadcast(named, (left, right))
+    if any(1 in s and s != shape[len(shape) - len(s):] for s in shapes):  # extent-1 dimensions to broadcast
+        named, (left, right) = broadcast(named, (left, right))
     text = f"{_access('C', indices)} = {_access('A', named[0])} {op} {_access('B', named[1])}"
     return evaluate(text, None, A=left, B=right)
 

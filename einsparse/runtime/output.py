@@ -161,7 +161,7 @@ class SparseOutput:
         built = [kind.assembled(self.shape[fmt.mode_order[k]],
                                 None if arrays is None else tuple(a.astype(dtype, copy=False) for a in arrays))
                  for k, (kind, arrays) in enumerate(zip(fmt.levels, levels))]
-        tensor = Tensor(self.shape, fmt, built, vals)
+        tensor = Tensor.trusted(self.shape, fmt, tuple(built), vals)  # assembled here: consistent by making
         requested = self.plan.formats[self.plan.output.tensor]
         return tensor if requested == fmt else tensor.asformat(requested)
 

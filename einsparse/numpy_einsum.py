@@ -16,8 +16,8 @@ import string
 import numpy as np
 
 from einsparse.api import _call_key, _calls, evaluate
-from einsparse.errors import OperandError, ShapeError, StatementError
-from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
+from einsparse.errors import DTypeError, OperandError, ShapeError, StatementError
+from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
 from einsparse.runtime.tensor import Tensor
 
 _OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -54,13 +54,24 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     else:  # ranks from the letters (checked against the operands' when the kernel is first made)
         named, output, statement, names = _letters_only(subscripts, len(operands))
     formats = {} if format is None else {"out": format}
-    result = _fast(statement, formats, threads, dict(zip(names, operands)))
-    if result is None:
-        _check_ranks(subscripts, named, operands)
-        named, operands = broadcast(named, operands)
-        statement, names = _statement(named, output)
-        result = evaluate(statement, formats, threads, **dict(zip(names, operands)))
+    try:
+        result = _fast(statement, formats, threads, dict(zip(names, operands)))
+        if result is None:
+            _check_ranks(subscripts, named, operands)
+            named, operands = broadcast(named, operands)
+            statement, names = _statement(named, output)
+            result = evaluate(statement, formats, threads, **dict(zip(names, operands)))
+    except DTypeError as error:  # named by its position, as the caller knows it, not by the statement's letter
+        raise _by_position(error, names) from None
     return _delivered(result, out, order, casting)
+
+
+def _by_position(error: DTypeError, names) -> DTypeError:
+    message = str(error)
+    for position, name in enumerate(names):
+        if message.startswith(f"operand {name} "):
+            return DTypeError(f"einsum operand {position} " + message[len(f"operand {name} "):])
+    return error
 
 
 def _ranks(operands: tuple) -> tuple[int, ...]:
@@ -127,6 +138,8 @@ def _in_one_type(operands: tuple) -> tuple:
         if t is None:
             operand_shape(operand, name=f"einsum operand {position}")  # a readable operand, or its error
     types = [np.asarray(op).dtype if t is None else np.dtype(t) for op, t in zip(operands, types)]
+    for position, t in enumerate(types):
+        normalize_dtype(t, name=f"einsum operand {position}")  # a type refused is named, not cast first
     common = np.result_type(*types)
     return tuple(op if t == common else _cast(op, common, "safe", k)
                  for k, (op, t) in enumerate(zip(operands, types)))

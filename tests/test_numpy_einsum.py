@@ -108,3 +108,13 @@ def test_a_broadcast_sparse_operand_stays_sparse_where_the_result_is():
     got = es.einsum("ij,ij->ij", row, wide)
     assert isinstance(got, es.Tensor)
     np.testing.assert_allclose(got.to_numpy(), row.toarray() * wide.toarray())
+
+
+def test_a_type_einsparse_cannot_compute_is_named_by_its_position():
+    for first in (np.ones((2, 2)), np.ones((2, 2), np.longdouble)):
+        with pytest.raises(es.DTypeError, match=rf"^einsum operand {1 if first.dtype == np.float64 else 0} has "
+                                                r"dtype float128, which einsparse does not compute with"):
+            es.einsum("ij,j->i", first, np.ones(2, np.longdouble))
+    es.einsum("ij,j->i", np.ones((2, 2)), np.ones(2))  # memoized: the fast path names it too
+    with pytest.raises(es.DTypeError, match=r"^einsum operand 1 has dtype object"):
+        es.einsum("ij,j->i", np.ones((2, 2)), np.ones(2, object))

@@ -31,6 +31,11 @@ _LAZY = {
     "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
     "scalar": "einsparse.notation", "statement": "einsparse.notation",
 }
+# The statement language's functions for index notation (`es.exp(A[i, j])`, `es.where(...)`).
+_LAZY.update({name: "einsparse.operators" for name in (
+    "abs", "sqrt", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh", "sinh", "arcsin", "arctan",
+    "sigmoid", "relu", "sign", "floor", "ceil", "round", "conj", "real", "imag", "max", "min", "pow", "where",
+    "maximum", "minimum", "power")})
 
 
 def __getattr__(name: str):
@@ -40,7 +45,8 @@ def __getattr__(name: str):
     value = getattr(import_module(module), name)
     if name in ("tensor", "Tensor"):
         import_module("einsparse.notation")  # a tensor indexes with it, `t[()]` and `t[i, j]` alike
-    if name in ("tensor", "Tensor", "evaluate", "einsum", "compile", "Kernel", "empty", "scalar"):
+    if name in ("tensor", "Tensor", "evaluate", "einsum", "compile", "Kernel", "empty", "scalar") or (
+            _LAZY[name] == "einsparse.operators"):
         import_module("einsparse.arrays")  # tensors these return take operators: A @ x, A.T, A + B
     globals()[name] = value  # later lookups skip this function
     return value

@@ -16,7 +16,7 @@ from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import EinsparseError, FormatError, NotSupportedError, OperandError, ParseError
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
-from einsparse.runtime.stored import operand_kind
+from einsparse.runtime.stored import operand_fill, operand_kind
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
 from einsparse.memo import CallMemo
@@ -183,7 +183,8 @@ def _kernel_for(statement, formats, threads, operands: dict) -> Kernel:
             chosen[output] = natural_format(operands[output], name=f"output {output}")
         else:
             resolved = resolve_formats(assignment, chosen, parsed.text or syn.deparse(parsed))
-            chosen[output] = choose_output_format(assignment, resolved)
+            fills = {name: operand_fill(value) for name, value in operands.items() if name in inputs}
+            chosen[output] = choose_output_format(assignment, resolved, fills)
     return compile(parsed, chosen, threads)
 
 

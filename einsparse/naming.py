@@ -60,19 +60,19 @@ def _first_appearances(node) -> list[str]:
     """The placeholders of `node`'s accesses, left to right, each once."""
     if isinstance(node, syn.Access):
         return [node.name]
-    if isinstance(node, syn.Neg):
-        return _first_appearances(node.operand)
-    if isinstance(node, syn.BinOp):
-        left = _first_appearances(node.left)
-        return left + [p for p in _first_appearances(node.right) if p not in left]
-    return []
+    found: list[str] = []
+    for child in syn.children(node):
+        found += [p for p in _first_appearances(child) if p not in found]
+    return found
 
 
 def renamed(node, names: dict[str, str]):
     if isinstance(node, syn.Access):
         return syn.Access(names[node.name], node.indices)
-    if isinstance(node, syn.Neg):
-        return syn.Neg(renamed(node.operand, names))
+    if isinstance(node, (syn.Neg, syn.Not)):
+        return type(node)(renamed(node.operand, names))
     if isinstance(node, syn.BinOp):
         return syn.BinOp(node.op, renamed(node.left, names), renamed(node.right, names))
+    if isinstance(node, syn.Call):
+        return syn.Call(node.name, tuple(renamed(arg, names) for arg in node.args))
     return node

@@ -164,6 +164,55 @@ class Expr:
     def __neg__(self):
         return Expr(syn.Neg(self.node), self.tensors)
 
+    # The language's other operators (see `einsparse.operators` for exp, max, where and the rest).
+    def __pow__(self, other):
+        return _combine("**", self, other)
+
+    def __rpow__(self, other):
+        return _combine("**", other, self)
+
+    def __mod__(self, other):
+        return _combine("%", self, other)
+
+    def __rmod__(self, other):
+        return _combine("%", other, self)
+
+    def __lt__(self, other):
+        return _combine("<", self, other)
+
+    def __le__(self, other):
+        return _combine("<=", self, other)
+
+    def __gt__(self, other):
+        return _combine(">", self, other)
+
+    def __ge__(self, other):
+        return _combine(">=", self, other)
+
+    def __eq__(self, other):  # elementwise, as NumPy's
+        return _combine("==", self, other)
+
+    def __ne__(self, other):
+        return _combine("!=", self, other)
+
+    __hash__ = object.__hash__  # by identity, as before `==` was an operator
+
+    def __and__(self, other):
+        return _combine("and", self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _combine("or", self, other)
+
+    __ror__ = __or__
+
+    def __invert__(self):
+        return Expr(syn.Not(self.node), self.tensors)
+
+    def __abs__(self):
+        return Expr(syn.Call("abs", (self.node,)), self.tensors)
+
     def __iadd__(self, other):
         total = self + other
         if isinstance(self.node, syn.Access):

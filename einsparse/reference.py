@@ -1,9 +1,14 @@
-"""A dense NumPy reference for a statement, independent of einsparse's compiler (only its parser).
+"""A dense NumPy reference for a statement, independent of einsparse's compiler (only its parser and
+the NumPy functions its operators name).
 
 The meaning of a statement, computed the slow obvious way: expand the right side into a sum of
 products, reduce each product over its indices that are not on the left with `np.einsum`, broadcast it
 over the output indices it lacks, and add the products up. Division is multiplication by the reciprocal
-of a literal or a dense operand. `einsparse check` compares compiled kernels with this.
+of a single operand or number. An operator other than + - * / (`exp`, `max`, `<`, `and`, `where`) is an
+opaque factor: its arguments are computed first, each summed over what nothing outside it uses (no
+other argument, no sibling factor, not the output), then the operator is applied elementwise with
+NumPy's function of that name, and it sums what its arguments share and nothing outside uses.
+`einsparse check` compares compiled kernels with this.
 """
 
 from __future__ import annotations
@@ -11,16 +16,19 @@ from __future__ import annotations
 import numpy as np
 
 from einsparse.compiler import syntax as syn
+from einsparse.compiler.functions import BY_NAME, OPERATORS
 from einsparse.compiler.parse import parse
 
 # a product: (coefficient, [(tensor, indices, reciprocal?), ...])
 _INDEX = "#"  # an index used as a value is the tensor "#i": no tensor's name starts with '#'
+_CALL = "@"   # an operator's value is the tensor "@k", the k-th operator met
 
 Product = tuple[complex, list[tuple[str, tuple[str, ...], bool]]]
 
 
-def products(node: syn.Expr) -> list[Product]:
-    """The right side `node` as a sum of products."""
+def products(node: syn.Expr, outer: frozenset = frozenset(), calls: "list | None" = None) -> list[Product]:
+    """The right side `node` as a sum of products; `outer`: the indices used outside `node`. Each
+    operator other than + - * / becomes a factor "@k", and (node, its indices) goes to `calls[k]`."""
     if isinstance(node, syn.Number):
         return [(node.value, [])]
     if isinstance(node, syn.Access):
@@ -28,8 +36,19 @@ def products(node: syn.Expr) -> list[Product]:
     if isinstance(node, syn.IndexValue):  # the vector of its coordinates, 0, 1, ... (see `dense_reference`)
         return [(1, [(_INDEX + node.name, (node.name,), False)])]
     if isinstance(node, syn.Neg):
-        return [(-c, f) for c, f in products(node.operand)]
-    left, right = products(node.left), products(node.right)
+        return [(-c, f) for c, f in products(node.operand, outer, calls)]
+    if isinstance(node, (syn.Call, syn.Not)) or node.op in OPERATORS:
+        if calls is None:
+            raise ValueError("the reference needs a list for the operators' factors")
+        kept = tuple(dict.fromkeys(i for i in syn.index_uses(node) if i in outer))
+        calls.append((node, outer))
+        return [(1, [(f"{_CALL}{len(calls) - 1}", kept, False)])]
+    left_uses, right_uses = frozenset(syn.index_uses(node.left)), frozenset(syn.index_uses(node.right))
+    if node.op in "+-":
+        left, right = products(node.left, outer, calls), products(node.right, outer, calls)
+    else:
+        left = products(node.left, outer | right_uses, calls)
+        right = products(node.right, outer | left_uses | (right_uses if node.op == "/" else frozenset()), calls)
     if node.op == "+":
         return left + right
     if node.op == "-":
@@ -48,7 +67,8 @@ def products(node: syn.Expr) -> list[Product]:
 def divisors(statement: "str | syn.Statement") -> set[str]:
     """The operands the statement divides by (they must not hold zeros)."""
     tree = parse(statement) if isinstance(statement, str) else statement
-    return {name for _, factors in products(tree.rhs) for name, _, recip in factors if recip}
+    out = frozenset(i.name for i in tree.output.indices)
+    return {name for _, factors in products(tree.rhs, out, []) for name, _, recip in factors if recip}
 
 
 def dense_reference(statement: "str | syn.Statement", operands: dict, output=None, shape=None) -> np.ndarray:
@@ -57,37 +77,110 @@ def dense_reference(statement: "str | syn.Statement", operands: dict, output=Non
     index used as a value is the vector of its coordinates."""
     tree = parse(statement) if isinstance(statement, str) else statement
     out = [i.name for i in tree.output.indices]
-    terms = products(tree.rhs)
+    calls: list = []
+    terms = products(tree.rhs, frozenset(out), calls)
     arrays = {name: np.asarray(value) for name, value in operands.items()}
     extents: dict[str, int] = {}
-    for _, factors in terms:
-        for name, indices, _ in factors:
-            if name in arrays:
-                extents.update(zip(indices, arrays[name].shape))
+    for access in syn.accesses(tree.rhs):
+        if access.name in arrays:
+            extents.update(zip((i.name for i in access.indices), arrays[access.name].shape))
     if output is not None or shape is not None:
         extents.update(zip(out, np.shape(output) if output is not None else shape))
-    for _, factors in terms:
-        arrays.update({name: np.arange(extents[indices[0]]) for name, indices, _ in factors
-                       if name.startswith(_INDEX)})
-    shape = tuple(extents[i] for i in out)
-    # Integers without division are summed in int64, exact modulo 2^64 as NumPy's wrapping is; anything
-    # else in float64 (or complex128).
-    exact = (all(a.dtype.kind in "biu" for a in arrays.values())
+    for value in syn.index_values(tree.rhs):
+        arrays[_INDEX + value.name] = np.arange(extents[value.name])
+    # Integers without division or operators are summed in int64, exact modulo 2^64 as NumPy's wrapping
+    # is; anything else in float64 (or complex128).
+    exact = (all(a.dtype.kind in "biu" for a in arrays.values()) and not calls
              and all(isinstance(c, int) and not any(recip for _, _, recip in f) for c, f in terms))
     dtype = np.dtype(np.int64) if exact else np.result_type(*[a.dtype for a in arrays.values()], np.float64)
+    if set(extents) <= set(out) and not any(i not in out for a in syn.accesses(tree.rhs) for i in
+                                            (x.name for x in a.indices)):
+        # Nothing is summed: computed as written, elementwise, so that inf and nan meet as NumPy meets
+        # them (expanding a*(b + c) into a*b + a*c would make inf*(-1 + inf) nan).
+        with np.errstate(all="ignore"):
+            total = np.broadcast_to(_direct(tree.rhs, out, arrays, extents, dtype), tuple(extents[i] for i in out))
+    else:
+        total = _evaluate(terms, out, arrays, extents, dtype, calls)
+    if output is not None:
+        total = total + np.asarray(output)
+    return total
+
+
+def _evaluate(terms: list[Product], out: list[str], arrays: dict, extents: dict, dtype, calls: list) -> np.ndarray:
+    """The sum of `terms`, each reduced to the indices `out` (in that order) and broadcast over them."""
+    shape = tuple(extents[i] for i in out)
     total = np.zeros(shape, dtype)
     for coefficient, factors in terms:
+        for name, _, _ in factors:
+            if name.startswith(_CALL) and name not in arrays:
+                node, outer = calls[int(name[1:])]
+                arrays[name] = _call(node, outer, arrays, extents, dtype, calls)
         used = sorted({i for _, indices, _ in factors for i in indices} | set(out))
         letter = {name: chr(ord("a") + k) if k < 26 else chr(ord("A") + k - 26) for k, name in enumerate(used)}
         kept = [i for i in out if any(i in indices for _, indices, _ in factors)]
-        inputs = [1 / arrays[name].astype(dtype) if recip else arrays[name].astype(dtype, copy=False)
-                  for name, _, recip in factors]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inputs = [1 / arrays[name].astype(dtype) if recip else arrays[name].astype(dtype, copy=False)
+                      for name, _, recip in factors]
         if factors:
             spec = ",".join("".join(letter[i] for i in indices) for _, indices, _ in factors)
             value = np.einsum(f"{spec}->{''.join(letter[i] for i in kept)}", *inputs)
         else:
             value = np.asarray(1.0)
         total = total + coefficient * value.reshape([extents[i] if i in kept else 1 for i in out])
-    if output is not None:
-        total = total + np.asarray(output)
     return total
+
+
+def _call(node: syn.Expr, outer: frozenset, arrays: dict, extents: dict, dtype, calls: list) -> np.ndarray:
+    """An operator's value over its indices that `outer` uses (in order of first use), its arguments
+    computed first and what they share summed after it is applied."""
+    if isinstance(node, syn.Call):
+        function, args = BY_NAME[node.name], list(node.args)
+    elif isinstance(node, syn.Not):
+        function, args = OPERATORS["not"], [node.operand]
+    else:
+        function, args = OPERATORS[node.op], [node.left, node.right]
+    uses = [frozenset(syn.index_uses(arg)) for arg in args]
+    # What each argument keeps: the rest of its indices it sums itself.
+    owns = [uses[k] & (outer | frozenset().union(*(u for m, u in enumerate(uses) if m != k)))
+            for k in range(len(args))]
+    inner = [i for i in dict.fromkeys(syn.index_uses(node)) if any(i in own for own in owns)]
+    values = []
+    for arg, own in zip(args, owns):
+        kept = [i for i in inner if i in own]
+        value = _evaluate(products(arg, own, calls), kept, arrays, extents, dtype, calls)
+        values.append(value.reshape([extents[i] if i in own else 1 for i in inner]))
+    if function.logical or function.name == "where":
+        values = [v.astype(bool) if k == 0 or function.logical else v for k, v in enumerate(values)]
+    with np.errstate(all="ignore"):
+        result = np.asarray(function.numpy(*values)).astype(dtype)
+    result = np.broadcast_to(result, tuple(extents[i] for i in inner))
+    summed = tuple(k for k, i in enumerate(inner) if i not in outer)
+    return result.sum(axis=summed) if summed else result
+
+
+def _direct(node: syn.Expr, out: list[str], arrays: dict, extents: dict, dtype) -> np.ndarray:
+    """`node` elementwise over the output indices `out` (extent-1 axes where it does not use one)."""
+    if isinstance(node, syn.Number):
+        return np.asarray(node.value, dtype)
+    if isinstance(node, (syn.Access, syn.IndexValue)):
+        names = (tuple(i.name for i in node.indices) if isinstance(node, syn.Access) else (node.name,))
+        array = arrays[node.name if isinstance(node, syn.Access) else _INDEX + node.name].astype(dtype)
+        kept = [i for i in out if i in names]
+        letter = {name: chr(ord("a") + k) for k, name in enumerate(out)}
+        value = np.einsum(f"{''.join(letter[i] for i in names)}->{''.join(letter[i] for i in kept)}", array)
+        return value.reshape([extents[i] if i in kept else 1 for i in out])
+    if isinstance(node, syn.Neg):
+        return -_direct(node.operand, out, arrays, extents, dtype)
+    if isinstance(node, syn.BinOp) and node.op in "+-*/":
+        left, right = (_direct(side, out, arrays, extents, dtype) for side in (node.left, node.right))
+        return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}[node.op](left, right)
+    if isinstance(node, syn.Call):
+        function, args = BY_NAME[node.name], list(node.args)
+    elif isinstance(node, syn.Not):
+        function, args = OPERATORS["not"], [node.operand]
+    else:
+        function, args = OPERATORS[node.op], [node.left, node.right]
+    values = [_direct(arg, out, arrays, extents, dtype) for arg in args]
+    if function.logical or function.name == "where":
+        values = [v.astype(bool) if k == 0 or function.logical else v for k, v in enumerate(values)]
+    return np.asarray(function.numpy(*values)).astype(dtype)

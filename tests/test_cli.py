@@ -176,10 +176,10 @@ def test_out_of_range_tns(capsys, files):
 
 
 def test_bad_statement_has_a_caret(capsys):
-    status, out, err = run(capsys, "run", "y[i] = A[i,j]**x[j]", "A=a.mtx", "x=ones")
+    status, out, err = run(capsys, "run", "y[i] = A[i,j]*/x[j]", "A=a.mtx", "x=ones")
     assert (status, out) == (2, "")
-    assert err == ("einsparse run: error: unexpected '*' at column 15: expected an operand, a number, "
-                   "'-' or '('\n    y[i] = A[i,j]**x[j]\n                  ^\n")
+    assert err == ("einsparse run: error: unexpected '/' at column 15: expected an operand, a number, "
+                   "'-', '(' or '~'\n    y[i] = A[i,j]*/x[j]\n                  ^\n")
 
 
 def test_shape_mismatch(capsys, files):
@@ -381,9 +381,9 @@ def test_subprocess_run_and_errors(files):
     done = einsparse("run", SPMV, f"A={tmp / 'A.mtx'}", f"x={tmp / 'x.npy'}", "a=2", "-o", tmp / "y.npy")
     assert (done.returncode, done.stderr) == (0, "")
     assert np.allclose(np.load(tmp / "y.npy"), 2 * (A @ x))
-    done = einsparse("run", "y[i] = A[i,j]**x[j]", "A=a.mtx", "x=ones")
+    done = einsparse("run", "y[i] = A[i,j]*/x[j]", "A=a.mtx", "x=ones")
     assert done.returncode == 2
-    assert done.stderr.endswith("    y[i] = A[i,j]**x[j]\n                  ^\n")
+    assert done.stderr.endswith("    y[i] = A[i,j]*/x[j]\n                  ^\n")
     assert "Traceback" not in done.stderr
     done = einsparse("run", SPMV, f"A={tmp / 'nope.mtx'}", "x=ones", "a=1")
     assert (done.returncode, done.stderr) == (1, f"einsparse run: error: {tmp / 'nope.mtx'}: no such file\n")

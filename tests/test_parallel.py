@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import einsparse as es
@@ -174,6 +174,8 @@ def test_chunks_follow_the_work_of_the_rows():
     assert parallel.chunk_bounds(0, 10, 3) == [(0, 3), (3, 7), (7, 10)]
 
 
+# A shared machine may stall for a second: that is no slow strategy.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(st.integers(0, 20), min_size=1, max_size=60), st.integers(2, 9), st.data())
 def test_chunks_cover_the_range_and_share_the_work(row_work, pieces, data):
     """Chunks are non-empty, follow each other over [lo, hi), and each ends at the first row where the

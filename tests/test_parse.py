@@ -136,7 +136,7 @@ ERRORS = [
     ("", "the statement is empty"),
     (" \t ", "the statement is empty"),
     ("C[i,j] = A[i,k] * * B",
-     "unexpected '*' at column 19: expected an operand, a number, '-' or '('\n"
+     "unexpected '*' at column 19: expected an operand, a number, '-', '(' or '~'\n"
      "    C[i,j] = A[i,k] * * B\n"
      "                      ^"),
     ("C[i$] = 1",
@@ -144,7 +144,7 @@ ERRORS = [
      "    C[i$] = 1\n"
      "       ^"),
     ("C[i,j] = A[i,k] +",
-     "the statement ends too early: expected an operand, a number, '-' or '('\n"
+     "the statement ends too early: expected an operand, a number, '-', '(' or '~'\n"
      "    C[i,j] = A[i,k] +\n"
      "                     ^"),
     ("C[i,j] A[i,j]",
@@ -180,7 +180,7 @@ ERRORS = [
      "    C[i j] = a\n"
      "        ^"),
     ("C(i] = a",
-     "unexpected ']' at column 4: expected ',' or ')'\n"
+     "unexpected ']' at column 4: expected an operator, ',' or ')'\n"
      "    C(i] = a\n"
      "       ^"),
     ("C = A[2]",
@@ -204,7 +204,7 @@ ERRORS = [
      "    C = a[i\n"
      "           ^"),
     ("C[i] =\n  * b",
-     "unexpected '*' at column 3: expected an operand, a number, '-' or '('\n"
+     "unexpected '*' at column 3: expected an operand, a number, '-', '(', '~' or 'not'\n"
      "      * b\n"
      "      ^"),
 ]

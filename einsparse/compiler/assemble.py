@@ -112,12 +112,12 @@ class Assembly:
             value = self.names.once(("value", self.output), f"{self.output}_value")
             return [loop.Line(f"{value} = as_type_of({rhs}, zero)"),
                     loop.Line(f"{self._place(target, positions)} += {value}"),
-                    loop.Line(f"{flag} |= {value} != 0")]
+                    loop.Line(f"{flag} |= {self.differs_from_fill(value)}")]
         code = storage.levels[last]
         count = self.output_count(last)
         value = self.names.once(("value", self.output), f"{self.output}_value")
         if self.appending_unconditionally:  # room for every step was reserved: write, count if not zero
-            nonzero = f"{value} != 0"
+            nonzero = self.differs_from_fill(value)
             return [loop.Line(f"{value} = as_type_of({rhs}, zero)"),
                     loop.Line(code.store(count, self.names.index(storage.level_indices[last]))),
                     loop.Line(f"{storage.vals}[u({count})] = {value}"),
@@ -132,7 +132,7 @@ class Assembly:
         store = [*place,
                  loop.Line(f"{storage.vals}[u({count})] = {value}"),
                  loop.Line(f"{count} += 1"), *mark]  # the parent's count is added after the loop: see _reserve
-        return [loop.Line(f"{value} = as_type_of({rhs}, zero)"), loop.If(((f"{value} != 0", tuple(store)),))]
+        return [loop.Line(f"{value} = as_type_of({rhs}, zero)"), loop.If(((self.differs_from_fill(value), tuple(store)),))]
 
     def _reserve(self, body: cin.Stmt, v: str, visits: str, positions: dict) -> tuple[list, list]:
         """Code before and after a loop over v that appends. Before: room for everything it may append

@@ -7,6 +7,7 @@ by sparse operands. Extents and dtypes are checked by the runtime when data arri
 from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler.fills import ANNIHILATORS, VARIES, apply_op, same, varies
 from einsparse.compiler.formats import Format, read_format, spec_text
 from einsparse.errors import FormatError, OperandError, StatementError, point_at
 
@@ -23,16 +24,11 @@ def check(assignment: ir.Assignment, formats: dict[str, Format], text: str) -> N
 
 
 def _check_divisors(expr: ir.Expr, formats: dict[str, Format], text: str) -> None:
-    if isinstance(expr, ir.Recip):
-        if isinstance(expr.operand, ir.Literal) and expr.operand.value == 0:
-            raise StatementError(point_at("division by zero: the divisor is the literal 0", text,
-                                          expr.span.start, expr.span.end))
-        for access in ir.accesses(expr.operand):
-            if not formats[access.tensor].is_dense:
-                raise StatementError(point_at(
-                    f"cannot divide by the sparse operand {access.tensor} (format "
-                    f"{formats[access.tensor].name}): its implicit zeros would divide by zero; "
-                    f"divide by a literal or a dense operand", text, access.span.start, access.span.end))
+    """A literal 0 divisor is refused; any operand divides as NumPy divides (an absent entry is its
+    operand's fill, so dividing by a sparse operand's absent zeros gives inf or nan, never nothing)."""
+    if isinstance(expr, ir.Recip) and isinstance(expr.operand, ir.Literal) and expr.operand.value == 0:
+        raise StatementError(point_at("division by zero: the divisor is the literal 0", text,
+                                      expr.span.start, expr.span.end))
     for child in ir.children(expr):
         _check_divisors(child, formats, text)
 
@@ -97,61 +93,76 @@ def _indices(count: int) -> str:
     return f"{count} index" if count == 1 else f"{count} indices"
 
 
-def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format]) -> Format:
+def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format], fills: "dict | None" = None) -> Format:
     """The output format when none is given: sparse when the result is structurally sparse.
 
-    Expand the right side into products. The result is sparse when, in every product, each output index
-    is held by a sparse operand, and no dense operand is summed against a sparse one: `A + B`, `A .* B`,
-    `2*A`, SDDMM and SpGEMM of sparse operands are sparse; SpMV and SpMM with dense operands, `A + 1`
-    and broadcasts are dense (their results fill in wherever a row has anything). A sparse result takes
-    the level kinds and mode order of an input over the same indices (`A + B` stays in A's format),
-    else CSR-like levels: dense outermost, compressed below.
+    The result's background is its value where every sparse operand holds its fill (`fills`, 0 where
+    not given; see `fills`). Expand the right side, relative to that background, into products. The
+    result is sparse when its background is one constant and, in every product, each output index is
+    held by a sparse operand, and no dense operand is summed against a sparse one: `A + B`, `A .* B`,
+    `2*A`, `exp(A)` (fill 1), `A + 1` (fill 1), SDDMM and SpGEMM of sparse operands are sparse; SpMV and
+    SpMM with dense operands, `A + x` and broadcasts are dense (their results fill in wherever a row has
+    anything). A sparse result takes the level kinds and mode order of an input over the same indices
+    (`A + B` stays in A's format) if it can hold the result's fill, else CSR-like levels: dense
+    outermost, compressed below.
     """
     output = assignment.output
     rank = len(output.indices)
     if rank == 0:
         return Format.dense(0)
-    products = _products(assignment.rhs, limit=256)
-    if not products or not all(_sparse_product(p, output.indices, formats) for p in products):
+    fills = fills or {}
+    products, background = _products(assignment.rhs, 256, formats, fills)
+    if (varies(background) or not products
+            or not all(_sparse_product(p, output.indices, formats) for p in products)):
         return Format.dense(rank)
     for access in ir.accesses(assignment.rhs):
         fmt = formats[access.tensor]
         if (sorted(access.indices) == sorted(output.indices) and len(set(access.indices)) == rank
-                and not fmt.is_dense):
+                and not fmt.is_dense and (same(background, 0) or not fmt.levels[-1].pads)):
             order = tuple(output.indices.index(access.indices[m]) for m in fmt.mode_order)
             return Format(fmt.unique_levels.levels, order)
     return Format.of_letters("d" + "c" * (rank - 1) if rank > 1 else "c")
 
 
-def _products(expr: ir.Expr, limit: int):
-    """The accesses of each product of `expr` expanded into a sum of products (None past `limit`)."""
+def _products(expr: ir.Expr, limit: int, formats: dict, fills: dict):
+    """(products, background): where `expr` may differ from its background, as the accesses of each
+    product of `expr` expanded into a sum of products (None past `limit`; [] is a constant)."""
     if isinstance(expr, ir.Access):
-        return [[expr]]
+        dense = formats[expr.tensor].is_dense
+        return [[expr]], VARIES if dense else fills.get(expr.tensor, 0)
     if isinstance(expr, ir.Literal):
-        return [[]]
+        return [], expr.value
     if isinstance(expr, ir.IndexValue):  # a dense vector over its index (SpMV's x, for `A[i,j]*j`)
-        return [[expr]]
-    if isinstance(expr, (ir.Neg, ir.Recip)):
-        return _products(expr.operand, limit)
+        return [[expr]], VARIES
+    parts = [_products(child, limit, formats, fills) for child in ir.children(expr)]
+    if any(products is None for products, _ in parts):
+        return None, VARIES
     if isinstance(expr, ir.Sum):
-        return _products(expr.body, limit)
-    if isinstance(expr, ir.Add):
-        terms = [_products(t, limit) for t in expr.terms]
-        if any(t is None for t in terms):
-            return None
-        flat = [p for t in terms for p in t]
-        return flat if len(flat) <= limit else None
-    if isinstance(expr, ir.Mul):
-        result = [[]]
-        for factor in expr.factors:
-            parts = _products(factor, limit)
-            if parts is None or len(result) * len(parts) > limit:
-                return None
-            result = [a + b for a in result for b in parts]
-        return result
-    return None
-
-
+        products, background = parts[0]
+        return products, 0 if same(background, 0) else VARIES
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        products, background = parts[0]
+        return products, apply_op("negative" if isinstance(expr, ir.Neg) else "reciprocal", [background])
+    if isinstance(expr, ir.Call) and expr.name == "where" and not varies(parts[0][1]):
+        picked = parts[1] if parts[0][1] else parts[2]
+        return parts[0][0] + parts[1][0] + parts[2][0], picked[1]
+    name = "add" if isinstance(expr, ir.Add) else "multiply" if isinstance(expr, ir.Mul) else expr.name
+    annihilator = ANNIHILATORS.get(name)
+    products, background = parts[0]
+    for other, other_background in parts[1:]:
+        combined = apply_op(name, [background, other_background])
+        if annihilator is not None and same(combined, annihilator):  # an intersection
+            left = products + ([[]] if not same(background, annihilator) else [])
+            right = other + ([[]] if not same(other_background, annihilator) else [])
+            if len(left) * len(right) > limit:
+                return None, VARIES
+            products = [a + b for a in left for b in right]
+        else:
+            products = products + other
+        if len(products) > limit:
+            return None, VARIES
+        background = combined
+    return products, background
 def _sparse_product(factors: list, output_indices, formats) -> bool:
     """Whether a product of accesses and index values (`_products`) is structurally sparse."""
     sparse = [a for a in factors if isinstance(a, ir.Access) and not formats[a.tensor].is_dense]

@@ -10,6 +10,7 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
+from einsparse.compiler.functions import BY_NAME, OPERATORS, result_kind
 
 
 def result_dtype(expr: ir.Expr, dtypes: dict) -> np.dtype:
@@ -34,7 +35,52 @@ def _kind(expr: ir.Expr, dtypes: dict):
     if isinstance(expr, (ir.Add, ir.Mul)):
         parts = expr.terms if isinstance(expr, ir.Add) else expr.factors
         return np.result_type(*(_kind(p, dtypes) for p in parts))
+    if isinstance(expr, ir.Call):
+        return _call_kind(expr.name, [_kind(arg, dtypes) for arg in expr.args])
     raise TypeError(f"not an index-notation node: {expr!r}")
+
+
+def _call_kind(name: str, kinds: list):
+    """The result type of an operator, a literal-only call staying a weak Python number."""
+    weak = [kind if isinstance(kind, np.dtype) else type(kind) for kind in kinds]
+    kind = result_kind(name, weak)
+    if not any(isinstance(k, np.dtype) for k in weak) and isinstance(kind, np.dtype):
+        return {"b": bool, "i": int, "u": int, "f": float, "c": complex}[kind.kind](1)
+    return kind
+
+
+def type_error(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, str] | None":
+    """The first operator applied to operands of types it does not take, and why; None when none.
+    `and`, `or`, `not` and `where`'s condition take bool (a comparison, or a bool operand); max, min,
+    comparisons, relu, sign, floor, ceil and round take no complex numbers, as NumPy orders none; any
+    other operator takes what NumPy's function of the same name takes."""
+    for child in syn.children(expr):
+        found = type_error(child, dtypes)
+        if found is not None:
+            return found
+    if isinstance(expr, syn.Call):
+        function, args = BY_NAME[expr.name], list(expr.args)
+    elif isinstance(expr, syn.Not):
+        function, args = OPERATORS["not"], [expr.operand]
+    elif isinstance(expr, syn.BinOp) and expr.op in OPERATORS:
+        function, args = OPERATORS[expr.op], [expr.left, expr.right]
+    else:
+        return None
+    kinds = [_numpy_type(arg, dtypes) for arg in args]
+    types = [np.dtype(k) for k in kinds]
+    spelled = {"and": "and (&)", "or": "or (|)", "not": "not (~)"}.get(function.name, function.name)
+    if function.logical and any(t != np.bool_ for t in types):
+        culprit = next(t for t in types if t != np.bool_)
+        return expr, f"{spelled} takes bool operands, not {culprit}: compare first, as in A[i,j] > 0"
+    if function.name == "where" and types[0] != np.bool_:
+        return expr, f"the condition of where must be bool, not {types[0]}: compare first, as in A[i,j] > 0"
+    if function.ordered and any(t.kind == "c" for t in types):
+        return expr, f"{function.name} orders its operands, and complex numbers have no order"
+    try:
+        result_kind(function.name, kinds)
+    except TypeError:
+        return expr, f"{function.name} is not defined for {', '.join(map(str, types))} (nor in NumPy)"
+    return None
 
 
 def early_wrap(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, np.dtype, str] | None":
@@ -48,21 +94,29 @@ def early_wrap(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, np.dtype, str] 
     """
     found = []
 
-    def visit(node, parent_type, divided: bool) -> None:
-        if found or not isinstance(node, (syn.Neg, syn.BinOp)):
+    def visit(node, parent_type, fate) -> None:
+        if found or not isinstance(node, (syn.Neg, syn.BinOp, syn.Call, syn.Not)):
             return
         own = _numpy_type(node, dtypes)
         narrow = isinstance(own, np.dtype) and own.kind in "biu" and own.itemsize < 8
-        if narrow and (divided or (parent_type is not None and parent_type != own)):
-            found.append((node, own, "divided" if divided else f"used as {parent_type}"))
+        # `and`, `not`, comparisons and functions see the wrapped value: only + - * commute with wrapping.
+        ring = (isinstance(node, syn.Neg) or (isinstance(node, syn.BinOp) and node.op in "+-*")) and not (
+            isinstance(node, syn.BinOp) and node.op == "**")
+        if ring and narrow and (fate or (parent_type is not None and parent_type != own)):
+            found.append((node, own, fate or f"used as {parent_type}"))
             return
-        if isinstance(node, syn.Neg):
-            visit(node.operand, own, False)
+        if isinstance(node, syn.BinOp) and node.op == "/":
+            inner = "divided"
+        elif isinstance(node, syn.Call):
+            inner = f"passed to {node.name}"
+        elif isinstance(node, syn.Not) or (isinstance(node, syn.BinOp) and node.op in OPERATORS):
+            inner = f"passed to {OPERATORS['not' if isinstance(node, syn.Not) else node.op].name}"
         else:
-            visit(node.left, own, node.op == "/")
-            visit(node.right, own, node.op == "/")
+            inner = None
+        for child in syn.children(node):
+            visit(child, own, inner)
 
-    visit(expr, None, False)
+    visit(expr, None, None)
     return found[0] if found else None
 
 
@@ -76,6 +130,13 @@ def _numpy_type(node: syn.Expr, dtypes: dict):
         return np.dtype(np.int64)
     if isinstance(node, syn.Neg):
         return _numpy_type(node.operand, dtypes)
+    if isinstance(node, (syn.Call, syn.Not)) or node.op in OPERATORS:
+        name = node.name if isinstance(node, syn.Call) else OPERATORS["not" if isinstance(node, syn.Not) else node.op].name
+        kinds = [_numpy_type(child, dtypes) for child in syn.children(node)]
+        try:
+            return result_kind(name, kinds)
+        except TypeError:  # reported by `type_error`
+            return np.dtype(np.float64)
     left, right = _numpy_type(node.left, dtypes), _numpy_type(node.right, dtypes)
     if not isinstance(left, np.dtype) and not isinstance(right, np.dtype):
         return float if node.op == "/" or float in (left, right) else int
@@ -93,8 +154,9 @@ def _one(kind):
 def literal_overflow(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, int, np.dtype] | None":
     """The first integer literal that does not fit the integer type it meets (uint8 `x[i]*-2`), which
     NumPy refuses (a Python integer out of bounds), with its value and that type; None when none."""
-    if not isinstance(expr, syn.BinOp):
-        return literal_overflow(expr.operand, dtypes) if isinstance(expr, syn.Neg) else None
+    if not isinstance(expr, syn.BinOp) or expr.op in OPERATORS:
+        return next((found for child in syn.children(expr)
+                     if (found := literal_overflow(child, dtypes)) is not None), None)
     for literal, other in ((expr.left, expr.right), (expr.right, expr.left)):
         value = _literal_value(literal)
         kind = _numpy_type(other, dtypes)
@@ -111,7 +173,7 @@ def _literal_value(node: syn.Expr):
     if isinstance(node, syn.Neg):
         inner = _literal_value(node.operand)
         return None if inner is None else -inner
-    if isinstance(node, syn.BinOp):
+    if isinstance(node, syn.BinOp) and node.op in "+-*/":
         left, right = _literal_value(node.left), _literal_value(node.right)
         if left is None or right is None:
             return None

@@ -256,6 +256,16 @@ def as_type_of(typingctx, value, like):
 
 """
 
+ZERO_LIKE = """@intrinsic
+def zero_like(typingctx, array):
+    \"\"\"A 0 of `array`'s type: what an absent entry of a fill-0 operand is in an operator.\"\"\"
+    def codegen(context, builder, signature, args):
+        return context.get_constant(signature.return_type, 0)
+    return array.dtype(array), codegen
+
+
+"""
+
 WIDEN = """@intrinsic
 def widen(typingctx, value):
     \"\"\"An integer narrower than 64 bits as an int64, anything else as it is. What is subtracted or
@@ -274,8 +284,24 @@ def two_sum(total, compensation, term):
     \"\"\"(total + term, compensation plus the rounding error of that add): Knuth's TwoSum, exact for any
     magnitudes, so a sum of blocks keeps what each add rounds away (see `compiler.sums`).\"\"\"
     added = total + term
+    if added - added != 0:  # inf or nan: the sum is that from now on, and an error term would be nan
+        return added, compensation
     back = added - total
     return added, compensation + ((total - (added - back)) + (term - back))
+
+
+"""
+
+ACTIVATIONS = """@numba.njit(cache=True, nogil=True, error_model="numpy")
+def relu(x):
+    \"\"\"max(x, 0) in the type of x, nan kept (as np.maximum keeps it).\"\"\"
+    return x if not x <= 0 else x - x
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def sigmoid(x):
+    \"\"\"1 / (1 + exp(-x)) (scipy's expit).\"\"\"
+    return 1.0 / (1.0 + np.exp(-np.float64(x)))
 
 
 """
@@ -310,13 +336,13 @@ HELPERS_SOURCE = (
     "if X86_64:\n"
     "    llvm.initialize_native_asmparser()  # `pick` writes a cmov in assembly; Numba loads no parser\n"
     "u = np.uint64  # subscripts are cast to unsigned: see loop_ir.subscript\n\n\n"
-    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PICK + AS_TYPE_OF + WIDEN + TWO_SUM + PREFIX_SUM
+    + GROW + MERGE_PAIRS + SORT_TOUCHED + GALLOP + PREFETCH + SUM_ADD + PICK + AS_TYPE_OF + ZERO_LIKE + WIDEN + TWO_SUM + ACTIVATIONS + PREFIX_SUM
 )
 HELPERS_MODULE = "einsparse_helpers_" + hashlib.sha256(HELPERS_SOURCE.encode()).hexdigest()[:16]
 
 
 HELPER_NAMES = ("extend", "grow", "merge_pairs", "sort_touched", "prefetch", "sum_add", "pick", "as_type_of",
-                "widen", "two_sum", "gallop")
+                "widen", "two_sum", "gallop", "relu", "sigmoid", "zero_like")
 
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:

@@ -24,6 +24,9 @@ class Access:
 @dataclass(frozen=True)
 class Literal:
     value: Union[int, float]
+    # For the 0 an absent entry of operand `like` stands for: a 0 of that operand's type, which only
+    # the kernel knows (`0 % 0` is 0 for integers, nan for floats).
+    like: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,16 @@ class Recip:
 
 
 @dataclass(frozen=True)
+class Call:
+    """An operator of `functions` other than + - * / applied to `args` (`exp`, `max`, `less`, `and`,
+    `where`, ...): opaque to normalization, so nothing is distributed over it."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
 class Sum:
     indices: tuple[str, ...]
     body: "Expr"
@@ -83,7 +96,7 @@ class TempRef:
     temp: Temp
 
 
-Expr = Union[Access, Literal, IndexValue, Neg, Add, Mul, Recip, Sum, TempRef]
+Expr = Union[Access, Literal, IndexValue, Neg, Add, Mul, Recip, Call, Sum, TempRef]
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,8 @@ def children(expr: Expr) -> tuple:
         return expr.terms
     if isinstance(expr, Mul):
         return expr.factors
+    if isinstance(expr, Call):
+        return expr.args
     if isinstance(expr, Sum):
         return (expr.body,)
     return ()
@@ -126,6 +141,8 @@ def with_children(expr: Expr, new: tuple) -> Expr:
         return Add(tuple(new))
     if isinstance(expr, Mul):
         return Mul(tuple(new))
+    if isinstance(expr, Call):
+        return Call(expr.name, tuple(new), expr.span)
     if isinstance(expr, Sum):
         return Sum(expr.indices, new[0])
     return expr
@@ -179,8 +196,8 @@ def free_indices(expr: Expr) -> frozenset[str]:
         return free_indices(expr.operand)
     if isinstance(expr, Add):
         return frozenset().union(*(free_indices(t) for t in expr.terms))
-    if isinstance(expr, Mul):
-        return frozenset().union(*(free_indices(f) for f in expr.factors))
+    if isinstance(expr, (Mul, Call)):
+        return frozenset().union(*(free_indices(f) for f in children(expr)))
     if isinstance(expr, Sum):
         return free_indices(expr.body) - set(expr.indices)
     if isinstance(expr, TempRef):
@@ -200,6 +217,8 @@ def _show(expr: Expr, context: int) -> str:
         return repr(expr.value)
     if isinstance(expr, IndexValue):
         return expr.index
+    if isinstance(expr, Call):
+        return f"{expr.name}({', '.join(_show(arg, 0) for arg in expr.args)})"
     if isinstance(expr, TempRef):
         temp = expr.temp
         return f"{temp.name}[{','.join(temp.indices)}]" if temp.indices else temp.name

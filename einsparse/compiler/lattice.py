@@ -4,63 +4,142 @@ At a loop over index v, an access whose next level is indexed by v and cannot lo
 compressed level) is an *iterator*. A product is nonzero only where all its factors are, so it iterates
 the intersection of their iterators; a sum iterates the union, with one region per combination of
 present operands. A lattice is the set of its points, each the set of iterators (their keys) that must
-all be present; the empty point means "every coordinate" (a dense operand, a literal, an index used as
-a value, or an access that cannot drive this loop).
+all be present; the empty point means "every coordinate" (a dense operand, an index used as a value,
+or an access that cannot drive this loop).
+
+Absent entries are an operand's fill, not always 0, so whether a loop may skip them is asked of the
+algebra (`analyze`): each expression has a background, its value where none of its iterators is
+present, computed from the fills; a product whose background is 0 intersects (0 annihilates), an
+operator without an annihilator unites, and an accumulation skips only where its value is what the
+target holds anyway. `exp(A)` of a fill-0 A has background 1: into a sparse output of fill 1 it
+iterates A; into a dense output it visits every coordinate.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Optional
 
+import numpy as np
+
 from einsparse.compiler import concrete as cin
+from einsparse.compiler import fills
 from einsparse.compiler import index_ir as ir
 
 Point = frozenset  # of iterator keys
 # An access or a workspace -> the key of the iterator it offers at this loop, or None if it offers none.
 IteratorOf = Callable[[object], Optional[object]]
+# An access -> its operand's fill (the value of every entry not stored).
+FillOf = Callable[[ir.Access], object]
 
 
-def expr_lattice(expr: ir.Expr, iterator_of: IteratorOf) -> set[Point]:
+def zero_fill(access) -> int:
+    return 0
+
+
+def expr_lattice(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf = zero_fill, target=0) -> set[Point]:
+    """The points where `expr` may differ from `target`, what the loop leaves where it skips (0 for a
+    sum or a dense output, the fill of a sparse output)."""
+    return relative(analyze(expr, iterator_of, fill_of), target)
+
+
+def relative(analysis: tuple[set, object], target) -> set[Point]:
+    """Points where an expression of `analysis` (points, background) may differ from `target`: its own
+    points if its background is the target, else every coordinate too."""
+    points, background = analysis
+    return set(points) if fills.same(background, target) else set(points) | {Point()}
+
+
+def analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[set, object]:
+    """(points, background) of `expr` at this loop: its *background* is its value where none of the
+    iterators it reads sits on the coordinate (every operand at its fill), or VARIES when that depends
+    on dense values; its points are where it may differ from its background."""
     if isinstance(expr, ir.Access):
         key = iterator_of(expr)
-        return {Point({key})} if key is not None else {Point()}
-    if isinstance(expr, (ir.Literal, ir.IndexValue)):
-        return {Point()}
-    if isinstance(expr, ir.TempRef):
-        key = iterator_of(expr)  # a workspace walks the coordinates it touched
+        fill = fills.value(fill_of(expr))
         if key is not None:
-            return {Point({key})}
-        return expr_lattice(expr.temp.expr, iterator_of)
+            return {Point({key})}, fill
+        # Read at this loop without skipping; what a deeper loop finds absent is its fill.
+        return {Point()}, _varying(fill)
+    if isinstance(expr, ir.Literal):
+        return set(), expr.value
+    if isinstance(expr, ir.IndexValue):
+        return {Point()}, fills.VARIES
+    if isinstance(expr, ir.TempRef):
+        key = iterator_of(expr)  # a workspace walks the coordinates it touched; the rest hold 0
+        if key is not None:
+            return {Point({key})}, 0
+        return analyze(expr.temp.expr, iterator_of, fill_of)
+    if isinstance(expr, ir.Sum):  # a sum of a background other than 0 depends on the extent
+        points, background = analyze(expr.body, iterator_of, fill_of)
+        return points, 0 if fills.same(background, 0) else _varying(background)
+    parts = [analyze(child, iterator_of, fill_of) for child in ir.children(expr)]
     if isinstance(expr, (ir.Neg, ir.Recip)):
-        return expr_lattice(expr.operand, iterator_of)
-    if isinstance(expr, ir.Sum):
-        return expr_lattice(expr.body, iterator_of)
-    if isinstance(expr, ir.Mul):
-        points = {Point()}
-        for factor in expr.factors:
-            points = conjunction(points, expr_lattice(factor, iterator_of))
-        return points
+        (points, background), = parts
+        return points, fills.apply_op("negative" if isinstance(expr, ir.Neg) else "reciprocal", [background])
     if isinstance(expr, ir.Add):
-        points = expr_lattice(expr.terms[0], iterator_of)
-        for term in expr.terms[1:]:
-            points = disjunction(points, expr_lattice(term, iterator_of))
-        return points
+        return _fold(parts, "add", None)
+    if isinstance(expr, ir.Mul):
+        return _fold(parts, "multiply", 0)
+    if isinstance(expr, ir.Call):
+        if expr.name == "where":
+            return _where(*parts)
+        if len(parts) == 1:  # f(x) is f(background) wherever x is
+            (points, background), = parts
+            return points, fills.apply_op(expr.name, [background])
+        return _fold(parts, expr.name, fills.ANNIHILATORS.get(expr.name))
     raise TypeError(f"not an index-notation node: {expr!r}")
 
 
-def stmt_lattice(stmt: cin.Stmt, iterator_of: IteratorOf) -> set[Point]:
+def _fold(parts: list, name: str, annihilator) -> tuple[set, object]:
+    """Combine operands left to right. Where the combined background is the operator's annihilator
+    (`0*x`, `False and x`, `max(inf, x)`), the result differs from it only where every operand does:
+    an intersection; otherwise where any does: a union."""
+    points, background = parts[0]
+    for other_points, other_background in parts[1:]:
+        combined = fills.apply_op(name, [background, other_background])
+        if annihilator is not None and fills.same(combined, annihilator):
+            points = conjunction(relative((points, background), annihilator),
+                                 relative((other_points, other_background), annihilator))
+        else:
+            points = disjunction(points, other_points)
+        background = combined
+    return points, background
+
+
+def _where(condition, chosen, other) -> tuple[set, object]:
+    """where(c, a, b): where c sits at its background the result is the branch it picks."""
+    (c_points, c_background), (a_points, a_background), (b_points, b_background) = condition, chosen, other
+    if fills.varies(c_background):
+        background = a_background if fills.same(a_background, b_background) else _varying(a_background, b_background)
+        return disjunction(c_points, disjunction(a_points, b_points)), background
+    picked_points, background = (chosen if c_background else other)
+    either = disjunction(a_points, b_points) | (set() if fills.same(a_background, b_background) else {Point()})
+    return disjunction(conjunction(c_points, either), picked_points), background
+
+
+def _varying(*backgrounds):
+    """Not a constant: finite unless one of `backgrounds` is known not to be."""
+    finite = all(b.finite if fills.varies(b) else np.isfinite(b) for b in backgrounds)
+    return fills.VARIES if finite else fills.VARIES_NOT_FINITE
+
+
+def stmt_lattice(stmt: cin.Stmt, iterator_of: IteratorOf, fill_of: FillOf = zero_fill,
+                 target_of: Callable = lambda target: 0) -> set[Point]:
+    """The points a loop over `stmt` must visit; `target_of(target)` is what an accumulation's target
+    holds where nothing is written."""
     if isinstance(stmt, cin.Accumulate):
-        return expr_lattice(stmt.rhs, iterator_of)
+        return expr_lattice(stmt.rhs, iterator_of, fill_of, target_of(stmt.target))
     if isinstance(stmt, cin.Forall):
-        return stmt_lattice(stmt.body, iterator_of)
+        return stmt_lattice(stmt.body, iterator_of, fill_of, target_of)
     if isinstance(stmt, cin.Where):
-        return disjunction(stmt_lattice(stmt.producer, iterator_of), stmt_lattice(stmt.consumer, iterator_of))
+        return disjunction(stmt_lattice(stmt.producer, iterator_of, fill_of, target_of),
+                           stmt_lattice(stmt.consumer, iterator_of, fill_of, target_of))
     if isinstance(stmt, cin.Seq):
         if not stmt.stmts:
             return set()  # nothing to compute: no point needs visiting
-        points = stmt_lattice(stmt.stmts[0], iterator_of)
+        points = stmt_lattice(stmt.stmts[0], iterator_of, fill_of, target_of)
         for part in stmt.stmts[1:]:
-            points = disjunction(points, stmt_lattice(part, iterator_of))
+            points = disjunction(points, stmt_lattice(part, iterator_of, fill_of, target_of))
         return points
     raise TypeError(f"not a concrete statement: {stmt!r}")
 

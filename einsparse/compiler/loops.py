@@ -101,7 +101,7 @@ class Loops:
             found[it.key] = it
             return it.key
 
-        points = lat.stmt_lattice(stmt.body, key_of)
+        points = lat.stmt_lattice(stmt.body, key_of, self.fill_of, self.target_fill)
         keys = sorted(set().union(*points), key=repr)
         if len(keys) > MAX_COITERATED:
             raise NotSupportedError(
@@ -126,7 +126,8 @@ class Loops:
         def region(present: tuple[Iterator, ...], values: Optional[dict] = None) -> Optional[list[loop.Node]]:
             """The body where exactly `present` sit on the coordinate; `values`: variables that hold
             operands' values at it (the positions dict's ("value", key) entries, see `_hoist`)."""
-            body = simplify_stmt(stmt.body, frozenset(keys) - {it.key for it in present})
+            body = simplify_stmt(stmt.body, frozenset(keys) - {it.key for it in present}, self.fill_of,
+                                 self.target_fill)
             if body is None:
                 return None
             local = {**positions, **(values or {})}

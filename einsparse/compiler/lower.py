@@ -47,7 +47,9 @@ from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import loop_ir as loop
 from einsparse.compiler.assemble import Assembly
+from einsparse.compiler.fills import literal_text
 from einsparse.compiler.formats import Format
+from einsparse.compiler.functions import BY_NAME
 from einsparse.compiler.loops import Loops
 from einsparse.compiler.merges import Merges
 from einsparse.compiler.names import Namer
@@ -66,7 +68,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
 
     def __init__(self, operands: dict[str, Format], origin, namer: Namer, output: str, sparse_output: bool,
                  workspace: str = DENSE_ROW, output_indices: tuple = (), fresh_output: bool = False,
-                 counting: bool = False, room_known: bool = False):
+                 counting: bool = False, room_known: bool = False, fills: "dict | None" = None,
+                 output_fill=0):
         # The state every part of the lowerer shares (loops, merges, assemble, workspaces).
         self.operands = operands            # kernel operand -> its format
         self.origin = origin                # index -> the index whose extent it has
@@ -79,6 +82,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         # were sized by that count, so it checks no room.
         self.counting = counting
         self.room_known = room_known or counting
+        self.fills = fills or {}            # kernel operand -> its fill, where it is not 0
+        self.output_fill = output_fill      # what a sparse output holds where nothing is stored
         self.temp_arrays: dict[str, ir.Temp] = {}
         self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
@@ -131,6 +136,20 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
 
     def position_name(self, storage: Storage, level: int) -> str:
         return self.names.position(storage.key, storage.label, level)
+
+    def fill_of(self, access: ir.Access):
+        return self.fills.get(access.tensor, 0)
+
+    def target_fill(self, target) -> object:
+        """What `target` holds where nothing is written: a sparse output its fill, anything else 0."""
+        return self.output_fill if self.sparse_output and self.is_output(target) else 0
+
+    def differs_from_fill(self, value: str) -> str:
+        """Kernel source testing that a sparse output's `value` is to be stored (it is not the fill)."""
+        fill = self.output_fill
+        if fill != fill:
+            return f"{value} == {value}"
+        return f"{value} != {literal_text(fill)}"
 
     def is_output(self, node) -> bool:
         return isinstance(node, ir.Access) and node.tensor == self.output
@@ -203,7 +222,7 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
                 return self.temp_name(expr.temp)
             return self._place(expr, positions)
         if isinstance(expr, ir.Literal):
-            return repr(expr.value)
+            return f"zero_like({self.names.vals(expr.like)})" if expr.like else literal_text(expr.value)
         if isinstance(expr, ir.IndexValue):  # the loop's coordinate, which may be read from an int32 array
             return f"np.int64({self.names.index(expr.index)})"
         if isinstance(expr, ir.Neg):
@@ -227,6 +246,9 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
             return f"({text})" if context > 2 else text
         if isinstance(expr, ir.Recip):
             return "1 / " + self._expr(expr.operand, positions, 3)
+        if isinstance(expr, ir.Call):
+            args = [self._expr(arg, positions, 0) for arg in expr.args]
+            return f"({BY_NAME[expr.name].code.format(*args)})"
         if isinstance(expr, ir.Sum):
             raise InternalError(f"reduction {ir.show(expr)} reached code generation")
         raise InternalError(f"cannot generate code for {expr!r}")

@@ -12,6 +12,7 @@ from itertools import combinations
 from typing import Optional
 
 from einsparse.compiler import concrete as cin
+from einsparse.compiler import fills
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import lattice as lat
 from einsparse.compiler import lookahead
@@ -137,7 +138,7 @@ class Merges:
         Returns the two accesses by key, or None. Each member must walk its operand's last level, where
         the values are."""
         if (len(members) != 2 or not all(it.unique and it.crd and not it.placed for it in members)
-                or not self.sparse_output
+                or not self.sparse_output or self.fills or not fills.same(self.output_fill, 0)
                 or not isinstance(body, cin.Accumulate) or not self.is_output(body.target)):
             return None
         storage = self.storage(body.target)

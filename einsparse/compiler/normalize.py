@@ -16,6 +16,7 @@ import itertools
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
+from einsparse.compiler.functions import OPERATORS
 from einsparse.errors import StatementError, point_at
 
 
@@ -86,6 +87,8 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
         return _with_sum(access, frozenset(names), outer, _ordered(names))
     if isinstance(node, syn.Neg):
         return ir.Neg(_place(node.operand, outer, counter))
+    if isinstance(node, (syn.Call, syn.Not)) or (isinstance(node, syn.BinOp) and node.op in OPERATORS):
+        return _place_call(node, outer, counter)
     if isinstance(node, syn.BinOp) and node.op in "+-":
         left = _place(node.left, outer, counter)
         right = _place(node.right, outer, counter)
@@ -115,6 +118,26 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
     raise TypeError(f"not a syntax node: {node!r}")
 
 
+def _place_call(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
+    """An operator other than + - * / is opaque: each argument sums what no other argument and nothing
+    outside uses (`exp(A[i,k]*B[k,j])` into C[i,j] is the exp of a sum), and the call sums what its
+    arguments share and nothing outside uses (`max(a[k], b[k])` into a scalar is a sum of maxima)."""
+    if isinstance(node, syn.Call):
+        name, args = node.name, node.args
+    elif isinstance(node, syn.Not):
+        name, args = "not", (node.operand,)
+    else:
+        name, args = OPERATORS[node.op].name, (node.left, node.right)
+    uses = [_uses(arg) for arg in args]
+    placed = []
+    for position, arg in enumerate(args):
+        siblings = frozenset().union(*(u for k, u in enumerate(uses) if k != position))
+        placed.append(_place(arg, outer | siblings, counter))
+    call = ir.Call(name, tuple(placed), node.span)
+    used = frozenset().union(*(ir.free_indices(arg) for arg in placed))
+    return _with_sum(call, used, outer, _ordered(list(syn.index_uses(node))))
+
+
 def _optional(node: syn.Expr, index: str) -> bool:
     """Whether some term of `node`, expanded into a sum of products, does not use `index`."""
     if isinstance(node, syn.Number):
@@ -125,6 +148,8 @@ def _optional(node: syn.Expr, index: str) -> bool:
         return node.name != index
     if isinstance(node, syn.Neg):
         return _optional(node.operand, index)
+    if isinstance(node, (syn.Call, syn.Not)) or node.op in OPERATORS:  # opaque: no term without its uses
+        return index not in _uses(node)
     if node.op in "+-":
         return _optional(node.left, index) or _optional(node.right, index)
     return _optional(node.left, index) and _optional(node.right, index)
@@ -203,6 +228,8 @@ def _rename_reductions(rhs: ir.Expr, taken: set[str], all_names: set[str]):
             return ir.Add(tuple(walk(t, renames) for t in node.terms))
         if isinstance(node, ir.Mul):
             return ir.Mul(tuple(walk(f, renames) for f in node.factors))
+        if isinstance(node, ir.Call):
+            return ir.Call(node.name, tuple(walk(a, renames) for a in node.args), node.span)
         if isinstance(node, ir.Sum):
             inner = dict(renames)
             new_names = []

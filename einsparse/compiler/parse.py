@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from lark import Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput
+from lark import Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
-from einsparse.compiler.syntax import (Access, BinOp, Expr, Index, IndexValue, Neg, Number, Span, Statement,
+from einsparse.compiler.functions import FUNCTIONS, known_functions
+from einsparse.compiler.syntax import (Access, BinOp, Call, Expr, Index, IndexValue, Neg, Not, Number, Span, Statement,
                                       accesses, index_uses)
 from einsparse.errors import ParseError, StatementError, point_at
 from einsparse.grammar import parser
@@ -28,7 +29,13 @@ def parse(text: str) -> Statement:
     except UnexpectedInput as error:
         raise ParseError(_describe(text, error)) from None
     # Non-recursive so that deeply nested input cannot overflow the stack here.
-    left, op, rhs, start = _BUILD.transform(tree)
+    try:
+        left, op, rhs, start = _BUILD.transform(tree)
+    except VisitError as error:
+        if not isinstance(error.orig_exc, _Refused):
+            raise
+        refused = error.orig_exc
+        raise ParseError(point_at(str(refused), text, refused.start, refused.end)) from None
     if isinstance(left, IndexValue):  # a bare output such as `s` is a 0-d tensor
         left = Access(left.name, (), left.span)
     # The grammar reads the left side as an expression; only a plain, unparenthesized access is an output.
@@ -46,10 +53,12 @@ def _with_tensors(node: Expr, indices: set) -> Expr:
     (the builder reads each bare name as an index value first)."""
     if isinstance(node, IndexValue):
         return node if node.name in indices else Access(node.name, (), node.span)
-    if isinstance(node, Neg):
-        return Neg(_with_tensors(node.operand, indices), node.span)
+    if isinstance(node, (Neg, Not)):
+        return type(node)(_with_tensors(node.operand, indices), node.span)
     if isinstance(node, BinOp):
         return BinOp(node.op, _with_tensors(node.left, indices), _with_tensors(node.right, indices), node.span)
+    if isinstance(node, Call):
+        return Call(node.name, tuple(_with_tensors(arg, indices) for arg in node.args), node.span)
     return node
 
 
@@ -78,7 +87,25 @@ class _Build(Transformer_NonRecursive):
 
     def binop(self, meta, children) -> BinOp:
         left, op, right = children
-        return BinOp(op.value, left, right, _span(meta))
+        return BinOp(_SPELLED.get(op.value, op.value), left, right, _span(meta))
+
+    def lnot(self, meta, children) -> Not:
+        return Not(children[1], _span(meta))
+
+    def call(self, meta, children) -> "Call | Access":
+        name, _, *rest = children
+        args = [child for child in rest if not isinstance(child, Token)]
+        function = FUNCTIONS.get(name.value)
+        if function is None:
+            if all(isinstance(arg, IndexValue) for arg in args):  # TACO's `A(i,j)`: an access
+                return Access(name.value, tuple(Index(arg.name, arg.span) for arg in args), _span(meta))
+            raise _Refused(f"unknown function {name.value}; the functions are {known_functions()}",
+                           name.start_pos, name.end_pos)
+        if len(args) != function.arity:
+            given = f"{len(args)} argument{'s' if len(args) != 1 else ''}"
+            wanted = f"{function.arity} argument{'s' if function.arity != 1 else ''}"
+            raise _Refused(f"{name.value} takes {wanted}, not {given}", meta.start_pos, meta.end_pos)
+        return Call(name.value, tuple(args), _span(meta))
 
     def neg(self, meta, children) -> Neg:
         return Neg(children[1], _span(meta))
@@ -100,6 +127,15 @@ class _Build(Transformer_NonRecursive):
 
 
 _BUILD = _Build()
+_SPELLED = {"&": "and", "|": "or"}
+
+
+class _Refused(Exception):
+    """A call the grammar accepts but the language does not: its message and where it is."""
+
+    def __init__(self, message: str, start: int, end: int):
+        super().__init__(message)
+        self.start, self.end = start, end
 
 # What each lark terminal is called in a message, in the order a message lists them.
 _WORDS = {
@@ -112,10 +148,13 @@ _WORDS = {
     "RSQB": "']'",
     "RPAR": "')'",
     "EQUAL": "'='",
+    "TILDE": "'~'",
+    "NOT": "'not'",
     "PLUSEQUAL": "'+='",
     "$END": "the end of the statement",
 }
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH"}
+_MORE_OPERATORS = {"PERCENT", "POW", "COMPARE", "AND", "OR", "AMP", "PIPE"}
 
 # A lone output access such as `C`, `C[i,j]` or `y(i)` (the parser has already accepted what is inside).
 _OUTPUT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*(\[[^\]]*\]|\([^)]*\))?")
@@ -128,7 +167,7 @@ def _expected(names: set[str]) -> str:
     if _OPERATORS <= names:
         words.append("an operator")
         # Where an operator may follow, '[' and '(' could only open the indices of the name just read.
-        names -= _OPERATORS | {"LSQB", "LPAR"}
+        names -= _OPERATORS | _MORE_OPERATORS | {"LSQB", "LPAR"}
     for name, phrase in _WORDS.items():
         if name in names:
             words.append("an index" if name == "NAME" and "NUMBER" not in names else phrase)

@@ -10,6 +10,8 @@ it. The plan is deterministic, so its source keys the kernel cache.
 from __future__ import annotations
 
 from einsparse.compiler import concrete as cin
+from einsparse.compiler import fills as fl
+from einsparse.compiler import lattice as lat
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import loop_ir as loop
 from einsparse.compiler import syntax as syn
@@ -34,12 +36,14 @@ MAX_KERNEL_LINES = 1500
 
 
 def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None, *,
-                 workspace: str = DENSE_ROW) -> Plan:
+                 workspace: str = DENSE_ROW, fills: "dict | None" = None) -> Plan:
     """The plan for `statement` with tensors in `formats` (unnamed ones dense).
 
     `workspace` chooses how one-index workspaces accumulate: a dense row with a list of touched
     coordinates (`"dense"`), or a list of (coordinate, value) pairs sorted and merged before it is read
-    (`"list"`), for rows too long to allocate.
+    (`"list"`), for rows too long to allocate. `fills` gives the tensors whose fill is not 0 (for a
+    `+=` into a sparse output, the output's among them): which loops may skip absent entries, and the
+    output's fill, follow from them (see `lattice`).
     """
     parsed = parse(statement) if isinstance(statement, str) else statement
     text = parsed.text or syn.deparse(parsed)
@@ -55,6 +59,16 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
         kernel_formats[output] = resolved[output].assembled
         if assignment.op == "+=":  # a sparse output cannot grow in place: read its old values instead
             kernel_input, old_values = _with_old_values(assignment, resolved[output], kernel_formats)
+    given_fills = {name: value for name, value in ((n, fl.value(v)) for n, v in (fills or {}).items())
+                   if not fl.same(value, 0)}
+    if old_values is not None and output in given_fills:
+        given_fills[old_values] = given_fills[output]
+    output_fill = result_fill(kernel_input, kernel_formats, given_fills) if sparse else 0
+    if not fl.same(output_fill, 0) and resolved[output].levels[-1].pads:
+        raise NotSupportedError(
+            f"the result of {syn.deparse(parsed)} has fill {output_fill}, which format {resolved[output].name} "
+            f"of {output} cannot hold: its last level stores zeros as padding; use a format whose last level "
+            f"is compressed or singleton")
     kernel_assignment, operands = plan_operands(kernel_input, kernel_formats)
     sched = schedule(kernel_assignment, operands)
     kernel_assignment, operands = sched.assignment, sched.operands
@@ -63,9 +77,10 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
         namer = Namer(_user_names(kernel_input, operands))
         for index in sched.order:
             namer.index(index)
+        kernel_fills = {name: given_fills[op.tensor] for name, op in operands.items() if op.tensor in given_fills}
         lowerer = Lowerer({name: op.format for name, op in operands.items()}, assignment.origin, namer,
                           output, sparse, workspace, kernel_assignment.output.indices,
-                          fresh_output=assignment.op == "=", **mode)
+                          fresh_output=assignment.op == "=", fills=kernel_fills, output_fill=output_fill, **mode)
         return lowerer, namer, lowerer.lower(sched.concrete)
 
     lowerer, namer, body = lowered()
@@ -88,7 +103,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
         body = _with_output_return(body, lowerer, kernel_assignment.output)
     params = _params(kernel_assignment, operands, lowerer, namer, sched.order, assignment.origin)
     explanation = _explain(parsed, assignment, resolved, operands, sched, lowerer, kernel_formats[output],
-                           written_in_full, count_source is not None)
+                           written_in_full, count_source is not None, given_fills)
     header = [f"einsparse kernel for: {syn.deparse(parsed)}",
               "formats: " + ", ".join(f"{name}={fmt.name}" for name, fmt in resolved.items()),
               "loop order: " + ", ".join(sched.order)]
@@ -104,7 +119,19 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
                 tuple(params), source, explanation, kernel_formats[output], old_values,
                 tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split, written_in_full,
-                count_source)
+                count_source, tuple(sorted(((n, v) for n, v in given_fills.items() if n != old_values), key=repr)),
+                output_fill)
+
+
+def result_fill(assignment: ir.Assignment, formats: dict, fills: dict):
+    """The fill of a sparse result: the right side's value where every sparse operand holds its fill
+    (`exp` of a fill-0 tensor: 1.0), or 0 when that depends on dense values or extents (such a result
+    stores every entry that is not 0)."""
+    def iterator_of(access):
+        return None if formats[access.tensor].is_dense else (access.tensor, access.indices)
+
+    _, background = lat.analyze(assignment.rhs, iterator_of, lambda access: fills.get(access.tensor, 0))
+    return 0 if fl.varies(background) else background
 
 
 def two_phase_eligible(assignment: ir.Assignment, output_format: Format, workspace: str, lowerer: Lowerer) -> bool:
@@ -189,13 +216,17 @@ def _first_access(assignment: ir.Assignment, name: str) -> ir.Access:
 
 
 def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, output_format: Format,
-             written_in_full: bool, two_phase: bool) -> str:
+             written_in_full: bool, two_phase: bool, fills: dict) -> str:
     output = assignment.output.tensor
     lines = [f"statement:      {syn.deparse(parsed)}",
              f"index notation: {assignment}",
              "formats:        " + ", ".join(f"{name}={fmt.name}" for name, fmt in formats.items()),
              "loop order:     " + ", ".join(sched.order)]
     lines.append("parallel:       " + _describe_split(lowerer.split, sched.order[0] if sched.order else None))
+    given = ", ".join(f"{name}={value}" for name, value in fills.items())
+    result = (f"{output} has fill {lowerer.output_fill} (the right side where every sparse operand holds its fill)"
+              if not output_format.is_dense else f"{output} is dense")
+    lines.append(f"fills:          {given + ' (others 0)' if given else 'every operand 0'}; {result}")
     if not output_format.is_dense:
         lines.append(f"output:         {output} assembled in order as {output_format.name}: compressed levels "
                      f"append a coordinate only when a value stored beneath it is not zero (no empty "

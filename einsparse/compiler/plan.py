@@ -39,6 +39,8 @@ class Plan:
     split: Split = None                      # how the outermost loop is cut into chunks (None: it is not)
     written_in_full: bool = False            # a dense output whose every entry the kernel assigns first
     count_source: str = None                 # two-phase assembly: the symbolic pass (same arguments)
+    fills: tuple = ()                        # (tensor, fill) of the operands compiled for a fill other than 0
+    output_fill: object = 0                  # what a sparse output holds where nothing is stored
 
     @property
     def output(self) -> ir.Access:

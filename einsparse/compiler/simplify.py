@@ -1,12 +1,15 @@
 """Statements seen from the lowerer: what an access is keyed by (`access_key`), a statement with absent
-operands set to zero (`simplify`, `simplify_stmt`), and what a statement reads and writes
+operands set to their fills (`simplify`, `simplify_stmt`), and what a statement reads and writes
 (`stmt_storages`, `written_temps`)."""
 
 from __future__ import annotations
 
 from typing import Optional, Union
 
+import numpy as np
+
 from einsparse.compiler import concrete as cin
+from einsparse.compiler import fills
 from einsparse.compiler import index_ir as ir
 from einsparse.errors import InternalError
 
@@ -17,53 +20,112 @@ def access_key(access: ir.Access) -> tuple:
     return (access.tensor, access.indices)
 
 
-# -- zero simplification ------------------------------------------------------------------------
-def simplify(expr: ir.Expr, absent: frozenset) -> Optional[ir.Expr]:
-    """`expr` with the absent iterators set to zero; None when the whole expression is zero."""
+# -- absent operands ---------------------------------------------------------------------------
+def simplify(expr: ir.Expr, absent: frozenset, fill_of=lambda access: 0) -> ir.Expr:
+    """`expr` with the absent iterators set to their operands' fills (`fill_of`), and what that makes
+    constant folded (`0*x` is 0 by the structural rule of `fills`; `exp(0)` is 1.0)."""
     if isinstance(expr, ir.Access):
-        return None if access_key(expr) in absent else expr
+        if access_key(expr) not in absent:
+            return expr
+        fill = fills.value(fill_of(expr))
+        return ir.Literal(fill, expr.tensor if type(fill) is int and fill == 0 else "")
     if isinstance(expr, (ir.Literal, ir.IndexValue)):
         return expr
     if isinstance(expr, ir.TempRef):
-        if ("temp", expr.temp.name) in absent:
-            return None
-        return None if simplify(expr.temp.expr, absent) is None else expr
-    if isinstance(expr, ir.Neg):
-        inner = simplify(expr.operand, absent)
-        return None if inner is None else ir.Neg(inner)
-    if isinstance(expr, ir.Recip):
-        return expr  # divisors are dense: never absent
+        if ("temp", expr.temp.name) in absent or _is_zero(simplify(expr.temp.expr, absent, fill_of)):
+            return ir.Literal(0)
+        return expr
+    parts = [simplify(child, absent, fill_of) for child in ir.children(expr)]
     if isinstance(expr, ir.Sum):
-        body = simplify(expr.body, absent)
-        return None if body is None else ir.Sum(expr.indices, body)
-    if isinstance(expr, ir.Mul):
-        factors = [simplify(f, absent) for f in expr.factors]
-        return None if any(f is None for f in factors) else ir.Mul(tuple(factors))
+        return ir.Literal(0) if _is_zero(parts[0]) else ir.Sum(expr.indices, parts[0])
+    if isinstance(expr, (ir.Neg, ir.Recip)):
+        if isinstance(parts[0], ir.Literal):
+            return _constant("negative" if isinstance(expr, ir.Neg) else "reciprocal", parts, expr, fill_of)
+        return ir.with_children(expr, tuple(parts))
     if isinstance(expr, ir.Add):
-        terms = [t for t in (simplify(t, absent) for t in expr.terms) if t is not None]
-        if not terms:
-            return None
-        return terms[0] if len(terms) == 1 else ir.Add(tuple(terms))
+        return _folded(parts, "add", ir.Add, 0, fill_of)
+    if isinstance(expr, ir.Mul):
+        return _folded(parts, "multiply", ir.Mul, 1, fill_of)
+    if isinstance(expr, ir.Call):
+        if expr.name == "where" and isinstance(parts[0], ir.Literal):
+            return parts[1] if parts[0].value else parts[2]
+        if expr.name == "where" and parts[1] == parts[2]:
+            return parts[1]
+        return _constant(expr.name, parts, expr, fill_of)
     raise InternalError(f"cannot simplify {expr!r}")
 
 
-def simplify_stmt(stmt: cin.Stmt, absent: frozenset) -> Optional[cin.Stmt]:
+def _is_zero(expr: ir.Expr) -> bool:
+    return isinstance(expr, ir.Literal) and fills.same(expr.value, 0)
+
+
+def _constant(name: str, parts: list, expr: ir.Expr, fill_of) -> ir.Expr:
+    """The operator on `parts` as a literal when the literals among them decide it, else rebuilt."""
+    known = fills.apply_op(name, [_background(p, fill_of) for p in parts])
+    return ir.Literal(known) if not fills.varies(known) else ir.with_children(expr, tuple(parts))
+
+
+def _background(expr: ir.Expr, fill_of):
+    """A literal's value; for anything else VARIES, or VARIES_NOT_FINITE when a literal inf or nan went
+    into it, or an operand whose fill is one (0 times it is then computed, not taken as 0: see `fills`)."""
+    if isinstance(expr, ir.Literal):
+        return expr.value
+    if isinstance(expr, ir.Access):
+        fill = fills.value(fill_of(expr))
+        return fills.VARIES if not isinstance(fill, (float, complex)) or np.isfinite(fill) else fills.VARIES_NOT_FINITE
+    if isinstance(expr, (ir.IndexValue, ir.TempRef)):
+        return fills.VARIES
+    inner = [_background(child, fill_of) for child in ir.children(expr)]
+    finite = all(v.finite if fills.varies(v) else not isinstance(v, (float, complex)) or np.isfinite(v)
+                 for v in inner)
+    return fills.VARIES if finite else fills.VARIES_NOT_FINITE
+
+
+def _folded(parts: list, name: str, node, identity, fill_of) -> ir.Expr:
+    """A sum or product with its literals folded into one (a divisor's too), dropped if it is the
+    identity, and the whole a literal if that decides it (a product with a literal 0)."""
+    literal = [p.value if isinstance(p, ir.Literal) else fills.apply_op("reciprocal", [p.operand.value])
+               for p in parts if isinstance(p, ir.Literal)
+               or (isinstance(p, ir.Recip) and isinstance(p.operand, ir.Literal))]
+    others = [p for p in parts if not (isinstance(p, ir.Literal)
+                                       or (isinstance(p, ir.Recip) and isinstance(p.operand, ir.Literal)))]
+    varying = [_background(p, fill_of) for p in others]
+    if not literal:
+        return node(tuple(others)) if len(others) > 1 else others[0]
+    constant = literal[0]
+    for v in literal[1:]:
+        constant = fills.apply_op(name, [constant, v])
+    decided = fills.apply_op(name, [constant, *varying]) if others else constant
+    if not fills.varies(decided):
+        return ir.Literal(decided)
+    if fills.same(constant, identity):
+        return node(tuple(others)) if len(others) > 1 else others[0]
+    return node((ir.Literal(constant), *others) if name == "multiply" else (*others, ir.Literal(constant)))
+
+
+def simplify_stmt(stmt: cin.Stmt, absent: frozenset, fill_of=lambda access: 0,
+                  target_of=lambda target: 0) -> Optional[cin.Stmt]:
+    """`stmt` with the absent iterators set to their fills; None where it writes nothing: an
+    accumulation of what its target holds anyway (`target_of`: 0, or a sparse output's fill)."""
     if not absent:
         return stmt
     if isinstance(stmt, cin.Accumulate):
-        rhs = simplify(stmt.rhs, absent)
-        return None if rhs is None else cin.Accumulate(stmt.target, rhs)
+        rhs = simplify(stmt.rhs, absent, fill_of)
+        if isinstance(rhs, ir.Literal) and fills.same(rhs.value, target_of(stmt.target)):
+            return None
+        return cin.Accumulate(stmt.target, rhs)
     if isinstance(stmt, cin.Forall):
-        body = simplify_stmt(stmt.body, absent)
+        body = simplify_stmt(stmt.body, absent, fill_of, target_of)
         return None if body is None else cin.Forall(stmt.index, body)
     if isinstance(stmt, cin.Seq):
-        parts = tuple(p for p in (simplify_stmt(s, absent) for s in stmt.stmts) if p is not None)
+        parts = tuple(p for p in (simplify_stmt(s, absent, fill_of, target_of) for s in stmt.stmts)
+                      if p is not None)
         return None if not parts else (parts[0] if len(parts) == 1 else cin.Seq(parts))
     if isinstance(stmt, cin.Where):
-        consumer = simplify_stmt(stmt.consumer, absent)
+        consumer = simplify_stmt(stmt.consumer, absent, fill_of, target_of)
         if consumer is None:
             return None
-        producer = simplify_stmt(stmt.producer, absent)
+        producer = simplify_stmt(stmt.producer, absent, fill_of, target_of)
         return cin.Where(consumer, producer if producer is not None else cin.Seq(()), stmt.temp)
     raise InternalError(f"cannot simplify {stmt!r}")
 

@@ -58,13 +58,30 @@ class Neg:
 
 @dataclass(frozen=True)
 class BinOp:
-    op: str  # one of + - * /
+    op: str  # + - * / % ** < <= > >= == != and or (`&` and `|` are read as and, or)
     left: "Expr"
     right: "Expr"
     span: Span = field(default=NO_SPAN, compare=False)
 
 
-Expr = Union[Access, IndexValue, Number, Neg, BinOp]
+@dataclass(frozen=True)
+class Not:
+    """`not x` or `~x`."""
+
+    operand: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A named function of the language (`exp(x)`, `max(a, b)`, `where(c, a, b)`; see `functions`)."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Expr = Union[Access, IndexValue, Number, Neg, BinOp, Not, Call]
 
 
 @dataclass(frozen=True)
@@ -78,19 +95,29 @@ class Statement:
         return deparse(self)
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
-_UNARY = 3
+_PRECEDENCE = {"or": 1, "and": 2, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4, "+": 5, "-": 5, "*": 6,
+               "/": 6, "%": 6, "**": 8}
+_NOT, _UNARY, _ATOM = 3, 7, 9
+COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def children(node: Expr) -> tuple:
+    """The operands of a node, left to right."""
+    if isinstance(node, (Neg, Not)):
+        return (node.operand,)
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
 
 
 def accesses(node: Expr):
     """Every access in `node`, left to right."""
     if isinstance(node, Access):
         yield node
-    elif isinstance(node, Neg):
-        yield from accesses(node.operand)
-    elif isinstance(node, BinOp):
-        yield from accesses(node.left)
-        yield from accesses(node.right)
+    for child in children(node):
+        yield from accesses(child)
 
 
 def index_uses(node: Expr):
@@ -99,22 +126,16 @@ def index_uses(node: Expr):
         yield from (index.name for index in node.indices)
     elif isinstance(node, IndexValue):
         yield node.name
-    elif isinstance(node, Neg):
-        yield from index_uses(node.operand)
-    elif isinstance(node, BinOp):
-        yield from index_uses(node.left)
-        yield from index_uses(node.right)
+    for child in children(node):
+        yield from index_uses(child)
 
 
 def index_values(node: Expr):
     """Every index used as a value in `node`, left to right."""
     if isinstance(node, IndexValue):
         yield node
-    elif isinstance(node, Neg):
-        yield from index_values(node.operand)
-    elif isinstance(node, BinOp):
-        yield from index_values(node.left)
-        yield from index_values(node.right)
+    for child in children(node):
+        yield from index_values(child)
 
 
 def deparse(node: "Statement | Expr") -> str:
@@ -145,12 +166,21 @@ def _expr(node: Expr, context: int) -> str:
     if isinstance(node, Neg):
         text = "-" + _expr(node.operand, _UNARY)
         return f"({text})" if context > _UNARY else text
+    if isinstance(node, Not):
+        text = "not " + _expr(node.operand, _NOT)
+        return f"({text})" if context > _NOT else text
+    if isinstance(node, Call):
+        return f"{node.name}({', '.join(_expr(arg, 0) for arg in node.args)})"
     if isinstance(node, BinOp):
         level = _PRECEDENCE[node.op]
-        left = _expr(node.left, level)
-        # The right operand of a left-associative operator needs parentheses at equal precedence.
-        right = _expr(node.right, level + 1)
-        joiner = f" {node.op} " if level == 1 else node.op
+        if node.op == "**":  # right-associative, its base an atom: (-a)**b, a**-b
+            left, right = _expr(node.left, _ATOM), _expr(node.right, _UNARY)
+        else:
+            # The right operand of a left-associative operator needs parentheses at equal precedence;
+            # comparisons do not chain, so both their sides do.
+            left = _expr(node.left, level + 1 if node.op in COMPARISONS else level)
+            right = _expr(node.right, level + 1)
+        joiner = f" {node.op} " if level <= 5 else node.op
         text = f"{left}{joiner}{right}"
         return f"({text})" if level < context else text
     raise TypeError(f"not a syntax node: {node!r}")

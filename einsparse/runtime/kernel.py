@@ -14,7 +14,8 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
-from einsparse.compiler.dtypes import early_wrap, literal_overflow, result_dtype
+from einsparse.compiler.dtypes import early_wrap, literal_overflow, result_dtype, type_error
+from einsparse.compiler.fills import same, value
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.compiler.plan import Plan
 from einsparse.compiler.syntax import deparse
@@ -51,6 +52,9 @@ class Kernel:
                                     for access in ir.accesses(plan.index_notation.rhs)
                                     for mode, index in enumerate(access.indices))
         self._dtypes: dict[tuple, np.dtype] = {}
+        self._fill_key = fill_key(dict(plan.fills))
+        self._variants: dict[tuple, Kernel] = {}  # the same statement compiled for other operands' fills
+        self._output_fill = None if same(plan.output_fill, 0) else plan.output_fill
         # Calls that a shim can make (see `shim`): no workspace row whose kind depends on the extents, no
         # operand derived before the kernel, a fresh dense output, one chunk. Made after a first call.
         self._shim = None
@@ -114,11 +118,15 @@ class Kernel:
         if failure is not None:
             _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
             raise failure
-        for name, t in tensors.items():
-            if t._fill is not None:
-                _refuse_fill(name, t._fill)
+        fills = {name: t._fill for name, t in tensors.items() if t._fill is not None}
         if isinstance(given_output, Tensor) and given_output._fill is not None:
-            _refuse_fill(plan.output.tensor, given_output._fill)
+            if not self._accumulate:
+                _refuse_fill(plan.output.tensor, given_output._fill)
+            fills[plan.output.tensor] = given_output._fill
+        if fill_key(fills) != self._fill_key:  # compiled for other fills: the variant for these
+            if given_output is not None:
+                operands[plan.output.tensor] = given_output
+            return self._variant(fills)(shape=shape, **operands)
         dtypes = tuple(t.vals.dtype for t in tensors.values())
         dtype = self._dtypes.get(dtypes)
         if dtype is None:
@@ -132,12 +140,28 @@ class Kernel:
                                    lambda error: _internal(self.statement, error))
             self._shimmable = self._shim is not None
         try:
-            result = call.run(tensors, extents, dtype, stored, given_output, self.threads)
-            return _as_half(result, plan, operands) if dtype == np.float32 and given_output is None else result
+            # Numba has no half-precision arithmetic: a float16 result (exp of int8) is computed in float32.
+            result = call.run(tensors, extents, np.dtype(np.float32) if dtype == _HALF else dtype, stored,
+                              given_output, self.threads)
+            if dtype == np.float32 and given_output is None:
+                result = _as_half(result, plan, operands)
+            elif dtype == _HALF and given_output is None:
+                result = _half(result)
+            if self._output_fill is not None and isinstance(result, Tensor):
+                result._fill = np.asarray(self._output_fill).astype(result.vals.dtype)[()]
+            return result
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
             raise _internal(self.statement, error) from error
+
+    def _variant(self, fills: dict) -> "Kernel":
+        key = fill_key(fills)
+        kernel = self._variants.get(key)
+        if kernel is None:
+            plan = compile_plan(self.plan.statement, self.plan.formats, fills=fills)
+            kernel = self._variants.setdefault(key, Kernel(plan, self.threads))
+        return kernel
 
     def _call_for(self, extents: dict, stored: int) -> "Call":
         """How to run this call: one-index workspaces are dense rows unless a row would be much longer
@@ -150,7 +174,8 @@ class Kernel:
             if workspace == DENSE_ROW:
                 call = Call(self.plan, self.dispatcher)
             else:
-                plan = compile_plan(self.plan.statement, self.plan.formats, workspace=PAIR_LIST)
+                plan = compile_plan(self.plan.statement, self.plan.formats, workspace=PAIR_LIST,
+                                    fills=dict(self.plan.fills))
                 call = Call(plan, cache.load_kernel(plan.source))
             self._calls[workspace] = call
         return call
@@ -195,16 +220,24 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
     check_operand_ranks(plan.index_notation, shapes, plan.statement.text or str(plan.statement))
 
 
+def fill_key(fills: dict) -> tuple:
+    """Fills as a key: nan equals nan, 0.0 is no fill."""
+    return tuple(sorted((name, repr(value(fill))) for name, fill in fills.items() if not same(value(fill), 0)))
+
+
 def _refuse_fill(name: str, fill) -> None:
-    raise NotSupportedError(f"operand {name} has fill {fill}: statements compute with tensors that are 0 where "
-                            f"nothing is stored (fill-aware kernels are not built yet); pass its to_numpy() or a "
-                            f"tensor of fill 0")
+    raise NotSupportedError(f"output {name} has fill {fill}: an output written with '=' is replaced, not read; "
+                            f"pass no output, or one of fill 0")
 
 
 def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:
     """A literal out of an integer operand's range (NumPy refuses it), and a narrow integer step NumPy
     wraps before it divides or widens it (einsparse computes integer steps in 64 bits)."""
     text = plan.statement.text
+    wrong = type_error(plan.statement.rhs, dtypes)
+    if wrong is not None:
+        node, message = wrong
+        raise DTypeError(point_at(message, text, node.span.start, node.span.end) if text else message)
     overflow = literal_overflow(plan.statement.rhs, dtypes)
     if overflow is not None:
         node, value, dtype = overflow
@@ -286,6 +319,10 @@ def _as_half(result, plan: Plan, operands: dict):
              for name, value in operands.items()}
     if result_dtype(plan.index_notation.rhs, given) != _HALF:
         return result
+    return _half(result)
+
+
+def _half(result):
     if isinstance(result, Tensor):
         return Tensor(result.shape, result.format, result.levels, result.vals.astype(_HALF))
     return result.astype(_HALF)

@@ -80,3 +80,12 @@ def operand_kind(obj):
     if is_scipy(obj):
         return ("scipy", obj.format, obj.ndim)
     return None
+
+
+def operand_fill(obj):
+    """The fill of an operand: a tensor's, a pydata/sparse array's `fill_value`, else 0."""
+    if type(obj) is Tensor:
+        return obj.fill
+    if type(obj).__module__.split(".")[0] == "sparse":
+        return getattr(obj, "fill_value", 0)
+    return 0

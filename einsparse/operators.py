@@ -1,0 +1,43 @@
+"""The language's functions for index notation: `es.exp(A[i, j])`, `es.max(A[i, k], 0)`,
+`es.where(M[i, j], A[i, j], 0)` build the same trees as the string form `exp(A[i,j])`, so
+`C[i, j] = es.relu(A[i, k]*X[k, j] + b[j])` compiles to the kernel the string would.
+
+Given a tensor instead of an index expression, the one-input functions apply elementwise as NumPy's
+do (`es.exp(A)` is `np.exp(A)`: a tensor of the same pattern and fill exp(fill)).
+"""
+
+from __future__ import annotations
+
+from einsparse.compiler import syntax as syn
+from einsparse.compiler.functions import FUNCTIONS
+from einsparse.errors import StatementError
+from einsparse.notation import Expr, IndexVar, _as_expr
+from einsparse.runtime.tensor import Tensor
+
+def _function(name: str):
+    function = FUNCTIONS[name]
+
+    def call(*args):
+        if len(args) != function.arity:
+            raise StatementError(f"{name} takes {function.arity} argument{'s' if function.arity > 1 else ''}, "
+                                 f"not {len(args)}")
+        if function.arity == 1 and isinstance(args[0], Tensor):
+            return function.numpy(args[0])
+        if not any(isinstance(arg, (Expr, IndexVar)) for arg in args):
+            raise StatementError(f"es.{name} builds index expressions: pass tensors indexed with index "
+                                 f"variables, such as es.{name}(A[i, j]{', 0' * (function.arity - 1)})")
+        exprs = [_as_expr(arg) for arg in args]
+        tensors = {placeholder: t for e in exprs for placeholder, t in e.tensors.items()}
+        return Expr(syn.Call(name, tuple(e.node for e in exprs)), tensors)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = (f"`{name}` of the statement language on index expressions "
+                    f"(NumPy's {getattr(function.numpy, '__name__', name)} elementwise).")
+    return call
+
+for _name in FUNCTIONS:
+    globals()[_name] = _function(_name)
+maximum, minimum, power = globals()["max"], globals()["min"], globals()["pow"]
+
+NAMES = (*FUNCTIONS, "maximum", "minimum", "power")
+__all__ = list(NAMES)

@@ -23,7 +23,8 @@ from einsparse.runtime.convert import as_tensor, from_coo, natural_format, opera
 from einsparse.runtime.tensor import Tensor, use_arrays
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_SYMBOLS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+_SYMBOLS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "power", "%": "mod",
+            "max": "maximum", "min": "minimum"}
 _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
                 "==": operator.eq, "!=": operator.ne}
 
@@ -32,6 +33,13 @@ _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": ope
 def elementwise(op: str, left, right):
     """`left op right` with NumPy's broadcasting; one of them is a Tensor. A Python number promotes
     weakly, as in NumPy (`float32 tensor * 2.5` stays float32)."""
+    literal = _literal(op, left, right) or _literal(op, right, left)
+    if literal is not None:  # a number where its value decides what may be skipped: written out
+        tensor = left if literal[1] is right else right
+        indices = tuple(f"i{k}" for k in range(tensor.ndim))
+        a, b = (_access("A", indices), literal[0]) if literal[1] is right else (literal[0], _access("A", indices))
+        text = f"{_access('C', indices)} = {f'{op}({a}, {b})' if op.isalpha() else f'({a}) {op} ({b})'}"
+        return evaluate(text, None, A=tensor)
     left, right = _as_operand(left, right), _as_operand(right, left)
     shapes = (operand_shape(left), operand_shape(right))
     shape = _broadcast_shape(_SYMBOLS[op], *shapes)
@@ -39,7 +47,8 @@ def elementwise(op: str, left, right):
     named = tuple(indices[len(shape) - len(s):] for s in shapes)
     if any(1 in s and s != shape[len(shape) - len(s):] for s in shapes):  # extent-1 dimensions to broadcast
         named, (left, right) = broadcast(named, (left, right))
-    text = f"{_access('C', indices)} = {_access('A', named[0])} {op} {_access('B', named[1])}"
+    a, b = _access('A', named[0]), _access('B', named[1])
+    text = f"{_access('C', indices)} = {f'{op}({a}, {b})' if op.isalpha() else f'{a} {op} {b}'}"
     return evaluate(text, None, A=left, B=right)
 
 
@@ -194,9 +203,9 @@ def _union_compare(ordered, tensor: Tensor, other: Tensor) -> Tensor:
 
 
 def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
-    """`Tensor.__array_ufunc__`: arithmetic, matmul and comparisons compile; a one-input function maps
-    the stored values and the fill (`np.sqrt` keeps fill 0, `np.exp` makes it 1); anything else is
-    computed by NumPy on dense arrays."""
+    """`Tensor.__array_ufunc__`: arithmetic, power, remainder, maximum, minimum, matmul and comparisons
+    compile; a one-input function maps the stored values and the fill (`np.sqrt` keeps fill 0, `np.exp`
+    makes it 1); anything else is computed by NumPy on dense arrays."""
     if method == "__call__" and not kwargs:
         symbol = _UFUNC_SYMBOLS.get(ufunc.__name__)
         if symbol in _SYMBOLS and len(inputs) == 2:
@@ -218,6 +227,7 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
 
 
 _UFUNC_SYMBOLS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "true_divide": "/",
+                  "power": "**", "remainder": "%", "maximum": "max", "minimum": "min",
                   "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=", "equal": "==",
                   "not_equal": "!="}
 
@@ -257,6 +267,16 @@ _FUNCTIONS = {np.einsum: einsum, np.matmul: matmul, np.dot: dot, np.tensordot: t
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _literal(op: str, number, other):
+    """(text, number) for a finite Python number beside a tensor in `**`, `%`, max or min: the result's
+    fill depends on the number (max(A, 0.3) has fill 0.3), so it is a literal of the statement rather
+    than a 0-d operand (one kernel per number, as NumPy's function of it)."""
+    if (op in ("**", "%", "max", "min") and type(number) in (int, float) and np.isfinite(number)
+            and isinstance(other, Tensor)):
+        return repr(number), number
+    return None
+
+
 def _as_operand(value, other):
     """A Python number as a 0-d array of the type NumPy would give it next to `other` (weak promotion),
     so a statement's text does not depend on the number and one kernel serves every value."""

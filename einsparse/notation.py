@@ -164,48 +164,9 @@ class Expr:
     def __neg__(self):
         return Expr(syn.Neg(self.node), self.tensors)
 
-    # The language's other operators (see `einsparse.operators` for exp, max, where and the rest).
-    def __pow__(self, other):
-        return _combine("**", self, other)
-
-    def __rpow__(self, other):
-        return _combine("**", other, self)
-
-    def __mod__(self, other):
-        return _combine("%", self, other)
-
-    def __rmod__(self, other):
-        return _combine("%", other, self)
-
-    def __lt__(self, other):
-        return _combine("<", self, other)
-
-    def __le__(self, other):
-        return _combine("<=", self, other)
-
-    def __gt__(self, other):
-        return _combine(">", self, other)
-
-    def __ge__(self, other):
-        return _combine(">=", self, other)
-
-    def __eq__(self, other):  # elementwise, as NumPy's
-        return _combine("==", self, other)
-
-    def __ne__(self, other):
-        return _combine("!=", self, other)
-
-    __hash__ = object.__hash__  # by identity, as before `==` was an operator
-
-    def __and__(self, other):
-        return _combine("and", self, other)
-
-    __rand__ = __and__
-
-    def __or__(self, other):
-        return _combine("or", self, other)
-
-    __ror__ = __or__
+    # The language's other operators are set below the class (see `einsparse.operators` for exp, max,
+    # where and the rest); `==` builds a comparison, as NumPy's, so hashing stays by identity.
+    __hash__ = object.__hash__
 
     def __invert__(self):
         return Expr(syn.Not(self.node), self.tensors)
@@ -234,6 +195,19 @@ class Expr:
 
     def __repr__(self) -> str:
         return f"<index expression {self}>"
+
+
+def _operator(op: str, reflected: bool = False):
+    if reflected:
+        return lambda self, other: _combine(op, other, self)
+    return lambda self, other: _combine(op, self, other)
+
+
+for _name, _op in {"pow": "**", "mod": "%", "and": "and", "or": "or"}.items():
+    setattr(Expr, f"__{_name}__", _operator(_op))
+    setattr(Expr, f"__r{_name}__", _operator(_op, reflected=True))
+for _name, _op in {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}.items():
+    setattr(Expr, f"__{_name}__", _operator(_op))
 
 
 def _as_expr(value) -> Expr:

@@ -141,10 +141,14 @@ def test_nested_reduction_with_unbound_index_uses_a_dense_workspace():
     ])
 
 
-def test_cost_model_prefers_no_workspace():
+def test_cost_model_prefers_a_row_workspace_to_walking_dense_operands_across_rows():
+    # i,j,k would need no workspace but read B[k,j] down its columns and walk A's row once per j.
     plan = compile_plan("C[i,j] = (A[i,k]*B[k,j] + E[i,j])*F[i,j]", {"A": "csr"})
-    assert plan.order == ("i", "j", "k")
-    assert cin.temps(plan.concrete)[0].indices == ()
+    assert plan.order == ("i", "k", "j")
+    assert cin.temps(plan.concrete)[0].indices == ("j",)
+    # A workspace of two dimensions still costs more than any strided walk.
+    plan = compile_plan("C[i,j] = (A[k,i]*B[k,j] + E[i,j])*F[i,j]", {"A": "csr"})
+    assert max(len(t.indices) for t in cin.temps(plan.concrete)) <= 1
 
 
 @pytest.mark.parametrize("statement, formats, expected", [

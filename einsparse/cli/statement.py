@@ -36,16 +36,7 @@ def _statement(text: str) -> _Statement:
     resolve_formats(assignment, {}, parsed.text or text)  # a tensor indexed with two ranks: exit 2
     accesses = [(parsed.output.name, tuple(i.name for i in parsed.output.indices))]
 
-    def walk(node):
-        if isinstance(node, syn.Access):
-            accesses.append((node.name, tuple(i.name for i in node.indices)))
-        elif isinstance(node, syn.Neg):
-            walk(node.operand)
-        elif isinstance(node, syn.BinOp):
-            walk(node.left)
-            walk(node.right)
-
-    walk(parsed.rhs)
+    accesses += [(node.name, tuple(i.name for i in node.indices)) for node in syn.accesses(parsed.rhs)]
     inputs = list(dict.fromkeys(name for name, _ in accesses[1:]))
     ranks = {name: len(indices) for name, indices in accesses}
     return _Statement(parsed, assignment, parsed.text or text, parsed.output.name, parsed.op,
@@ -62,7 +53,10 @@ def _output_format(st: _Statement, formats: dict, values: dict):
         return formats[st.output]
     if st.output in values:
         return natural_format(values[st.output], name=f"output {st.output}")
-    return choose_output_format(st.assignment, resolve_formats(st.assignment, formats, st.text))
+    from einsparse.runtime.stored import operand_fill
+
+    fills = {name: operand_fill(value) for name, value in values.items() if name in st.inputs}
+    return choose_output_format(st.assignment, resolve_formats(st.assignment, formats, st.text), fills)
 
 
 def _compile(st: _Statement, formats: dict, threads=None):

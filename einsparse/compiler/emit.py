@@ -293,12 +293,6 @@ def two_sum(total, compensation, term):
 """
 
 ACTIVATIONS = """@numba.njit(cache=True, nogil=True, error_model="numpy")
-def relu(x):
-    \"\"\"max(x, 0) in the type of x, nan kept (as np.maximum keeps it).\"\"\"
-    return x if not x <= 0 else x - x
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def sigmoid(x):
     \"\"\"1 / (1 + exp(-x)) (scipy's expit).\"\"\"
     return 1.0 / (1.0 + np.exp(-np.float64(x)))
@@ -342,7 +336,7 @@ HELPERS_MODULE = "einsparse_helpers_" + hashlib.sha256(HELPERS_SOURCE.encode()).
 
 
 HELPER_NAMES = ("extend", "grow", "merge_pairs", "sort_touched", "prefetch", "sum_add", "pick", "as_type_of",
-                "widen", "two_sum", "gallop", "relu", "sigmoid", "zero_like")
+                "widen", "two_sum", "gallop", "sigmoid", "zero_like")
 
 
 def module_source(header: list[str], params: list[KernelParam], body: tuple[loop.Node, ...]) -> str:

@@ -63,8 +63,9 @@ def apply_op(name: str, values: list):
         constants = [v for v in values if not varies(v)]
         finite = all(v.finite for v in values if varies(v)) and not any(map(_not_finite, constants))
         annihilator = ANNIHILATORS.get(name)
+        # A value that may be nan is annihilated by nothing but logic (np.maximum(nan, inf) is nan).
         if (annihilator is not None and any(same(v, annihilator) for v in constants)
-                and (finite or name != "multiply")):
+                and (finite or name in ("and", "or"))):
             return _zero_like(constants) if name == "multiply" else annihilator
         return VARIES if finite else VARIES_NOT_FINITE
     result = _exactly(name, values)

@@ -38,7 +38,7 @@ def _where(condition, a, b):
     return np.where(condition, a, b)
 
 
-_UNARY_CODE = {"abs": "abs({0})", "sigmoid": "sigmoid({0})", "relu": "relu({0})", "round": "np.rint({0})",
+_UNARY_CODE = {"abs": "abs({0})", "sigmoid": "sigmoid({0})", "relu": "np.maximum({0}, 0)", "round": "np.rint({0})",
                "real": "({0}).real", "imag": "({0}).imag"}
 _UNARY_NUMPY = {"abs": np.abs, "sigmoid": _sigmoid, "relu": _relu, "round": np.round, "real": np.real,
                 "imag": np.imag}

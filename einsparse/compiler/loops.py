@@ -102,6 +102,9 @@ class Loops:
             return it.key
 
         points = lat.stmt_lattice(stmt.body, key_of, self.fill_of, self.target_fill)
+        if not points:  # the body writes only what its targets hold anyway (`0*A[i,j]`): nothing to do
+            self.plans[(depth, v, "nothing to compute")] = None
+            return []
         keys = sorted(set().union(*points), key=repr)
         if len(keys) > MAX_COITERATED:
             raise NotSupportedError(
@@ -126,8 +129,9 @@ class Loops:
         def region(present: tuple[Iterator, ...], values: Optional[dict] = None) -> Optional[list[loop.Node]]:
             """The body where exactly `present` sit on the coordinate; `values`: variables that hold
             operands' values at it (the positions dict's ("value", key) entries, see `_hoist`)."""
-            body = simplify_stmt(stmt.body, frozenset(keys) - {it.key for it in present}, self.fill_of,
-                                 self.target_fill)
+            # An iterator in no lattice point cannot change the value (`False and A[i]`): its fill stands in.
+            absent = frozenset(found) - {it.key for it in (*present, *tested)}
+            body = simplify_stmt(stmt.body, absent, self.fill_of, self.target_fill)
             if body is None:
                 return None
             local = {**positions, **(values or {})}
@@ -228,6 +232,8 @@ class Loops:
             if node.temp.indices != (index,) or len(node.temp.indices) != 1:
                 return None
             storage = self.storage(node)
+            if name not in self.tracked:  # a plain row: every coordinate was written
+                return None
             q = self.names.once(("listpos", name), f"q{name}")
             end = self.names.once(("listend", name), f"q{name}_end")
             if self.workspace == PAIR_LIST:  # the pair's position is the workspace's position

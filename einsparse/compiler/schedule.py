@@ -4,9 +4,10 @@ A compressed level can only be walked inside its parent, so each sparse access `
 order (0,1) says "i before k". These edges form the iteration graph. When an access's edges would close
 a cycle (`A[i,j] + B[j,i]`, both CSR), that access reads a copy stored in the mode order the loops want,
 made once before the kernel. Among the valid orders we keep the cheapest by, in turn:
-1. fewer dense workspace dimensions (memory and zeroing),
+1. fewer dense workspace dimensions beyond one (memory and zeroing),
 2. fewer strided walks over dense storage (a dense level visited before its parent),
-3. fewer reductions outside output indices (scatter), then the order of first appearance.
+3. fewer workspace dimensions, then fewer reductions outside output indices (scatter), then the order
+   of first appearance.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def _topological_orders(nodes: list[str], edges: set):
     return extend([], set())
 
 
-def _cost(assignment, operands, order, stmt) -> tuple[int, int, int]:
+def _cost(assignment, operands, order, stmt) -> tuple[int, int, int, int]:
     where = {name: k for k, name in enumerate(order)}
     workspace = sum(len(t.indices) for t in cin.temps(stmt))
     strided = 0
@@ -166,7 +167,10 @@ def _cost(assignment, operands, order, stmt) -> tuple[int, int, int]:
                        if where[names[y]] < where[names[x]])
     outputs = set(assignment.output.indices)
     scatter = sum(1 for o in outputs for r in where if r not in outputs and where[r] < where[o])
-    return workspace, strided, scatter
+    # A one-index workspace (a row, zeroed as the output row is) is cheaper than walking dense operands
+    # across their rows: relu(A[i,k]*X[k,j] + b[j]) sums into a row over j in order i,k,j, where i,j,k
+    # would gather X's columns and walk each row of A once per j (1.4x NumPy's steps, against 0.5x).
+    return max(workspace - 1, 0), strided, workspace, scatter
 
 
 def _reorder(assignment, operands, conflicting, order):

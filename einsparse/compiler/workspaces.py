@@ -39,13 +39,26 @@ class Workspaces:
         """The storage of a workspace: a dense array over its indices, or a pair list (see `storage`)."""
         name = self.temp_name(temp)
         self.temp_arrays[name] = temp
-        if len(temp.indices) == 1:
+        if len(temp.indices) == 1 and self._sparse_over(temp):
             self.tracked.add(name)
             if self.workspace == PAIR_LIST:
                 crd, vals, _ = self._pairs(name)
                 return Storage(("temp", temp.name), name, (ListLevelCode(crd),), temp.indices, vals)
         levels = tuple(DENSE.code(name, l, self.extent(i), self.names) for l, i in enumerate(temp.indices))
         return Storage(("temp", temp.name), name, levels, temp.indices, name)
+
+    def _sparse_over(self, temp: ir.Temp) -> bool:
+        """Whether some operand of the workspace's reduction is sparse over its index, so that the
+        producer touches only some coordinates and a list of them pays (SpGEMM's B[k,j]). Where every
+        operand is dense over it (relu(A[i,k]*X[k,j] + b[j]): X), every coordinate is written: a plain
+        row, zeroed before the producer."""
+        (index,) = temp.indices
+        for access in ir.accesses(temp.expr):
+            fmt = self.operands[access.tensor]
+            if any(access.indices[mode] == index and not fmt.levels[level].full
+                   for level, mode in enumerate(fmt.mode_order)):
+                return True
+        return False
 
     def _pairs(self, name: str) -> tuple[str, str, str]:
         """The arrays and count of a pair-list workspace."""

@@ -160,6 +160,12 @@ class Context:
     def __init__(self, arrays, output, extents, dtype, chunk):
         self.arrays, self.output, self.extents, self.dtype, self.chunk = arrays, output, extents, dtype, chunk
 
+    @property
+    def work_dtype(self):
+        """A workspace's type: the output's, or wider where an operator narrows what it sums (a bool
+        comparison of float sums); for + - * / alone it is the output's."""
+        return np.result_type(self.dtype, *(a.vals.dtype for a in self.arrays.values()))
+
 
 def _arguments_of(plan: Plan):
     """One function from a call's context to the kernel's argument list, written out as one expression
@@ -201,11 +207,11 @@ def _argument_maker(plan: Plan, param):
         operand = param.operand
         return lambda c: c.arrays[operand].vals
     if kind in ("pair_crd", "pair_vals"):
-        return lambda c: np.zeros(1024, dtype=np.int64 if kind == "pair_crd" else c.dtype)
+        return lambda c: np.zeros(1024, dtype=np.int64 if kind == "pair_crd" else c.work_dtype)
     if kind in ("workspace", "workspace_list"):
         indices = param.indices
         fixed = np.int64 if kind == "workspace_list" else None
-        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=fixed or c.dtype)
+        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=fixed or c.work_dtype)
     if kind == "workspace_seen":  # a bitmap, 64 coordinates a word
         index = param.indices[0]
         return lambda c: np.zeros(c.extents[index] // 64 + 1, dtype=np.uint64)

@@ -201,6 +201,21 @@ class Tensor:
     def __rtruediv__(self, other):
         return _arrays_module().elementwise("/", other, self)
 
+    def __pow__(self, other):
+        return _arrays_module().elementwise("**", self, other)
+
+    def __rpow__(self, other):
+        return _arrays_module().elementwise("**", other, self)
+
+    def __mod__(self, other):
+        return _arrays_module().elementwise("%", self, other)
+
+    def __rmod__(self, other):
+        return _arrays_module().elementwise("%", other, self)
+
+    def __abs__(self):
+        return _arrays_module().apply_ufunc(np.absolute, "__call__", (self,), {})
+
     def __neg__(self):
         return _arrays_module().negative(self)
 

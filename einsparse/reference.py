@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from einsparse.compiler import syntax as syn
-from einsparse.compiler.functions import BY_NAME, OPERATORS
+from einsparse.compiler.functions import BY_NAME
 from einsparse.compiler.parse import parse
 
 # a product: (coefficient, [(tensor, indices, reciprocal?), ...])
@@ -37,7 +37,7 @@ def products(node: syn.Expr, outer: frozenset = frozenset(), calls: "list | None
         return [(1, [(_INDEX + node.name, (node.name,), False)])]
     if isinstance(node, syn.Neg):
         return [(-c, f) for c, f in products(node.operand, outer, calls)]
-    if isinstance(node, (syn.Call, syn.Not)) or node.op in OPERATORS:
+    if syn.operator(node) is not None:
         if calls is None:
             raise ValueError("the reference needs a list for the operators' factors")
         kept = tuple(dict.fromkeys(i for i in syn.index_uses(node) if i in outer))
@@ -133,12 +133,8 @@ def _evaluate(terms: list[Product], out: list[str], arrays: dict, extents: dict,
 def _call(node: syn.Expr, outer: frozenset, arrays: dict, extents: dict, dtype, calls: list) -> np.ndarray:
     """An operator's value over its indices that `outer` uses (in order of first use), its arguments
     computed first and what they share summed after it is applied."""
-    if isinstance(node, syn.Call):
-        function, args = BY_NAME[node.name], list(node.args)
-    elif isinstance(node, syn.Not):
-        function, args = OPERATORS["not"], [node.operand]
-    else:
-        function, args = OPERATORS[node.op], [node.left, node.right]
+    name, args = syn.operator(node)
+    function = BY_NAME[name]
     uses = [frozenset(syn.index_uses(arg)) for arg in args]
     # What each argument keeps: the rest of its indices it sums itself.
     owns = [uses[k] & (outer | frozenset().union(*(u for m, u in enumerate(uses) if m != k)))
@@ -174,12 +170,8 @@ def _direct(node: syn.Expr, out: list[str], arrays: dict, extents: dict, dtype) 
     if isinstance(node, syn.BinOp) and node.op in "+-*/":
         left, right = (_direct(side, out, arrays, extents, dtype) for side in (node.left, node.right))
         return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}[node.op](left, right)
-    if isinstance(node, syn.Call):
-        function, args = BY_NAME[node.name], list(node.args)
-    elif isinstance(node, syn.Not):
-        function, args = OPERATORS["not"], [node.operand]
-    else:
-        function, args = OPERATORS[node.op], [node.left, node.right]
+    name, args = syn.operator(node)
+    function = BY_NAME[name]
     values = [_direct(arg, out, arrays, extents, dtype) for arg in args]
     if function.logical or function.name == "where":
         values = [v.astype(bool) if k == 0 or function.logical else v for k, v in enumerate(values)]

@@ -58,14 +58,10 @@ def type_error(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, str] | None":
         found = type_error(child, dtypes)
         if found is not None:
             return found
-    if isinstance(expr, syn.Call):
-        function, args = BY_NAME[expr.name], list(expr.args)
-    elif isinstance(expr, syn.Not):
-        function, args = OPERATORS["not"], [expr.operand]
-    elif isinstance(expr, syn.BinOp) and expr.op in OPERATORS:
-        function, args = OPERATORS[expr.op], [expr.left, expr.right]
-    else:
+    called = syn.operator(expr)
+    if called is None:
         return None
+    function, args = BY_NAME[called[0]], called[1]
     kinds = [_numpy_type(arg, dtypes) for arg in args]
     types = [np.dtype(k) for k in kinds]
     spelled = {"and": "and (&)", "or": "or (|)", "not": "not (~)"}.get(function.name, function.name)
@@ -105,14 +101,9 @@ def early_wrap(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, np.dtype, str] 
         if ring and narrow and (fate or (parent_type is not None and parent_type != own)):
             found.append((node, own, fate or f"used as {parent_type}"))
             return
-        if isinstance(node, syn.BinOp) and node.op == "/":
-            inner = "divided"
-        elif isinstance(node, syn.Call):
-            inner = f"passed to {node.name}"
-        elif isinstance(node, syn.Not) or (isinstance(node, syn.BinOp) and node.op in OPERATORS):
-            inner = f"passed to {OPERATORS['not' if isinstance(node, syn.Not) else node.op].name}"
-        else:
-            inner = None
+        called = syn.operator(node)
+        inner = ("divided" if isinstance(node, syn.BinOp) and node.op == "/"
+                 else f"passed to {called[0]}" if called is not None else None)
         for child in syn.children(node):
             visit(child, own, inner)
 
@@ -130,11 +121,11 @@ def _numpy_type(node: syn.Expr, dtypes: dict):
         return np.dtype(np.int64)
     if isinstance(node, syn.Neg):
         return _numpy_type(node.operand, dtypes)
-    if isinstance(node, (syn.Call, syn.Not)) or node.op in OPERATORS:
-        name = node.name if isinstance(node, syn.Call) else OPERATORS["not" if isinstance(node, syn.Not) else node.op].name
-        kinds = [_numpy_type(child, dtypes) for child in syn.children(node)]
+    called = syn.operator(node)
+    if called is not None:
+        kinds = [_numpy_type(child, dtypes) for child in called[1]]
         try:
-            return result_kind(name, kinds)
+            return result_kind(called[0], kinds)
         except TypeError:  # reported by `type_error`
             return np.dtype(np.float64)
     left, right = _numpy_type(node.left, dtypes), _numpy_type(node.right, dtypes)

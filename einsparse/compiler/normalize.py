@@ -16,7 +16,6 @@ import itertools
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
-from einsparse.compiler.functions import OPERATORS
 from einsparse.errors import StatementError, point_at
 
 
@@ -87,7 +86,7 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
         return _with_sum(access, frozenset(names), outer, _ordered(names))
     if isinstance(node, syn.Neg):
         return ir.Neg(_place(node.operand, outer, counter))
-    if isinstance(node, (syn.Call, syn.Not)) or (isinstance(node, syn.BinOp) and node.op in OPERATORS):
+    if syn.operator(node) is not None:
         return _place_call(node, outer, counter)
     if isinstance(node, syn.BinOp) and node.op in "+-":
         left = _place(node.left, outer, counter)
@@ -122,12 +121,7 @@ def _place_call(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
     """An operator other than + - * / is opaque: each argument sums what no other argument and nothing
     outside uses (`exp(A[i,k]*B[k,j])` into C[i,j] is the exp of a sum), and the call sums what its
     arguments share and nothing outside uses (`max(a[k], b[k])` into a scalar is a sum of maxima)."""
-    if isinstance(node, syn.Call):
-        name, args = node.name, node.args
-    elif isinstance(node, syn.Not):
-        name, args = "not", (node.operand,)
-    else:
-        name, args = OPERATORS[node.op].name, (node.left, node.right)
+    name, args = syn.operator(node)
     uses = [_uses(arg) for arg in args]
     placed = []
     for position, arg in enumerate(args):
@@ -148,7 +142,7 @@ def _optional(node: syn.Expr, index: str) -> bool:
         return node.name != index
     if isinstance(node, syn.Neg):
         return _optional(node.operand, index)
-    if isinstance(node, (syn.Call, syn.Not)) or node.op in OPERATORS:  # opaque: no term without its uses
+    if syn.operator(node) is not None:  # opaque: no term without its uses
         return index not in _uses(node)
     if node.op in "+-":
         return _optional(node.left, index) or _optional(node.right, index)

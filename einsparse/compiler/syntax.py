@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from einsparse.compiler.functions import OPERATORS
+
 
 @dataclass(frozen=True)
 class Span:
@@ -110,6 +112,18 @@ def children(node: Expr) -> tuple:
     if isinstance(node, Call):
         return node.args
     return ()
+
+
+def operator(node: Expr) -> "tuple[str, tuple] | None":
+    """(name in `functions.BY_NAME`, arguments) of a node that is an operator other than + - * / and
+    unary -: a call, `not`, or an infix `** % < and ...`; None for anything else."""
+    if isinstance(node, Call):
+        return node.name, node.args
+    if isinstance(node, Not):
+        return "not", (node.operand,)
+    if isinstance(node, BinOp) and node.op in OPERATORS:
+        return OPERATORS[node.op].name, (node.left, node.right)
+    return None
 
 
 def accesses(node: Expr):

@@ -140,6 +140,45 @@ def test_a_fill_of_inf_is_exact_by_ieee():
     assert np.isnan(result.fill)
 
 
+def test_an_infinite_fill_in_one_branch_is_not_annihilated_by_a_zero():
+    """where's background is 0 (both branches' absent values agree there), but where E is absent and
+    the condition is false it is inf * x: the absent 0 of B times that is nan, as in NumPy."""
+    b = np.zeros((2, 3))
+    c, d = np.zeros((2, 3)), np.array([[0.0, -0.5, 0.5], [-0.25, 0.0, 0.0]])
+    e, x = np.full(3, np.inf), np.array([0.5, -2.0])
+    statement = "C[i,j] = B[i,j] * where(C0[i,j] <= D[i,j], C0[i,j], E[j]*x[i])"
+    operands = {"B": b, "C0": c, "D": d, "E": e, "x": x}
+    result = es.evaluate(statement, B=sp.csr_matrix(b), C0=sp.csr_matrix(c), D=sp.csr_matrix(d),
+                         E=es.tensor(e, "c", fill=np.inf), x=x)
+    with np.errstate(invalid="ignore"):
+        expected = b * np.where(c <= d, c, e * x[:, None])
+    assert np.isnan(expected).sum() == 2
+    np.testing.assert_array_equal(dense(result), expected)
+    np.testing.assert_array_equal(expected, dense_reference(statement, operands))
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_a_sum_of_bools_is_their_any_where_it_is_used(fmt):
+    """NumPy's einsum sums bools into a bool (any): `M[i,j] + x[i]` adds 1 where any of the row is
+    True, not the count, and a summed comparison is an operand of `and`."""
+    m = np.array([[True, True, False], [False, False, False], [True, False, True]])
+    x = np.array([0.5, 0.25, 2.0])
+    operand = m if fmt == "dense" else es.tensor(m, "csr")
+    np.testing.assert_array_equal(dense(es.evaluate("C[i] = M[i,j] + x[i]", M=operand, x=x)),
+                                  np.einsum("ij->i", m) + x)
+    a = np.array([[0.5, -1.0, 2.0], [-1.0, -2.0, 0.0], [3.0, 0.0, 0.0]])
+    result = es.evaluate("C[i] = (A[i,j] > 1) and x[i] < 1", A=a, x=x)
+    np.testing.assert_array_equal(dense(result), np.einsum("ij->i", a > 1) & (x < 1))
+
+
+def test_int8_sums_wrap_as_numpy_einsum_wraps_them():
+    a = np.full((2, 3), 100, np.int8)
+    x = np.array([0.5, 1.5])
+    with np.errstate(over="ignore"):
+        expected = np.einsum("ij->i", a) + x
+    np.testing.assert_array_equal(dense(es.evaluate("C[i] = A[i,j] + x[i]", A=a, x=x)), expected)
+
+
 def test_division_by_an_absent_entry_divides_as_numpy():
     a = np.array([[1.0, 0.0], [0.0, 0.0]])
     b = np.array([[0.0, 2.0], [0.0, 4.0]])

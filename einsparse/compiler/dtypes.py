@@ -25,6 +25,8 @@ def _kind(expr: ir.Expr, dtypes: dict):
         return expr.value
     if isinstance(expr, ir.IndexValue):
         return np.dtype(np.int64)  # a coordinate array, as np.arange gives: not a weak Python number
+    if isinstance(expr, ir.TempRef):
+        return _kind(expr.temp.expr, dtypes)
     if isinstance(expr, (ir.Neg, ir.Sum)):
         return _kind(expr.operand if isinstance(expr, ir.Neg) else expr.body, dtypes)
     if isinstance(expr, ir.Recip):

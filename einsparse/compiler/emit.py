@@ -17,13 +17,14 @@ from einsparse.compiler import loop_ir as loop
 
 @dataclass(frozen=True)
 class KernelParam:
-    """One kernel argument: `kind` is extent, pos, crd, vals, workspace or zero."""
+    """One kernel argument: `kind` is extent, pos, crd, vals, workspace, typed_zero or zero."""
 
     name: str
     kind: str
     operand: str = ""       # kernel operand (pos, crd, vals)
     level: int = -1         # level of a pos or crd array
     indices: tuple = ()     # the index of an extent; the indices of a workspace
+    expr: object = None     # the sum a typed_zero stands for (its type is the sum's, by NumPy's rules)
 
 
 # error_model="numpy": a division by zero gives inf or nan as in NumPy, instead of raising.
@@ -248,9 +249,15 @@ AS_TYPE_OF = """@intrinsic
 def as_type_of(typingctx, value, like):
     \"\"\"`value` converted to the type of `like`, as NumPy stores it in an array of that type (integers
     wrap, floats round). Numba computes small integers in int64: an int8 product of 16*16 is 256 until
-    it is stored, and whether a sparse output keeps it must be asked of the stored 0.\"\"\"
+    it is stored, and whether a sparse output keeps it must be asked of the stored 0. A complex value
+    becomes a real one by its real part (a real sum kept in a complex register).\"\"\"
     def codegen(context, builder, signature, args):
-        return context.cast(builder, args[0], signature.args[0], signature.args[1])
+        given, wanted = signature.args
+        value = args[0]
+        if isinstance(given, types.Complex) and not isinstance(wanted, types.Complex):
+            value = context.make_complex(builder, given, value).real
+            given = given.underlying_float
+        return context.cast(builder, value, given, wanted)
     return like(value, like), codegen
 
 

@@ -61,7 +61,7 @@ def apply_op(name: str, values: list):
     """The operator `name` (an arithmetic step, or an operator of `functions`) on backgrounds."""
     if any(varies(v) for v in values):
         constants = [v for v in values if not varies(v)]
-        finite = all(v.finite for v in values if varies(v)) and not any(map(_not_finite, constants))
+        finite = all(v.finite for v in values if varies(v)) and not any(map(not_finite, constants))
         annihilator = ANNIHILATORS.get(name)
         # A value that may be nan is annihilated by nothing but logic (np.maximum(nan, inf) is nan).
         if (annihilator is not None and any(same(v, annihilator) for v in constants)
@@ -88,7 +88,10 @@ def _exactly(name: str, values: list):
         return VARIES_NOT_FINITE
 
 
-def _not_finite(v) -> bool:
+def not_finite(v) -> bool:
+    """Whether a background is inf or nan, or a varying value that may be."""
+    if varies(v):
+        return not v.finite
     return isinstance(v, (float, complex)) and not np.isfinite(v)
 
 

@@ -53,66 +53,86 @@ def analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[se
     """(points, background) of `expr` at this loop: its *background* is its value where none of the
     iterators it reads sits on the coordinate (every operand at its fill), or VARIES when that depends
     on dense values; its points are where it may differ from its background."""
+    points, background, _ = _analyze(expr, iterator_of, fill_of)
+    return points, background
+
+
+def _analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[set, object, bool]:
+    """`analyze`'s (points, background) and whether every value `expr` takes, at any coordinate, is
+    finite by the structural rule (stored values are; a constant inf or nan that went in is not): only
+    such a value may be annihilated (`0*x` is 0), as `simplify` folds it."""
     if isinstance(expr, ir.Access):
         key = iterator_of(expr)
         fill = fills.value(fill_of(expr))
         if key is not None:
-            return {Point({key})}, fill
+            return {Point({key})}, fill, not fills.not_finite(fill)
         # Read at this loop without skipping; what a deeper loop finds absent is its fill.
-        return {Point()}, _varying(fill)
+        return {Point()}, _varying(fill), not fills.not_finite(fill)
     if isinstance(expr, ir.Literal):
-        return set(), expr.value
+        return set(), expr.value, not fills.not_finite(expr.value)
     if isinstance(expr, ir.IndexValue):
-        return {Point()}, fills.VARIES
+        return {Point()}, fills.VARIES, True
     if isinstance(expr, ir.TempRef):
         key = iterator_of(expr)  # a workspace walks the coordinates it touched; the rest hold 0
-        if key is not None:
-            return {Point({key})}, 0
-        return analyze(expr.temp.expr, iterator_of, fill_of)
+        if key is not None:  # (its reduction's own iterators are not this loop's: none is asked for)
+            return {Point({key})}, 0, _analyze(expr.temp.expr, lambda node: None, fill_of)[2]
+        return _analyze(expr.temp.expr, iterator_of, fill_of)
     if isinstance(expr, ir.Sum):  # a sum of a background other than 0 depends on the extent
-        points, background = analyze(expr.body, iterator_of, fill_of)
-        return points, 0 if fills.same(background, 0) else _varying(background)
-    parts = [analyze(child, iterator_of, fill_of) for child in ir.children(expr)]
+        points, background, finite = _analyze(expr.body, iterator_of, fill_of)
+        return points, 0 if fills.same(background, 0) else _varying(background), finite
+    parts = [_analyze(child, iterator_of, fill_of) for child in ir.children(expr)]
     if isinstance(expr, (ir.Neg, ir.Recip)):
-        (points, background), = parts
-        return points, fills.apply_op("negative" if isinstance(expr, ir.Neg) else "reciprocal", [background])
-    if isinstance(expr, ir.Add):
-        return _fold(parts, "add", None)
-    if isinstance(expr, ir.Mul):
-        return _fold(parts, "multiply", 0)
-    if isinstance(expr, ir.Call):
-        if expr.name == "where":
-            return _where(*parts)
-        if len(parts) == 1:  # f(x) is f(background) wherever x is
-            (points, background), = parts
-            return points, fills.apply_op(expr.name, [background])
-        return _fold(parts, expr.name, fills.ANNIHILATORS.get(expr.name))
-    raise TypeError(f"not an index-notation node: {expr!r}")
+        (points, background, finite), = parts
+        result = fills.apply_op("negative" if isinstance(expr, ir.Neg) else "reciprocal", [background])
+    elif isinstance(expr, ir.Add):
+        points, result = _fold(parts, "add", None)
+    elif isinstance(expr, ir.Mul):
+        points, result = _fold(parts, "multiply", 0)
+    elif isinstance(expr, ir.Call) and expr.name == "where":
+        points, result = _where(*parts)
+    elif isinstance(expr, ir.Call) and len(parts) == 1:  # f(x) is f(background) wherever x is
+        (points, background, _), = parts
+        result = fills.apply_op(expr.name, [background])
+    elif isinstance(expr, ir.Call):
+        points, result = _fold(parts, expr.name, fills.ANNIHILATORS.get(expr.name))
+    else:
+        raise TypeError(f"not an index-notation node: {expr!r}")
+    finite = all(part[2] for part in parts) and not fills.not_finite(result)
+    return points, result, finite
 
 
 def _fold(parts: list, name: str, annihilator) -> tuple[set, object]:
-    """Combine operands left to right. Where the combined background is the operator's annihilator
-    (`0*x`, `False and x`, `max(inf, x)`), the result differs from it only where every operand does:
-    an intersection; otherwise where any does: a union."""
-    points, background = parts[0]
-    for other_points, other_background in parts[1:]:
+    """Combine operands left to right. Where an operand holds the operator's annihilator (`0*x`,
+    `False and x`, `max(inf, x)`) and the other is finite (or the operator is logic), the result is the
+    annihilator: where both may, it differs from it only where both do (an intersection); where one
+    only, only where that one does (the other still walked, for its values); otherwise a union."""
+    points, background, finite = parts[0]
+    for other_points, other_background, other_finite in parts[1:]:
         combined = fills.apply_op(name, [background, other_background])
+        logic = name in ("and", "or")
+        left_kills = right_kills = False
         if annihilator is not None and fills.same(combined, annihilator):
-            points = conjunction(relative((points, background), annihilator),
-                                 relative((other_points, other_background), annihilator))
+            left_kills, right_kills = other_finite or logic, finite or logic
+        left, right = (points, background), (other_points, other_background)
+        if left_kills and right_kills:
+            points = conjunction(relative(left, annihilator), relative(right, annihilator))
+        elif left_kills:
+            points = conjunction(relative(left, annihilator), other_points | {Point()})
+        elif right_kills:
+            points = conjunction(relative(right, annihilator), points | {Point()})
         else:
             points = disjunction(points, other_points)
-        background = combined
+        background, finite = combined, finite and other_finite
     return points, background
 
 
 def _where(condition, chosen, other) -> tuple[set, object]:
     """where(c, a, b): where c sits at its background the result is the branch it picks."""
-    (c_points, c_background), (a_points, a_background), (b_points, b_background) = condition, chosen, other
+    (c_points, c_background, _), (a_points, a_background, _), (b_points, b_background, _) = condition, chosen, other
     if fills.varies(c_background):
         background = a_background if fills.same(a_background, b_background) else _varying(a_background, b_background)
         return disjunction(c_points, disjunction(a_points, b_points)), background
-    picked_points, background = (chosen if c_background else other)
+    picked_points, background = (chosen if c_background else other)[:2]
     either = disjunction(a_points, b_points) | (set() if fills.same(a_background, b_background) else {Point()})
     return disjunction(conjunction(c_points, either), picked_points), background
 

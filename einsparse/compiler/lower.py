@@ -85,6 +85,7 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         self.fills = fills or {}            # kernel operand -> its fill, where it is not 0
         self.output_fill = output_fill      # what a sparse output holds where nothing is stored
         self.temp_arrays: dict[str, ir.Temp] = {}
+        self.typed_zeros: dict[str, ir.Temp] = {}  # see _typed_zero
         self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
         self.output_indices = output_indices
@@ -150,6 +151,14 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         if fill != fill:
             return f"{value} == {value}"
         return f"{value} != {literal_text(fill)}"
+
+    def _typed_zero(self, temp: ir.Temp) -> str:
+        """The kernel argument holding a 0 of NumPy's type for `temp`'s sum: a workspace accumulates in
+        the widest type around (counts of a bool sum, int8 sums in int64), and its reads become what
+        NumPy's einsum would give (any of the bools; the sum wrapped to int8)."""
+        name = self.names.once(("typed zero", temp.name), f"{self.temp_name(temp)}_zero")
+        self.typed_zeros[name] = temp
+        return name
 
     def is_output(self, node) -> bool:
         return isinstance(node, ir.Access) and node.tensor == self.output
@@ -218,9 +227,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
             hoisted = positions.get(("value", access_key(expr)))
             return hoisted if hoisted is not None else self._place(expr, positions)
         if isinstance(expr, ir.TempRef):
-            if not expr.temp.indices:
-                return self.temp_name(expr.temp)
-            return self._place(expr, positions)
+            read = self.temp_name(expr.temp) if not expr.temp.indices else self._place(expr, positions)
+            return f"as_type_of({read}, {self._typed_zero(expr.temp)})"
         if isinstance(expr, ir.Literal):
             return f"zero_like({self.names.vals(expr.like)})" if expr.like else literal_text(expr.value)
         if isinstance(expr, ir.IndexValue):  # the loop's coordinate, which may be read from an int32 array

@@ -204,6 +204,8 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
             params.append(KernelParam(listed, "workspace_list", indices=indices))
             params.append(KernelParam(seen, "workspace_seen", indices=indices))
             params.append(KernelParam(summary, "workspace_summary", indices=indices))
+    for name, temp in lowerer.typed_zeros.items():
+        params.append(KernelParam(name, "typed_zero", expr=temp.expr))
     params.append(KernelParam("zero", "zero"))
     return params
 

@@ -73,7 +73,9 @@ def _background(expr: ir.Expr, fill_of):
     if isinstance(expr, ir.Access):
         fill = fills.value(fill_of(expr))
         return fills.VARIES if not isinstance(fill, (float, complex)) or np.isfinite(fill) else fills.VARIES_NOT_FINITE
-    if isinstance(expr, (ir.IndexValue, ir.TempRef)):
+    if isinstance(expr, ir.TempRef):
+        return _background(expr.temp.expr, fill_of)
+    if isinstance(expr, ir.IndexValue):
         return fills.VARIES
     inner = [_background(child, fill_of) for child in ir.children(expr)]
     finite = all(v.finite if fills.varies(v) else not isinstance(v, (float, complex)) or np.isfinite(v)

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from einsparse.compiler import index_ir as ir
+from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.plan import Plan
 from einsparse.compiler.room import output_room
 from einsparse.errors import InternalError
@@ -218,9 +220,33 @@ def _argument_maker(plan: Plan, param):
     if kind == "workspace_summary":  # a bitmap of the nonzero words of the one above, 4096 coordinates a word
         index = param.indices[0]
         return lambda c: np.zeros(c.extents[index] // 4096 + 1, dtype=np.uint64)
+    if kind == "typed_zero":
+        return _typed_zero_maker(param.expr)
     if kind == "zero":
         return lambda c: c.dtype.type(0)
     raise InternalError(f"unknown kernel parameter kind {kind!r}")
+
+
+class TypedZero:
+    """A 0 of the type NumPy gives the sum `expr`, from the value types of the operands it reads
+    (`names`, in order), memoized per types: a dict look-up on a warm call."""
+
+    def __init__(self, expr):
+        self.expr = expr
+        self.names = tuple(sorted({access.tensor for access in ir.accesses(expr)}))
+        self.zeros: dict = {}
+
+    def __call__(self, key: tuple):
+        zero = self.zeros.get(key)
+        if zero is None:
+            zero = self.zeros[key] = result_dtype(self.expr, dict(zip(self.names, key))).type(0)
+        return zero
+
+
+def _typed_zero_maker(expr):
+    typed = TypedZero(expr)
+    names = typed.names
+    return lambda c: typed(tuple(c.arrays[name].vals.dtype for name in names))
 
 
 def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int, int]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 
+from einsparse.runtime.call import TypedZero
 from einsparse.runtime.stored import is_scipy
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
@@ -29,18 +30,20 @@ _LARGEST = 2**24  # larger outputs take the general path, which checks that they
 def make_shim(plan, dispatcher, dtypes: dict, wrap_error):
     """The shim of a plan whose call it can make (else None): `dtypes` maps the inputs' value dtypes to
     the result's, as the general path fills it; `wrap_error` makes a kernel failure the library's."""
-    source = _source(plan)
+    typed_zeros: dict = {}
+    source = _source(plan, typed_zeros)
     if source is None:
         return None
     namespace = {"FULL": FULL, "np": np, "ndarray": np.ndarray, "Tensor": Tensor, "VALUE": VALUE_DTYPES,
                  "is_scipy": is_scipy, "dispatcher": dispatcher, "dtypes": dtypes, "wrap": wrap_error,
                  "LARGEST": _LARGEST, "formats": {name: plan.formats[name] for name in plan.inputs},
-                 "scipy_classes": _SCIPY_CLASSES}
+                 "scipy_classes": _SCIPY_CLASSES, **typed_zeros}
     exec(source, namespace)  # noqa: S102 (text generated from the plan, no user text in it)
     return namespace["shim"]
 
 
-def _source(plan) -> "str | None":
+def _source(plan, typed_zeros: dict) -> "str | None":
+    """The shim's text; the `TypedZero`s it calls go into `typed_zeros` by the name it calls them."""
     output = plan.output.tensor
     lines = ["def shim(operands):", f"    if len(operands) != {len(plan.inputs)}:", "        return FULL"]
     shapes = {}
@@ -70,7 +73,7 @@ def _source(plan) -> "str | None":
               f"    out = np.{'empty' if plan.written_in_full else 'zeros'}(size, dt)"]
     arguments = []
     for param in plan.params:
-        argument = _argument(plan, param, extents)
+        argument = _argument(plan, param, extents, typed_zeros)
         if argument is None:
             return None
         arguments.append(argument)
@@ -135,8 +138,16 @@ class _Names:
         return name
 
 
-def _argument(plan, param, extents: dict) -> "str | None":
+def _argument(plan, param, extents: dict, typed_zeros: dict) -> "str | None":
     kind = param.kind
+    if kind == "typed_zero":
+        typed = TypedZero(param.expr)
+        if not set(typed.names) <= set(plan.inputs):
+            return None
+        name = f"typed{len(typed_zeros)}"
+        typed_zeros[name] = typed
+        key = "".join(f"vals{plan.inputs.index(n)}.dtype, " for n in typed.names)
+        return f"{name}(({key}))"
     if kind == "extent":
         return extents.get(param.indices[0], "0")
     if kind in ("chunk_lo", "chunk_hi"):

@@ -17,6 +17,7 @@ import numpy as np
 
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import BY_NAME
+from einsparse.compiler.reductions import REDUCTIONS
 from einsparse.compiler.parse import parse
 
 # a product: (coefficient, [(tensor, indices, reciprocal?), ...])
@@ -37,7 +38,7 @@ def products(node: syn.Expr, outer: frozenset = frozenset(), calls: "list | None
         return [(1, [(_INDEX + node.name, (node.name,), False)])]
     if isinstance(node, syn.Neg):
         return [(-c, f) for c, f in products(node.operand, outer, calls)]
-    if syn.operator(node) is not None:
+    if syn.operator(node) is not None or isinstance(node, syn.Reduce):
         if calls is None:
             raise ValueError("the reference needs a list for the operators' factors")
         kept = tuple(dict.fromkeys(i for i in syn.index_uses(node) if i in outer))
@@ -77,6 +78,10 @@ def dense_reference(statement: "str | syn.Statement", operands: dict, output=Non
     index used as a value is the vector of its coordinates."""
     tree = parse(statement) if isinstance(statement, str) else statement
     out = [i.name for i in tree.output.indices]
+    if tree.op not in ("=", "+="):  # `C[i] min= e` is `C[i] = min[...](e)` over what C does not index
+        reduced = tuple(dict.fromkeys(i for i in syn.index_uses(tree.rhs) if i not in out))
+        rhs = syn.Reduce(tree.op[:-1], tuple(syn.Index(i) for i in reduced), tree.rhs) if reduced else tree.rhs
+        tree = syn.Statement(tree.output, "=", rhs, tree.text)
     calls: list = []
     terms = products(tree.rhs, frozenset(out), calls)
     arrays = {name: np.asarray(value) for name, value in operands.items()}
@@ -130,9 +135,29 @@ def _evaluate(terms: list[Product], out: list[str], arrays: dict, extents: dict,
     return total
 
 
+def _reduce(node: syn.Reduce, outer: frozenset, arrays: dict, extents: dict, dtype, calls: list) -> np.ndarray:
+    """A reduction's value over its indices that `outer` uses: its body over those and the reduced
+    indices (summing what else the body alone uses), then NumPy's reduce of the operator over these."""
+    reduction = REDUCTIONS[node.name]
+    reduced = [index.name for index in node.indices]
+    own = frozenset(syn.index_uses(node.body)) & (outer | frozenset(reduced))
+    order = [i for i in dict.fromkeys(syn.index_uses(node.body)) if i in own]
+    value = _evaluate(products(node.body, own, calls), order, arrays, extents, dtype, calls)
+    if reduction.logical:
+        value = value.astype(bool)
+    ufunc = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum,
+             "or": np.logical_or, "and": np.logical_and}[reduction.op]
+    axes = tuple(k for k, i in enumerate(order) if i in reduced)
+    with np.errstate(all="ignore"):
+        result = ufunc.reduce(value, axis=axes, initial=reduction.identity) if axes else value
+    return np.asarray(result).astype(dtype)
+
+
 def _call(node: syn.Expr, outer: frozenset, arrays: dict, extents: dict, dtype, calls: list) -> np.ndarray:
     """An operator's value over its indices that `outer` uses (in order of first use), its arguments
     computed first and what they share summed after it is applied."""
+    if isinstance(node, syn.Reduce):
+        return _reduce(node, outer, arrays, extents, dtype, calls)
     name, args = syn.operator(node)
     function = BY_NAME[name]
     uses = [frozenset(syn.index_uses(arg)) for arg in args]

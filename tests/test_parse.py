@@ -196,7 +196,7 @@ ERRORS = [
      "    C = (a b\n"
      "           ^"),
     ("C + D",
-     "the statement ends too early: expected an operator, '=' or '+='\n"
+     "the statement ends too early: expected an operator, '=', '+=' or a reduction such as 'min='\n"
      "    C + D\n"
      "         ^"),
     ("C = a[i\n",

@@ -7,7 +7,7 @@ by sparse operands. Extents and dtypes are checked by the runtime when data arri
 from __future__ import annotations
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.fills import ANNIHILATORS, VARIES, apply_op, same, varies
+from einsparse.compiler.fills import VARIES, annihilates, apply_op, reduced, same, varies
 from einsparse.compiler.formats import Format, read_format, spec_text
 from einsparse.errors import FormatError, OperandError, StatementError, point_at
 
@@ -139,7 +139,7 @@ def _products(expr: ir.Expr, limit: int, formats: dict, fills: dict):
         return None, VARIES
     if isinstance(expr, ir.Sum):
         products, background = parts[0]
-        return products, 0 if same(background, 0) else VARIES
+        return products, reduced(expr.op, background)
     if isinstance(expr, (ir.Neg, ir.Recip)):
         products, background = parts[0]
         return products, apply_op("negative" if isinstance(expr, ir.Neg) else "reciprocal", [background])
@@ -147,13 +147,12 @@ def _products(expr: ir.Expr, limit: int, formats: dict, fills: dict):
         picked = parts[1] if parts[0][1] else parts[2]
         return parts[0][0] + parts[1][0] + parts[2][0], picked[1]
     name = "add" if isinstance(expr, ir.Add) else "multiply" if isinstance(expr, ir.Mul) else expr.name
-    annihilator = ANNIHILATORS.get(name)
     products, background = parts[0]
     for other, other_background in parts[1:]:
         combined = apply_op(name, [background, other_background])
-        if annihilator is not None and same(combined, annihilator):  # an intersection
-            left = products + ([[]] if not same(background, annihilator) else [])
-            right = other + ([[]] if not same(other_background, annihilator) else [])
+        if annihilates(name, combined):  # an intersection
+            left = products + ([[]] if not same(background, combined) else [])
+            right = other + ([[]] if not same(other_background, combined) else [])
             if len(left) * len(right) > limit:
                 return None, VARIES
             products = [a + b for a in left for b in right]

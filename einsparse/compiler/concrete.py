@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler.reductions import BY_OP
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,13 @@ def _replace(expr: ir.Expr, old: ir.Expr, new: ir.Expr) -> ir.Expr:
 
 def _without(sum_node: ir.Sum, index: str) -> ir.Expr:
     rest = tuple(i for i in sum_node.indices if i != index)
-    return ir.Sum(rest, sum_node.body) if rest else sum_node.body
+    return ir.Sum(rest, sum_node.body, sum_node.op) if rest else sum_node.body
+
+
+def combining(target) -> str:
+    """How an accumulation into `target` combines: a temporary with its reduction's operator, an
+    output by adding (to its zeros, or to its old values for `+=`)."""
+    return target.temp.expr.op if isinstance(target, ir.TempRef) else "add"
 
 
 def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names, sparse: bool) -> Stmt:
@@ -113,7 +120,11 @@ def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names, sparse: bo
     position = next((k for k, (_, t) in enumerate(terms) if t is summed), None)
     target_bound = set(target_indices(target)) <= bound
     appended = sparse and isinstance(target, ir.Access)
-    if position is None or (appended and not target_bound):
+    # Only sums split into terms and scatter into what they are added to; any other reduction is
+    # folded into a temporary of its own operator, unless it is all the target reduces with that one.
+    linear = summed.op == "add" and combining(target) == "add"
+    whole = summed.op == combining(target) and rhs is summed
+    if position is None or (appended and not target_bound) or not (linear or whole):
         # Nested in a product: compute it first into a temporary over its still-unbound indices.
         free = ir.free_indices(summed)
         temp = ir.Temp(next(names), tuple(i for i in order if i in free and i not in bound), summed)
@@ -124,7 +135,7 @@ def _concretize(target, rhs: ir.Expr, bound: frozenset, order, names, sparse: bo
 
     negated, _ = terms[position]
     others = terms[:position] + terms[position + 1:]
-    if target_bound and (isinstance(target, ir.Access) or target.temp.indices):
+    if target_bound and (isinstance(target, ir.Access) or target.temp.indices) and linear:
         # Accumulate in a register, then add it to the output once.
         temp = ir.Temp(next(names), (), summed)
         ref = ir.TempRef(temp)
@@ -149,13 +160,17 @@ def show(stmt: Stmt, indent: int = 0) -> str:
         temp = stmt.temp
         shape = f"[{','.join(temp.indices)}]" if temp.indices else ""
         kind = "workspace" if temp.indices else "scalar"
-        return (f"{pad}where {kind} {temp.name}{shape} = 0:\n"
+        start = BY_OP[temp.expr.op].identity
+        return (f"{pad}where {kind} {temp.name}{shape} = {start}:\n"
                 f"{pad}  producer:\n{show(stmt.producer, indent + 2)}\n"
                 f"{pad}  consumer:\n{show(stmt.consumer, indent + 2)}")
     if isinstance(stmt, Seq):
         return "\n".join(show(s, indent) for s in stmt.stmts)
     if isinstance(stmt, Accumulate):
-        return f"{pad}{ir.show(stmt.target)} += {ir.show(stmt.rhs)}"
+        op = combining(stmt.target)
+        if op == "add":
+            return f"{pad}{ir.show(stmt.target)} += {ir.show(stmt.rhs)}"
+        return f"{pad}{ir.show(stmt.target)} {BY_OP[op].name}= {ir.show(stmt.rhs)}"
     raise TypeError(f"not a concrete statement: {stmt!r}")
 
 

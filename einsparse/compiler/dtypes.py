@@ -11,6 +11,7 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import BY_NAME, OPERATORS, result_kind
+from einsparse.compiler.reductions import REDUCTIONS
 
 
 def result_dtype(expr: ir.Expr, dtypes: dict) -> np.dtype:
@@ -27,6 +28,8 @@ def _kind(expr: ir.Expr, dtypes: dict):
         return np.dtype(np.int64)  # a coordinate array, as np.arange gives: not a weak Python number
     if isinstance(expr, ir.TempRef):
         return _kind(expr.temp.expr, dtypes)
+    if isinstance(expr, ir.Sum) and expr.op in ("or", "and"):
+        return np.dtype(np.bool_)
     if isinstance(expr, (ir.Neg, ir.Sum)):
         return _kind(expr.operand if isinstance(expr, ir.Neg) else expr.body, dtypes)
     if isinstance(expr, ir.Recip):
@@ -60,6 +63,8 @@ def type_error(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, str] | None":
         found = type_error(child, dtypes)
         if found is not None:
             return found
+    if isinstance(expr, syn.Reduce):
+        return _reduction_type_error(expr, dtypes)
     called = syn.operator(expr)
     if called is None:
         return None
@@ -81,6 +86,16 @@ def type_error(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, str] | None":
     return None
 
 
+def _reduction_type_error(expr: syn.Reduce, dtypes: dict) -> "tuple[syn.Expr, str] | None":
+    body = np.dtype(_numpy_type(expr.body, dtypes))
+    reduction = REDUCTIONS[expr.name]
+    if reduction.logical and body != np.bool_:
+        return expr, f"{expr.name} reduces bool values, not {body}: compare first, as in {expr.name}[k](A[i,k] > 0)"
+    if reduction.op in ("min", "max") and body.kind == "c":
+        return expr, f"{expr.name} orders its values, and complex numbers have no order"
+    return None
+
+
 def early_wrap(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, np.dtype, str] | None":
     """The first subexpression whose value NumPy wraps in a narrow integer type before it is divided or
     promoted, with its type and what happens to it next; None when there is none.
@@ -93,7 +108,7 @@ def early_wrap(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, np.dtype, str] 
     found = []
 
     def visit(node, parent_type, fate) -> None:
-        if found or not isinstance(node, (syn.Neg, syn.BinOp, syn.Call, syn.Not)):
+        if found or not isinstance(node, (syn.Neg, syn.BinOp, syn.Call, syn.Not, syn.Reduce)):
             return
         own = _numpy_type(node, dtypes)
         narrow = isinstance(own, np.dtype) and own.kind in "biu" and own.itemsize < 8
@@ -106,6 +121,8 @@ def early_wrap(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, np.dtype, str] 
         called = syn.operator(node)
         inner = ("divided" if isinstance(node, syn.BinOp) and node.op == "/"
                  else f"passed to {called[0]}" if called is not None else None)
+        if isinstance(node, syn.Reduce):  # sums and products commute with wrapping; min and max do not
+            inner = None if node.name in ("sum", "prod") else f"reduced by {node.name}"
         for child in syn.children(node):
             visit(child, own, inner)
 
@@ -123,6 +140,9 @@ def _numpy_type(node: syn.Expr, dtypes: dict):
         return np.dtype(np.int64)
     if isinstance(node, syn.Neg):
         return _numpy_type(node.operand, dtypes)
+    if isinstance(node, syn.Reduce):  # a reduction keeps its body's type (as einsum's sums do); any, all: bool
+        body = _numpy_type(node.body, dtypes)
+        return np.dtype(np.bool_) if REDUCTIONS[node.name].logical else np.dtype(body)
     called = syn.operator(node)
     if called is not None:
         kinds = [_numpy_type(child, dtypes) for child in called[1]]

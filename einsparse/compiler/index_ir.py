@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from einsparse.compiler.reductions import BY_OP
 from einsparse.compiler.syntax import NO_SPAN, Span
 
 
@@ -75,8 +76,12 @@ class Call:
 
 @dataclass(frozen=True)
 class Sum:
+    """`body` reduced over `indices` with the operator `op` (`reductions`: add for Einstein's sums, or
+    min, max, multiply, or, and)."""
+
     indices: tuple[str, ...]
     body: "Expr"
+    op: str = "add"
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ def with_children(expr: Expr, new: tuple) -> Expr:
     if isinstance(expr, Call):
         return Call(expr.name, tuple(new), expr.span)
     if isinstance(expr, Sum):
-        return Sum(expr.indices, new[0])
+        return Sum(expr.indices, new[0], expr.op)
     return expr
 
 
@@ -223,7 +228,8 @@ def _show(expr: Expr, context: int) -> str:
         temp = expr.temp
         return f"{temp.name}[{','.join(temp.indices)}]" if temp.indices else temp.name
     if isinstance(expr, Sum):
-        return f"Sum({','.join(expr.indices)}, {_show(expr.body, 0)})"
+        name = BY_OP[expr.op].name.capitalize()
+        return f"{name}({','.join(expr.indices)}, {_show(expr.body, 0)})"
     if isinstance(expr, Neg):
         return "-" + _show(expr.operand, 3)
     if isinstance(expr, Recip):

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-import numpy as np
-
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import fills
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler.reductions import BY_OP
 
 Point = frozenset  # of iterator keys
 # An access or a workspace -> the key of the iterator it offers at this loop, or None if it offers none.
@@ -57,72 +56,76 @@ def analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[se
     return points, background
 
 
-def _analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[set, object, bool]:
-    """`analyze`'s (points, background) and whether every value `expr` takes, at any coordinate, is
-    finite by the structural rule (stored values are; a constant inf or nan that went in is not): only
-    such a value may be annihilated (`0*x` is 0), as `simplify` folds it."""
+def _analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[set, object, frozenset]:
+    """`analyze`'s (points, background) and the infinities and nan `expr` may take at any coordinate
+    (its *specials*): stored values are finite by the structural rule, constants are exact. Only a
+    value without specials is annihilated by 0 (`0*x`), one without -inf or nan by inf (`inf + x`)."""
     if isinstance(expr, ir.Access):
         key = iterator_of(expr)
         fill = fills.value(fill_of(expr))
         if key is not None:
-            return {Point({key})}, fill, not fills.not_finite(fill)
+            return {Point({key})}, fill, fills.specials(fill)
         # Read at this loop without skipping; what a deeper loop finds absent is its fill.
-        return {Point()}, _varying(fill), not fills.not_finite(fill)
+        return {Point()}, _varying(fill), fills.specials(fill)
     if isinstance(expr, ir.Literal):
-        return set(), expr.value, not fills.not_finite(expr.value)
+        return set(), expr.value, fills.specials(expr.value)
     if isinstance(expr, ir.IndexValue):
-        return {Point()}, fills.VARIES, True
+        return {Point()}, fills.VARIES, frozenset()
     if isinstance(expr, ir.TempRef):
-        key = iterator_of(expr)  # a workspace walks the coordinates it touched; the rest hold 0
+        key = iterator_of(expr)  # a workspace walks the coordinates it touched; the rest hold its identity
         if key is not None:  # (its reduction's own iterators are not this loop's: none is asked for)
-            return {Point({key})}, 0, _analyze(expr.temp.expr, lambda node: None, fill_of)[2]
+            found = _analyze(expr.temp.expr, lambda node: None, fill_of)[2]
+            identity = BY_OP[expr.temp.expr.op].identity
+            return {Point({key})}, identity, found | fills.specials(identity)
         return _analyze(expr.temp.expr, iterator_of, fill_of)
-    if isinstance(expr, ir.Sum):  # a sum of a background other than 0 depends on the extent
-        points, background, finite = _analyze(expr.body, iterator_of, fill_of)
-        return points, 0 if fills.same(background, 0) else _varying(background), finite
+    if isinstance(expr, ir.Sum):
+        points, background, found = _analyze(expr.body, iterator_of, fill_of)
+        return points, fills.reduced(expr.op, background), fills.reduced_specials(expr.op, found)
     parts = [_analyze(child, iterator_of, fill_of) for child in ir.children(expr)]
-    if isinstance(expr, (ir.Neg, ir.Recip)):
-        (points, background, finite), = parts
-        result = fills.apply_op("negative" if isinstance(expr, ir.Neg) else "reciprocal", [background])
-    elif isinstance(expr, ir.Add):
-        points, result = _fold(parts, "add", None)
-    elif isinstance(expr, ir.Mul):
-        points, result = _fold(parts, "multiply", 0)
-    elif isinstance(expr, ir.Call) and expr.name == "where":
+    name = ("negative" if isinstance(expr, ir.Neg) else "reciprocal" if isinstance(expr, ir.Recip)
+            else "add" if isinstance(expr, ir.Add) else "multiply" if isinstance(expr, ir.Mul) else expr.name)
+    if isinstance(expr, ir.Call) and name == "where":
         points, result = _where(*parts)
-    elif isinstance(expr, ir.Call) and len(parts) == 1:  # f(x) is f(background) wherever x is
+        return points, result, parts[1][2] | parts[2][2]
+    if len(parts) == 1:  # f(x) is f(background) wherever x is
         (points, background, _), = parts
-        result = fills.apply_op(expr.name, [background])
-    elif isinstance(expr, ir.Call):
-        points, result = _fold(parts, expr.name, fills.ANNIHILATORS.get(expr.name))
+        result = fills.apply_op(name, [background])
     else:
-        raise TypeError(f"not an index-notation node: {expr!r}")
-    finite = all(part[2] for part in parts) and not fills.not_finite(result)
-    return points, result, finite
+        points, result = _fold(parts, name)
+    found = fills.combined_specials(name, [_stand_in(part) for part in parts])
+    return points, result, found | fills.specials(result)
 
 
-def _fold(parts: list, name: str, annihilator) -> tuple[set, object]:
-    """Combine operands left to right. Where an operand holds the operator's annihilator (`0*x`,
-    `False and x`, `max(inf, x)`) and the other is finite (or the operator is logic), the result is the
-    annihilator: where both may, it differs from it only where both do (an intersection); where one
-    only, only where that one does (the other still walked, for its values); otherwise a union."""
-    points, background, finite = parts[0]
-    for other_points, other_background, other_finite in parts[1:]:
-        combined = fills.apply_op(name, [background, other_background])
-        logic = name in ("and", "or")
-        left_kills = right_kills = False
-        if annihilator is not None and fills.same(combined, annihilator):
-            left_kills, right_kills = other_finite or logic, finite or logic
-        left, right = (points, background), (other_points, other_background)
+def _stand_in(part):
+    """Any value an analyzed part may take: finite, or one of its specials."""
+    return fills.varying(part[2] | fills.specials(part[1]))
+
+
+def _fold(parts: list, name: str) -> tuple[set, object]:
+    """Combine operands left to right. Where an operand sits at its background and that decides the
+    operator whatever the other is (`0*x` of a finite x, `False and x`, `max(inf, x)`, `inf + x`: see
+    `fills.kills`), the result is that background: where both operands may, it differs only where
+    both do (an intersection); where one only, only where that one does (the other still walked, for
+    its values); otherwise a union."""
+    points, background, found = parts[0]
+    for other in parts[1:]:
+        other_points, other_background, other_found = other
+        left = (points, background, found)
+        left_kills = (fills.annihilates(name, background)
+                      and fills.kills(name, background, _stand_in(other)))
+        right_kills = (fills.annihilates(name, other_background)
+                       and fills.kills(name, other_background, _stand_in(left)))
         if left_kills and right_kills:
-            points = conjunction(relative(left, annihilator), relative(right, annihilator))
+            points = conjunction(points, other_points)
         elif left_kills:
-            points = conjunction(relative(left, annihilator), other_points | {Point()})
+            points = conjunction(points, other_points | {Point()})
         elif right_kills:
-            points = conjunction(relative(right, annihilator), points | {Point()})
+            points = conjunction(other_points, points | {Point()})
         else:
             points = disjunction(points, other_points)
-        background, finite = combined, finite and other_finite
+        combined = fills.apply_op(name, [background, other_background])
+        found = fills.combined_specials(name, [_stand_in(left), _stand_in(other)]) | fills.specials(combined)
+        background = combined
     return points, background
 
 
@@ -138,9 +141,8 @@ def _where(condition, chosen, other) -> tuple[set, object]:
 
 
 def _varying(*backgrounds):
-    """Not a constant: finite unless one of `backgrounds` is known not to be."""
-    finite = all(b.finite if fills.varies(b) else np.isfinite(b) for b in backgrounds)
-    return fills.VARIES if finite else fills.VARIES_NOT_FINITE
+    """Not a constant: finite but for the specials of `backgrounds`."""
+    return fills.varying(frozenset().union(*(fills.specials(b) for b in backgrounds)))
 
 
 def stmt_lattice(stmt: cin.Stmt, iterator_of: IteratorOf, fill_of: FillOf = zero_fill,

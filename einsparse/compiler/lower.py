@@ -58,6 +58,7 @@ from einsparse.compiler.simplify import access_key, stmt_storages
 from einsparse.compiler.split import Split
 from einsparse.compiler.storages import Storage
 from einsparse.compiler.sums import Sums
+from einsparse.compiler.reductions import BY_OP
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST, Workspaces
 from einsparse.errors import InternalError
 
@@ -86,6 +87,7 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         self.output_fill = output_fill      # what a sparse output holds where nothing is stored
         self.temp_arrays: dict[str, ir.Temp] = {}
         self.typed_zeros: dict[str, ir.Temp] = {}  # see _typed_zero
+        self.identities: dict[str, ir.Temp] = {}   # see identity_of
         self.tracked: set[str] = set()      # one-index workspaces: touched lists or pair lists
         self.plans: dict[tuple[int, str, str], None] = {}  # (depth, index, co-iteration plan), for explain()
         self.output_indices = output_indices
@@ -142,7 +144,10 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         return self.fills.get(access.tensor, 0)
 
     def target_fill(self, target) -> object:
-        """What `target` holds where nothing is written: a sparse output its fill, anything else 0."""
+        """What `target` holds where nothing is written: a sparse output its fill, a temporary its
+        reduction's identity (0 for a sum), a dense output 0."""
+        if isinstance(target, ir.TempRef):
+            return BY_OP[target.temp.expr.op].identity
         return self.output_fill if self.sparse_output and self.is_output(target) else 0
 
     def differs_from_fill(self, value: str) -> str:
@@ -204,6 +209,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         self.resume = None
         rhs = self._expr(stmt.rhs, positions, 0)
         target = stmt.target
+        if isinstance(target, ir.TempRef) and target.temp.expr.op != "add":
+            return self._reduce_into(target, rhs, positions)
         if isinstance(target, ir.TempRef) and not target.temp.indices:  # a sum in a register
             return self._sum_add(self.temp_name(target.temp), rhs)
         if self.sparse_output and self.is_output(target):
@@ -220,6 +227,32 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
             self.assigns_in_full = (self.assigns_in_full is not False and self.covering
                                     if operator == "=" else bool(self.assigns_in_full))
         return nodes + [loop.Line(f"{self._place(target, positions)} {operator} {rhs}")]
+
+    def _reduce_into(self, target: ir.TempRef, rhs: str, positions: dict) -> list[loop.Node]:
+        """One step of a reduction other than a sum into its register or workspace entry:
+        `t = np.minimum(t, term)`; a workspace's touched coordinates are recorded as a sum's are."""
+        step = BY_OP[target.temp.expr.op].code
+        name = self.temp_name(target.temp)
+        if not target.temp.indices:
+            return [loop.Line(f"{name} = {step.format(name, rhs)}")]
+        nodes = []
+        if name in self.tracked:
+            if self.workspace == PAIR_LIST:
+                raise InternalError(f"a pair list cannot reduce with {target.temp.expr.op}")
+            nodes = self._track(target, positions)
+            if self.counting:
+                return nodes
+        place = self._place(target, positions)
+        return nodes + [loop.Line(f"{place} = {step.format(place, rhs)}")]
+
+    def identity_of(self, temp: ir.Temp) -> str:
+        """Kernel source for the value `temp` starts from: `zero` for a sum, else an argument holding
+        its reduction's identity in its type (+inf, the largest int8, True, ...)."""
+        if temp.expr.op == "add":
+            return "zero"
+        name = self.names.once(("identity", temp.name), f"{self.temp_name(temp)}_identity")
+        self.identities[name] = temp
+        return name
 
     # -- expressions ---------------------------------------------------------------------------
     def _expr(self, expr: ir.Expr, positions: dict, context: int) -> str:

@@ -16,6 +16,7 @@ import itertools
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
+from einsparse.compiler.reductions import REDUCTIONS
 from einsparse.errors import StatementError, point_at
 
 
@@ -23,11 +24,40 @@ def normalize(statement: syn.Statement) -> ir.Assignment:
     text = statement.text or syn.deparse(statement)
     output = statement.output
     _check_output(statement, text)
+    _check_reductions(statement, statement.rhs, text)
     counter = itertools.count(1)
     output_access = ir.Access(output.name, tuple(i.name for i in output.indices), 0, output.span)
-    rhs = _place(statement.rhs, frozenset(output_access.indices), counter)
+    reducing = statement.op not in ("=", "+=")
+    if reducing:  # `C[i] min= e` is `C[i] = min[...](e)` over every index e uses that C does not
+        uses = _ordered(list(syn.index_uses(statement.rhs)))
+        rhs = _place(statement.rhs, frozenset(uses) | frozenset(output_access.indices), counter)
+        reduced = tuple(i for i in uses if i not in output_access.indices)
+        rhs = ir.Sum(reduced, rhs, REDUCTIONS[statement.op[:-1]].op) if reduced else rhs
+    else:
+        rhs = _place(statement.rhs, frozenset(output_access.indices), counter)
     rhs, origin = _rename_reductions(rhs, set(output_access.indices), _all_names(statement))
-    return ir.Assignment(output_access, statement.op, rhs, tuple(sorted(origin.items())))
+    return ir.Assignment(output_access, "=" if reducing else statement.op, rhs, tuple(sorted(origin.items())))
+
+
+def _check_reductions(statement: syn.Statement, node: syn.Expr, text: str, enclosing: dict = {}) -> None:
+    """An explicit reduction reduces indices its body uses, none of the output's, none an enclosing
+    reduction already reduces."""
+    if isinstance(node, syn.Reduce):
+        body_uses = set(syn.index_uses(node.body))
+        for index in node.indices:
+            culprit = None
+            if index.name in {i.name for i in statement.output.indices}:
+                culprit = (f"{node.name}[{index.name}] reduces {index.name}, an index of the output "
+                           f"{syn.deparse(statement.output)}")
+            elif index.name in enclosing:
+                culprit = f"{index.name} is already reduced by the enclosing {enclosing[index.name]}"
+            elif index.name not in body_uses:
+                culprit = f"{node.name}[{index.name}] reduces {index.name}, which its body does not use"
+            if culprit:
+                raise StatementError(point_at(culprit, text, index.span.start, index.span.end))
+        enclosing = {**enclosing, **{index.name: node.name for index in node.indices}}
+    for child in syn.children(node):
+        _check_reductions(statement, child, text, enclosing)
 
 
 def _check_output(statement: syn.Statement, text: str) -> None:
@@ -84,6 +114,10 @@ def _place(node: syn.Expr, outer: frozenset[str], counter) -> ir.Expr:
         names = [i.name for i in node.indices]
         access = ir.Access(node.name, tuple(names), next(counter), node.span)
         return _with_sum(access, frozenset(names), outer, _ordered(names))
+    if isinstance(node, syn.Reduce):  # its indices are its own; what else its body alone uses, summed in it
+        names = tuple(index.name for index in node.indices)
+        body = _place(node.body, outer | frozenset(names), counter)
+        return ir.Sum(names, body, REDUCTIONS[node.name].op)
     if isinstance(node, syn.Neg):
         return ir.Neg(_place(node.operand, outer, counter))
     if syn.operator(node) is not None:
@@ -142,7 +176,7 @@ def _optional(node: syn.Expr, index: str) -> bool:
         return node.name != index
     if isinstance(node, syn.Neg):
         return _optional(node.operand, index)
-    if syn.operator(node) is not None:  # opaque: no term without its uses
+    if syn.operator(node) is not None or isinstance(node, syn.Reduce):  # opaque: no term without its uses
         return index not in _uses(node)
     if node.op in "+-":
         return _optional(node.left, index) or _optional(node.right, index)
@@ -233,7 +267,7 @@ def _rename_reductions(rhs: ir.Expr, taken: set[str], all_names: set[str]):
                 origin[new] = name
                 inner[name] = new
                 new_names.append(new)
-            return ir.Sum(tuple(new_names), walk(node.body, inner))
+            return ir.Sum(tuple(new_names), walk(node.body, inner), node.op)
         raise TypeError(f"not an index-notation node: {node!r}")
 
     renamed = walk(rhs, {})

@@ -12,8 +12,9 @@ from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
 from einsparse.compiler.functions import FUNCTIONS, known_functions
-from einsparse.compiler.syntax import (Access, BinOp, Call, Expr, Index, IndexValue, Neg, Not, Number, Span, Statement,
-                                      accesses, index_uses)
+from einsparse.compiler.reductions import REDUCTIONS, UNSUPPORTED, known_reductions
+from einsparse.compiler.syntax import (Access, BinOp, Call, Expr, Index, IndexValue, Neg, Not, Number, Reduce, Span,
+                                      Statement, accesses, index_names)
 from einsparse.errors import ParseError, StatementError, point_at
 from einsparse.grammar import parser
 
@@ -43,9 +44,9 @@ def parse(text: str) -> Statement:
         kind = "a number" if isinstance(left, Number) else "an expression"
         message = f"the left side of '{op}' must be the output, like C[i,j], not {kind}"
         raise ParseError(point_at(message, text, start, len(text[: op.start_pos].rstrip())))
-    indices = {index.name for index in left.indices} | set(index_uses(_with_tensors(rhs, set())))
+    indices = {index.name for index in left.indices} | set(index_names(_with_tensors(rhs, set())))
     _check_tensor_names(left, rhs, indices, text)
-    return Statement(left, op.value, _with_tensors(rhs, indices), text=text)
+    return Statement(left, "".join(op.value.split()), _with_tensors(rhs, indices), text=text)
 
 
 def _with_tensors(node: Expr, indices: set) -> Expr:
@@ -59,6 +60,8 @@ def _with_tensors(node: Expr, indices: set) -> Expr:
         return BinOp(node.op, _with_tensors(node.left, indices), _with_tensors(node.right, indices), node.span)
     if isinstance(node, Call):
         return Call(node.name, tuple(_with_tensors(arg, indices) for arg in node.args), node.span)
+    if isinstance(node, Reduce):
+        return Reduce(node.name, node.indices, _with_tensors(node.body, indices), node.span)
     return node
 
 
@@ -107,6 +110,24 @@ class _Build(Transformer_NonRecursive):
             raise _Refused(f"{name.value} takes {wanted}, not {given}", meta.start_pos, meta.end_pos)
         return Call(name.value, tuple(args), _span(meta))
 
+    def reduction(self, meta, children) -> Reduce:
+        name, *rest = children
+        body = next(child for child in rest if not isinstance(child, Token))
+        indices = tuple(Index(t.value, Span(t.start_pos, t.end_pos)) for t in rest
+                        if isinstance(t, Token) and t.type == "NAME")
+        if name.value in UNSUPPORTED:
+            raise _Refused(f"{name.value} is not supported yet; the reductions are {known_reductions()}",
+                           name.start_pos, name.end_pos)
+        if name.value not in REDUCTIONS:
+            raise _Refused(f"unknown reduction {name.value}; the reductions are {known_reductions()}, "
+                           f"as in max[k](A[i,k])", name.start_pos, name.end_pos)
+        seen = set()
+        for index in indices:
+            if index.name in seen:
+                raise _Refused(f"{name.value} lists index {index.name} twice", index.span.start, index.span.end)
+            seen.add(index.name)
+        return Reduce(name.value, indices, body, _span(meta))
+
     def neg(self, meta, children) -> Neg:
         return Neg(children[1], _span(meta))
 
@@ -151,6 +172,7 @@ _WORDS = {
     "TILDE": "'~'",
     "NOT": "'not'",
     "PLUSEQUAL": "'+='",
+    "REDUCE_EQUAL": "a reduction such as 'min='",
     "$END": "the end of the statement",
 }
 _OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH"}

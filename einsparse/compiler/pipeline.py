@@ -116,6 +116,8 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     source = module_source(header, params, body)
     rows = tuple(tuple(assignment.origin(i) for i in lowerer.temp_arrays[name].indices)
                  for name in sorted(lowerer.tracked))
+    if any(lowerer.temp_arrays[name].expr.op != "add" for name in lowerer.tracked):
+        rows = ()  # a pair list adds up its duplicates: reductions other than sums keep dense rows
     return Plan(parsed, assignment, resolved, operands, kernel_assignment, sched.order, sched.concrete,
                 tuple(params), source, explanation, kernel_formats[output], old_values,
                 tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split, written_in_full,
@@ -193,7 +195,7 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
         params.append(KernelParam(namer.vals(name), "vals", name))
     for name, temp in lowerer.temp_arrays.items():
         indices = tuple(origin(i) for i in temp.indices)
-        params.append(KernelParam(name, "workspace", indices=indices))
+        params.append(KernelParam(name, "workspace", indices=indices, expr=temp.expr))
         if name in lowerer.tracked and lowerer.workspace == PAIR_LIST:
             params.pop()  # a pair list has no dense row: coordinates and values grow as they come
             crd, vals, _ = lowerer._pairs(name)
@@ -206,6 +208,8 @@ def _params(assignment, operands: dict[str, KernelOperand], lowerer: Lowerer, na
             params.append(KernelParam(summary, "workspace_summary", indices=indices))
     for name, temp in lowerer.typed_zeros.items():
         params.append(KernelParam(name, "typed_zero", expr=temp.expr))
+    for name, temp in lowerer.identities.items():
+        params.append(KernelParam(name, "identity", expr=temp.expr))
     params.append(KernelParam("zero", "zero"))
     return params
 

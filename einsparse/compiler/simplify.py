@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-import numpy as np
 
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import fills
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler.reductions import BY_OP
 from einsparse.errors import InternalError
 
 
@@ -31,13 +31,15 @@ def simplify(expr: ir.Expr, absent: frozenset, fill_of=lambda access: 0) -> ir.E
         return ir.Literal(fill, expr.tensor if type(fill) is int and fill == 0 else "")
     if isinstance(expr, (ir.Literal, ir.IndexValue)):
         return expr
-    if isinstance(expr, ir.TempRef):
-        if ("temp", expr.temp.name) in absent or _is_zero(simplify(expr.temp.expr, absent, fill_of)):
-            return ir.Literal(0)
+    if isinstance(expr, ir.TempRef):  # an untouched workspace entry holds its reduction's identity
+        identity = BY_OP[expr.temp.expr.op].identity
+        if ("temp", expr.temp.name) in absent or _is_literal(simplify(expr.temp.expr, absent, fill_of), identity):
+            return ir.Literal(identity)
         return expr
     parts = [simplify(child, absent, fill_of) for child in ir.children(expr)]
     if isinstance(expr, ir.Sum):
-        return ir.Literal(0) if _is_zero(parts[0]) else ir.Sum(expr.indices, parts[0])
+        identity = BY_OP[expr.op].identity
+        return ir.Literal(identity) if _is_literal(parts[0], identity) else ir.Sum(expr.indices, parts[0], expr.op)
     if isinstance(expr, (ir.Neg, ir.Recip)):
         if isinstance(parts[0], ir.Literal):
             return _constant("negative" if isinstance(expr, ir.Neg) else "reciprocal", parts, expr, fill_of)
@@ -55,8 +57,8 @@ def simplify(expr: ir.Expr, absent: frozenset, fill_of=lambda access: 0) -> ir.E
     raise InternalError(f"cannot simplify {expr!r}")
 
 
-def _is_zero(expr: ir.Expr) -> bool:
-    return isinstance(expr, ir.Literal) and fills.same(expr.value, 0)
+def _is_literal(expr: ir.Expr, value) -> bool:
+    return isinstance(expr, ir.Literal) and fills.same(expr.value, value)
 
 
 def _constant(name: str, parts: list, expr: ir.Expr, fill_of) -> ir.Expr:
@@ -66,21 +68,19 @@ def _constant(name: str, parts: list, expr: ir.Expr, fill_of) -> ir.Expr:
 
 
 def _background(expr: ir.Expr, fill_of):
-    """A literal's value; for anything else VARIES, or VARIES_NOT_FINITE when a literal inf or nan went
-    into it, or an operand whose fill is one (0 times it is then computed, not taken as 0: see `fills`)."""
+    """A literal's value; for anything else a varying value that may take the infinities and nan of
+    the constants (fills, literals) that went into it (0 times it is then computed, not taken as 0:
+    see `fills`)."""
     if isinstance(expr, ir.Literal):
         return expr.value
     if isinstance(expr, ir.Access):
-        fill = fills.value(fill_of(expr))
-        return fills.VARIES if not isinstance(fill, (float, complex)) or np.isfinite(fill) else fills.VARIES_NOT_FINITE
+        return fills.varying(fills.specials(fills.value(fill_of(expr))))
     if isinstance(expr, ir.TempRef):
         return _background(expr.temp.expr, fill_of)
     if isinstance(expr, ir.IndexValue):
         return fills.VARIES
     inner = [_background(child, fill_of) for child in ir.children(expr)]
-    finite = all(v.finite if fills.varies(v) else not isinstance(v, (float, complex)) or np.isfinite(v)
-                 for v in inner)
-    return fills.VARIES if finite else fills.VARIES_NOT_FINITE
+    return fills.varying(frozenset().union(*(fills.specials(v) for v in inner)) and fills.VARIES_NOT_FINITE.specials)
 
 
 def _folded(parts: list, name: str, node, identity, fill_of) -> ir.Expr:

@@ -42,6 +42,10 @@ class Sums:
         """A sum in a register: started at zero, produced, blocked where its leaf loops allow (see the
         module's docstring), its last block and its compensation added, then consumed."""
         name = self.temp_name(stmt.temp)
+        if stmt.temp.expr.op != "add":  # min, max, any, ...: exact in any order, nothing to block
+            return ([loop.Line(f"{name} = {self.identity_of(stmt.temp)}")]
+                    + self._stmt(stmt.producer, bound, positions, depth)
+                    + self._stmt(stmt.consumer, bound, positions, depth))
         single = not bound  # a sum to a single value: every add goes to blocks
         self.summing[name] = single
         self.folded.discard(name)

@@ -83,13 +83,23 @@ class Call:
     span: Span = field(default=NO_SPAN, compare=False)
 
 
-Expr = Union[Access, IndexValue, Number, Neg, BinOp, Not, Call]
+@dataclass(frozen=True)
+class Reduce:
+    """`max[k](A[i,k]*x[k])`: `body` reduced over `indices` by the reduction `name` (`reductions`)."""
+
+    name: str
+    indices: tuple[Index, ...]
+    body: "Expr"
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Expr = Union[Access, IndexValue, Number, Neg, BinOp, Not, Call, Reduce]
 
 
 @dataclass(frozen=True)
 class Statement:
     output: Access
-    op: str  # "=" or "+="
+    op: str  # "=", "+=", or a reduction's "min=" "max=" "prod=" "any=" "all="
     rhs: Expr
     text: str = field(default="", compare=False)
 
@@ -111,7 +121,14 @@ def children(node: Expr) -> tuple:
         return (node.left, node.right)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, Reduce):
+        return (node.body,)
     return ()
+
+
+def reduced(node: Expr) -> frozenset:
+    """The indices a node reduces itself (an explicit reduction's), which it does not use outside."""
+    return frozenset(index.name for index in node.indices) if isinstance(node, Reduce) else frozenset()
 
 
 def operator(node: Expr) -> "tuple[str, tuple] | None":
@@ -135,13 +152,27 @@ def accesses(node: Expr):
 
 
 def index_uses(node: Expr):
-    """Every index `node` uses, in accesses and as a value, left to right (repeats included)."""
+    """Every index `node` uses, in accesses and as a value, left to right (repeats included); what an
+    explicit reduction reduces is its own, not a use of the reduction."""
     if isinstance(node, Access):
         yield from (index.name for index in node.indices)
     elif isinstance(node, IndexValue):
         yield node.name
+    own = reduced(node)
     for child in children(node):
-        yield from index_uses(child)
+        yield from (name for name in index_uses(child) if name not in own)
+
+
+def index_names(node: Expr):
+    """Every index name in `node`, reduced or not, and those listed by reductions."""
+    if isinstance(node, Access):
+        yield from (index.name for index in node.indices)
+    elif isinstance(node, IndexValue):
+        yield node.name
+    elif isinstance(node, Reduce):
+        yield from (index.name for index in node.indices)
+    for child in children(node):
+        yield from index_names(child)
 
 
 def index_values(node: Expr):
@@ -185,6 +216,8 @@ def _expr(node: Expr, context: int) -> str:
         return f"({text})" if context > _NOT else text
     if isinstance(node, Call):
         return f"{node.name}({', '.join(_expr(arg, 0) for arg in node.args)})"
+    if isinstance(node, Reduce):
+        return f"{node.name}[{','.join(index.name for index in node.indices)}]({_expr(node.body, 0)})"
     if isinstance(node, BinOp):
         level = _PRECEDENCE[node.op]
         if node.op == "**":  # right-associative, its base an atom: (-a)**b, a**-b

@@ -77,8 +77,9 @@ class Workspaces:
             return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)
                     + [loop.Line(f"{count} = merge_pairs({crd}, {vals}, {count})")]
                     + self._stmt(stmt.consumer, bound, positions, depth))
+        start = self.identity_of(temp)
         if name not in self.tracked:
-            return ([loop.Line(f"{name}[:] = zero")] + self._stmt(stmt.producer, bound, positions, depth)
+            return ([loop.Line(f"{name}[:] = {start}")] + self._stmt(stmt.producer, bound, positions, depth)
                     + self._stmt(stmt.consumer, bound, positions, depth))
         count, listed, seen, summary = self._tracking(name)
         q = self.names.once(("clear", name), "q")
@@ -87,7 +88,7 @@ class Workspaces:
             return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)
                     + [clear] + self._stmt(stmt.consumer, bound, positions, depth))
         # The values only: sort_touched leaves the bitmaps cleared.
-        clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = zero"),))
+        clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = {start}"),))
         return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)
                 + [loop.Line(f"sort_touched({listed}, {count}, {seen}, {summary})")]
                 + self._stmt(stmt.consumer, bound, positions, depth)

@@ -11,6 +11,7 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.plan import Plan
+from einsparse.compiler.reductions import typed_identity
 from einsparse.compiler.room import output_room
 from einsparse.errors import InternalError
 from einsparse.runtime import cache, parallel
@@ -210,10 +211,11 @@ def _argument_maker(plan: Plan, param):
         return lambda c: c.arrays[operand].vals
     if kind in ("pair_crd", "pair_vals"):
         return lambda c: np.zeros(1024, dtype=np.int64 if kind == "pair_crd" else c.work_dtype)
-    if kind in ("workspace", "workspace_list"):
+    if kind == "workspace":
+        return _workspace_maker(param)
+    if kind == "workspace_list":
         indices = param.indices
-        fixed = np.int64 if kind == "workspace_list" else None
-        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=fixed or c.work_dtype)
+        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=np.int64)
     if kind == "workspace_seen":  # a bitmap, 64 coordinates a word
         index = param.indices[0]
         return lambda c: np.zeros(c.extents[index] // 64 + 1, dtype=np.uint64)
@@ -221,32 +223,57 @@ def _argument_maker(plan: Plan, param):
         index = param.indices[0]
         return lambda c: np.zeros(c.extents[index] // 4096 + 1, dtype=np.uint64)
     if kind == "typed_zero":
-        return _typed_zero_maker(param.expr)
+        return _temp_type_maker(param.expr, "zero")
+    if kind == "identity":
+        return _temp_type_maker(param.expr, "identity")
     if kind == "zero":
         return lambda c: c.dtype.type(0)
     raise InternalError(f"unknown kernel parameter kind {kind!r}")
 
 
-class TypedZero:
-    """A 0 of the type NumPy gives the sum `expr`, from the value types of the operands it reads
-    (`names`, in order), memoized per types: a dict look-up on a warm call."""
+class TempType:
+    """The type NumPy gives the reduction `expr` (a temporary's), from the value types of the operands
+    it reads (`names`, in order): a 0 and the reduction's identity of that type, memoized per types
+    (a dict look-up on a warm call). Numba has no float16 arithmetic: float32 stands for it."""
 
     def __init__(self, expr):
         self.expr = expr
         self.names = tuple(sorted({access.tensor for access in ir.accesses(expr)}))
-        self.zeros: dict = {}
+        self.known: dict = {}
 
-    def __call__(self, key: tuple):
-        zero = self.zeros.get(key)
-        if zero is None:
-            zero = self.zeros[key] = result_dtype(self.expr, dict(zip(self.names, key))).type(0)
-        return zero
+    def dtype(self, key: tuple) -> np.dtype:
+        return self._types(key)[0]
+
+    def zero(self, key: tuple):
+        return self._types(key)[1]
+
+    def identity(self, key: tuple):
+        return self._types(key)[2]
+
+    def _types(self, key: tuple):
+        types = self.known.get(key)
+        if types is None:
+            dtype = result_dtype(self.expr, dict(zip(self.names, key)))
+            dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
+            types = self.known[key] = (dtype, dtype.type(0), typed_identity(self.expr.op, dtype))
+        return types
 
 
-def _typed_zero_maker(expr):
-    typed = TypedZero(expr)
-    names = typed.names
-    return lambda c: typed(tuple(c.arrays[name].vals.dtype for name in names))
+def _temp_type_maker(expr, what: str):
+    """A function from a call's context to `what` (dtype, zero or identity) of the temporary `expr`."""
+    typed = TempType(expr)
+    names, get = typed.names, getattr(typed, what)
+    return lambda c: get(tuple(c.arrays[name].vals.dtype for name in names))
+
+
+def _workspace_maker(param):
+    """A dense workspace: zeros of the work type for a sum (a bool sum counts), the identity of the
+    reduction in the temporary's own type for any other (+inf for min)."""
+    indices = param.indices
+    if param.expr is None or param.expr.op == "add":
+        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=c.work_dtype)
+    dtype, identity = _temp_type_maker(param.expr, "dtype"), _temp_type_maker(param.expr, "identity")
+    return lambda c: np.full(math.prod(c.extents[i] for i in indices), identity(c), dtype=dtype(c))
 
 
 def _level0_positions(tensor: Tensor, walk: str, lo: int, hi: int) -> tuple[int, int]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 
-from einsparse.runtime.call import TypedZero
+from einsparse.runtime.call import TempType
 from einsparse.runtime.stored import is_scipy
 from einsparse.runtime.tensor import VALUE_DTYPES, Tensor
 
@@ -43,7 +43,7 @@ def make_shim(plan, dispatcher, dtypes: dict, wrap_error):
 
 
 def _source(plan, typed_zeros: dict) -> "str | None":
-    """The shim's text; the `TypedZero`s it calls go into `typed_zeros` by the name it calls them."""
+    """The shim's text; the `TempType` look-ups it calls go into `typed_zeros` by their names there."""
     output = plan.output.tensor
     lines = ["def shim(operands):", f"    if len(operands) != {len(plan.inputs)}:", "        return FULL"]
     shapes = {}
@@ -140,12 +140,12 @@ class _Names:
 
 def _argument(plan, param, extents: dict, typed_zeros: dict) -> "str | None":
     kind = param.kind
-    if kind == "typed_zero":
-        typed = TypedZero(param.expr)
+    if kind in ("typed_zero", "identity"):
+        typed = TempType(param.expr)
         if not set(typed.names) <= set(plan.inputs):
             return None
         name = f"typed{len(typed_zeros)}"
-        typed_zeros[name] = typed
+        typed_zeros[name] = typed.zero if kind == "typed_zero" else typed.identity
         key = "".join(f"vals{plan.inputs.index(n)}.dtype, " for n in typed.names)
         return f"{name}(({key}))"
     if kind == "extent":

@@ -1,0 +1,149 @@
+"""Reductions other than the sum against NumPy: `min[k](...)`, `max`, `prod`, `any`, `all`, `sum`, over
+several indices, nested, mixed with Einstein's sums, and the statement form `C[i,j] min= ...`; on
+dense and sparse operands in several formats, fills and dtypes."""
+
+import re
+
+import numpy as np
+import pytest
+
+import einsparse as es
+from einsparse.reference import dense_reference
+
+UFUNCS = {"sum": np.add, "prod": np.multiply, "min": np.minimum, "max": np.maximum,
+          "any": np.logical_or, "all": np.logical_and}
+IDENTITIES = {"sum": 0, "prod": 1, "min": np.inf, "max": -np.inf, "any": False, "all": True}
+
+
+def dense(result):
+    return result.to_numpy() if isinstance(result, es.Tensor) else np.asarray(result)
+
+
+def matrix(seed, shape=(7, 6), density=0.5, fill=0.0, dtype=np.float64):
+    """Stored values in [-0.9, 0.9] (small integers for an integer dtype); `fill` elsewhere."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-0.9, 0.9, shape) if np.dtype(dtype).kind == "f" else rng.integers(-5, 6, shape)
+    values = values.astype(dtype)
+    values[rng.random(shape) >= density] = fill
+    return values
+
+
+def tensor(values, fmt, fill=0.0):
+    return es.tensor(values, fmt, fill=None if fill == 0 else fill)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc", "coo"])
+@pytest.mark.parametrize("fill", [0.0, np.inf, -np.inf, 1.0])
+@pytest.mark.parametrize("name", ["sum", "prod", "min", "max"])
+def test_a_reduction_over_rows_matches_numpy(name, fill, fmt):
+    a = matrix(1, fill=fill)
+    if fmt == "dense" and fill != 0:
+        pytest.skip("a dense operand has no fill")
+    with np.errstate(all="ignore"):
+        expected = UFUNCS[name].reduce(a, axis=1, initial=IDENTITIES[name])
+        result = es.evaluate(f"y[i] = {name}[k](A[i,k])", A=tensor(a, fmt, fill))
+    np.testing.assert_allclose(dense(result), expected, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+@pytest.mark.parametrize("name", ["any", "all"])
+def test_logical_reductions_of_comparisons(name, fmt):
+    a = matrix(2)
+    expected = UFUNCS[name].reduce(a > 0.2, axis=0)
+    result = es.evaluate(f"y[k] = {name}[i](A[i,k] > 0.2)", A=tensor(a, fmt))
+    np.testing.assert_array_equal(dense(result), expected)
+    assert dense(result).dtype == np.bool_
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.float32])
+@pytest.mark.parametrize("name", ["min", "max", "sum"])
+def test_reductions_keep_their_operands_type_exactly(name, dtype):
+    a = matrix(3, dtype=dtype)
+    result = es.evaluate(f"y[i] = {name}[k](A[i,k])", A=tensor(a, "csr"))
+    expected = UFUNCS[name].reduce(a, axis=1).astype(dtype)
+    assert dense(result).dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(dense(result), expected)
+
+
+def test_min_plus_product_of_infinite_fills_stays_sparse_and_walks_stored_entries():
+    a, b = matrix(4, (8, 7), 0.3, np.inf), matrix(5, (7, 9), 0.3, np.inf)
+    expected = np.min(a[:, :, None] + b[None, :, :], axis=1)
+    A, B = tensor(a, "csr", np.inf), tensor(b, "csr", np.inf)
+    for statement in ("C[i,j] = min[k](A[i,k] + B[k,j])", "C[i,j] min= A[i,k] + B[k,j]"):
+        result = es.evaluate(statement, A=A, B=B)
+        assert isinstance(result, es.Tensor) and result.fill == np.inf and result.format.name == "csr"
+        np.testing.assert_array_equal(result.to_numpy(), expected)
+        assert result.nnz == np.isfinite(expected).sum()
+    explained = es.compile("C[i,j] = min[k](A[i,k] + B[k,j])", {"A": "csr", "B": "csr", "C": "csr"})
+    text = explained._variant({"A": np.inf, "B": np.inf}).explain()
+    assert "k: iterate A2\n      j: iterate B2" in text
+    assert "where workspace t0[j] = inf:" in text and "t0[j] min= A[i,k] + B[k,j]" in text
+
+
+def test_min_plus_with_a_dense_vector_walks_the_matrix_only():
+    a, x = matrix(6, (9, 8), 0.3, np.inf), np.arange(8.0)
+    a[2] = np.inf  # a row with nothing stored stays at min's identity
+    result = es.evaluate("y[i] = min[k](A[i,k] + x[k])", A=tensor(a, "csr", np.inf), x=x)
+    np.testing.assert_array_equal(result, np.min(a + x, axis=1))
+    assert np.isinf(result[2])
+    text = es.compile("y[i] = min[k](A[i,k] + x[k])", {"A": "csr"})._variant({"A": np.inf}).explain()
+    assert "k: iterate A2" in text
+
+
+@pytest.mark.parametrize("statement, numpy", [
+    ("C[i] = max[j](min[k](T[i,j,k]))", lambda T, x: T.min(axis=2).max(axis=1)),
+    ("C[i] = max[j,k](T[i,j,k]*x[k])", lambda T, x: (T * x).max(axis=(1, 2))),
+    ("C[i] = max[j](T[i,j,k]*x[k])", lambda T, x: np.einsum("ijk,k->ij", T, x).max(axis=1)),
+    ("C[i] = max[k](T[i,j,k])*x[j]", lambda T, x: (T.max(axis=2) * x[None, :4]).sum(axis=1)),
+    ("C[i] = min[j,k](T[i,j,k]) + sum[j,k](T[i,j,k])", lambda T, x: T.min(axis=(1, 2)) + T.sum(axis=(1, 2))),
+    ("C[i] max= T[i,j,k]*x[k] + 1", lambda T, x: (T * x + 1).max(axis=(1, 2))),
+    ("C[i] prod= T[i,j,k] + 2", lambda T, x: (T + 2).prod(axis=(1, 2))),
+])
+@pytest.mark.parametrize("fmt", ["dense", "csf"])
+def test_nested_and_mixed_reductions(statement, numpy, fmt):
+    rng = np.random.default_rng(7)
+    T = rng.uniform(-1, 1, (5, 4, 4)) * (rng.random((5, 4, 4)) < 0.6)
+    x = rng.uniform(-1, 1, 4)
+    operands = {"T": T if fmt == "dense" else es.tensor(T, "csf"), "x": x}
+    result = es.evaluate(statement, **{name: operands[name] for name in operands if re.search(rf"\b{name}\[", statement)})
+    np.testing.assert_allclose(dense(result), numpy(T, x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dense_reference(statement, {"T": T, "x": x} if re.search(r"\bx\[", statement) else {"T": T}),
+                               numpy(T, x), rtol=1e-12, atol=1e-12)
+
+
+def test_a_row_with_nothing_reduced_holds_the_identity():
+    a = np.array([[1.0, 0.0], [0.0, 0.0]])
+    result = es.evaluate("y[i] = min[k](A[i,k])", A=es.tensor(np.where(a == 0, np.inf, a), "csr", fill=np.inf))
+    np.testing.assert_array_equal(result, [1.0, np.inf])
+
+
+@pytest.mark.parametrize("statement, message", [
+    ("C[i] = foo[k](A[i,k])", "unknown reduction foo; the reductions are sum, prod, min, max, any, all, "
+                              "as in max[k](A[i,k])\n    C[i] = foo[k](A[i,k])\n           ^~~"),
+    ("C[i] = max[i](A[i,k])", "max[i] reduces i, an index of the output C[i]\n    C[i] = max[i](A[i,k])\n"
+                              "               ^"),
+    ("C[i] = max[k](A[i,j])", "max[k] reduces k, which its body does not use\n    C[i] = max[k](A[i,j])\n"
+                              "               ^"),
+    ("C[i] = max[k,k](A[i,k])", "max lists index k twice\n    C[i] = max[k,k](A[i,k])\n                 ^"),
+    ("C[i] = argmin[k](A[i,k])", "argmin is not supported yet; the reductions are sum, prod, min, max, any, "
+                                 "all\n    C[i] = argmin[k](A[i,k])\n           ^~~~~~"),
+])
+def test_bad_reductions_are_one_line_errors_with_a_caret(statement, message):
+    with pytest.raises(es.EinsparseError) as raised:
+        es.evaluate(statement, A=np.ones((2, 3)))
+    assert str(raised.value) == message
+
+
+def test_any_needs_bool_values():
+    with pytest.raises(es.DTypeError) as raised:
+        es.evaluate("y[i] = any[k](A[i,k])", A=np.ones((2, 3)))
+    assert str(raised.value).startswith("any reduces bool values, not float64: compare first")
+
+
+def test_deparse_round_trips_reductions():
+    from einsparse.compiler.parse import parse
+    from einsparse.compiler.syntax import deparse
+    for text in ("C[i,j] min= A[i,k] + B[k,j]", "C[i] = max[j,k](A[i,j,k]*x[k]) + 1",
+                 "y[i] = any[k](A[i,k] > 0 and x[k] < 1)"):
+        assert deparse(parse(text)) == text
+        assert parse(deparse(parse(text))) == parse(text)

@@ -19,6 +19,7 @@ from einsparse.runtime.convert import natural_format, operand_shape, tensor  # n
 from einsparse.runtime.stored import operand_fill, operand_kind
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
+from einsparse import semirings
 from einsparse.memo import CallMemo
 
 class BuiltStatement:
@@ -41,14 +42,20 @@ _kernels_lock = threading.Lock()
 _calls = CallMemo(256)
 
 
-def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None) -> Kernel:  # noqa: A001
+def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None,  # noqa: A001
+            semiring: "str | None" = None) -> Kernel:
     """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
 
     `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
     the outermost loop runs in chunks on them when it is over an output index.
+    `semiring` ("min_plus", "or_and", ...: see `einsparse.semirings`) makes a product of operands the
+    semiring's; the kernel then reads its sparse operands' absent entries as the semiring does.
     The result is cached in memory by statement and formats, and its machine code on disk. A statement
     built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
     """
+    if semiring is not None:
+        ring = semirings.semiring(semiring)
+        return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads), ring)
     if isinstance(statement, BuiltStatement):
         statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
     parsed = _parsed(statement)
@@ -115,7 +122,7 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
 
 
 def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, shape=None,
-             **operands):
+             semiring: "str | None" = None, **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
     `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
     extent (`a[i,j] = i + j`); passing the output array by name does too.
@@ -123,7 +130,12 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
     Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
     A statement built from index notation runs on its own tensors and returns its filled output.
+    `semiring` as for `compile`: `evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)`.
     """
+    if semiring is not None:
+        ring = semirings.semiring(semiring)
+        operands = {name: semirings.refilled(value, name, ring) for name, value in operands.items()}
+        statement = semirings.rewrite(statement, semiring)
     if isinstance(statement, BuiltStatement):
         if formats is not None or operands or shape is not None:
             raise OperandError(f"{statement} runs on its own tensors; pass no operands, formats or shape")

@@ -29,9 +29,9 @@ def names(expr, output) -> dict[str, str]:
             raise StatementError(f"two different tensors are named {tensor.name} in one statement; "
                                  f"give them different names")
     names = {placeholder: t.name for placeholder, t in tensors.items() if t.name is not None}
-    taken = set(owners) | set(syn.index_uses(expr.node))
+    taken = set(owners) | set(syn.index_names(expr.node))
     if output is not None:
-        taken |= set(syn.index_uses(output.node))
+        taken |= set(syn.index_names(output.node))
     if output is not None and output.node.name not in names:
         candidates = ("out" if n == 0 else f"out{n}" for n in range(len(taken) + 1))
         names[output.node.name] = _fresh(candidates, taken)
@@ -75,4 +75,6 @@ def renamed(node, names: dict[str, str]):
         return syn.BinOp(node.op, renamed(node.left, names), renamed(node.right, names))
     if isinstance(node, syn.Call):
         return syn.Call(node.name, tuple(renamed(arg, names) for arg in node.args))
+    if isinstance(node, syn.Reduce):
+        return syn.Reduce(node.name, node.indices, renamed(node.body, names))
     return node

@@ -15,6 +15,7 @@ import string
 
 import numpy as np
 
+from einsparse import semirings
 from einsparse.api import _call_key, _calls, evaluate
 from einsparse.errors import DTypeError, OperandError, ShapeError, StatementError
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
@@ -26,13 +27,14 @@ _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-2
 
 
 def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=False, format=None,  # noqa: A002
-           threads=None):
+           threads=None, semiring=None):
     """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
     the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
     and `optimize` as NumPy takes them (`optimize` has no effect yet: every product is fused). Operands
     may be NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays and einsparse tensors.
     `format` is the result's format (by default sparse when the result is structurally sparse);
-    `threads` as for `es.compile`."""
+    `threads` as for `es.compile`; `semiring` ("min_plus", "or_and", ...; see `einsparse.semirings`)
+    reduces and multiplies with the semiring's operators instead of + and *."""
     if not arguments:
         raise StatementError("einsum needs subscripts and operands, such as einsum('ij,jk->ik', A, B)")
     if isinstance(arguments[0], str):
@@ -54,16 +56,27 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     else:  # ranks from the letters (checked against the operands' when the kernel is first made)
         named, output, statement, names = _letters_only(subscripts, len(operands))
     formats = {} if format is None else {"out": format}
+    if semiring is not None:
+        ring = semirings.semiring(semiring)
+        operands = tuple(semirings.refilled(op, f"einsum operand {k}", ring) for k, op in enumerate(operands))
+        statement = _semiring_statement(statement, semiring)
     try:
         result = _fast(statement, formats, threads, dict(zip(names, operands)))
         if result is None:
             _check_ranks(subscripts, named, operands)
             named, operands = broadcast(named, operands)
             statement, names = _statement(named, output)
+            if semiring is not None:
+                statement = _semiring_statement(statement, semiring)
             result = evaluate(statement, formats, threads, **dict(zip(names, operands)))
     except DTypeError as error:  # named by its position, as the caller knows it, not by the statement's letter
         raise _by_position(error, names) from None
     return _delivered(result, out, order, casting)
+
+
+@functools.lru_cache(maxsize=512)
+def _semiring_statement(statement: str, semiring: str) -> str:
+    return semirings.rewrite(statement, semiring)
 
 
 def _by_position(error: DTypeError, names) -> DTypeError:

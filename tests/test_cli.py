@@ -402,3 +402,18 @@ def test_run_reads_one_column_and_one_row_matrix_market_files_as_vectors(capsys,
     row.write_text("%%MatrixMarket matrix coordinate real general\n1 3 2\n1 1 3.0\n1 2 5\n")
     status, out, err = run(capsys, "run", "s = v(i)*w(i)", f"v={column}", f"w={row}")
     assert (status, out.strip(), err) == (0, "s = 6.0", "")
+
+
+def test_run_a_semiring_product_and_a_reduction(capsys, files):
+    tmp, A, x = files
+    status, out, err = run(capsys, "run", "C[i,j] = A[i,k]*B[j,k]", f"A={tmp / 'A.mtx'}", f"B={tmp / 'A.mtx'}",
+                           "--semiring", "min_plus", "-o", tmp / "C.npz")
+    assert (status, err) == (0, "")
+    assert ", fill inf to " in out
+    a = A.toarray()
+    both = (a != 0)[:, None, :] & (a != 0)[None, :, :]
+    expected = np.min(np.where(both, a[:, None, :] + a[None, :, :], np.inf), axis=2)
+    np.testing.assert_array_equal(io.read(tmp / "C.npz", as_tensor=True).to_numpy(), expected)
+    status, out, err = run(capsys, "run", "y[i] = max[k](A[i,k])", f"A={tmp / 'A.mtx'}", "-o", tmp / "y.npy")
+    assert (status, err) == (0, "")
+    np.testing.assert_array_equal(np.load(tmp / "y.npy"), a.max(axis=1))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ class Draw:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
         self.operands: dict[str, tuple[tuple[str, ...], str, float]] = {}
+        self.reducing = False  # inside a reduction's body (reductions do not nest here)
+        self.reductions = 0
 
     def access(self) -> str:
         rng = self.rng
@@ -67,12 +70,33 @@ class Draw:
             op = rng.choice(BINARY)
             left, right = self.value(depth + 1), self.value(depth + 1)
             return f"{op}({left}, {right})" if op.isalpha() else f"({left} {op} {right})"
-        if choice < 0.92:
+        if choice < 0.9:
             return f"({self.value(depth + 1)})/{rng.choice(['2', '4'])}"
+        if choice < 0.96 and not self.reducing:
+            return self.reduction(depth)
         return f"where({self.condition(depth + 1)}, {self.value(depth + 1)}, {self.value(depth + 1)})"
+
+    def reduction(self, depth: int, logical: bool = False) -> str:
+        """`min[m](...)` or `max` of a value, `any`/`all` of a condition, over an index of its body
+        renamed there (m, n, p, ...: a name of its own, so no output index and nothing outside uses it;
+        reductions do not nest)."""
+        rng = self.rng
+        self.reducing = True
+        name = rng.choice(["any", "all"] if logical else ["min", "max"])
+        body = self.condition(depth + 1) if logical else self.value(depth + 1)
+        self.reducing = False
+        used = sorted(set("".join(re.findall(r"\[([ijk,]+)\]", body)).replace(",", "")))
+        if not used:
+            return body
+        index, fresh = rng.choice(used), "mnpqrs"[self.reductions % 6]
+        self.reductions += 1
+        body = re.sub(r"\[([ijk,]+)\]", lambda found: found.group(0).replace(index, fresh), body)
+        return f"{name}[{fresh}]({body})"
 
     def condition(self, depth: int) -> str:
         rng = self.rng
+        if not self.reducing and depth < 3 and rng.random() < 0.08:
+            return self.reduction(depth, logical=True)
         text = f"{self.value(depth + 1)} {rng.choice(COMPARE)} {self.value(depth + 1)}"
         if rng.random() < 0.3:
             other = f"{self.value(depth + 1)} {rng.choice(COMPARE)} {rng.choice(LITERALS)}"
@@ -82,7 +106,7 @@ class Draw:
     def statement(self) -> str:
         rng = self.rng
         rhs = self.condition(1) if rng.random() < 0.15 else self.value(0)
-        used = sorted({i for indices, _, _ in self.operands.values() for i in indices})
+        used = sorted(set("".join(re.findall(r"\[([ijk,]+)\]", rhs)).replace(",", "")))
         # Sums are drawn only over finite fills: a sum of products is factored (sum_k a[k]*b is
         # b*sum_k a[k]), which with infinities is not NumPy's sum of products (README: "Fill values").
         finite = all(np.isfinite(fill) for _, _, fill in self.operands.values())

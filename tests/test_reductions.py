@@ -147,3 +147,40 @@ def test_deparse_round_trips_reductions():
                  "y[i] = any[k](A[i,k] > 0 and x[k] < 1)"):
         assert deparse(parse(text)) == text
         assert parse(deparse(parse(text))) == parse(text)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "dense"])
+def test_a_mask_times_an_explicit_sum_of_products(fmt):
+    """The mask merges with the workspace of the product row, also in the pass that counts the result's
+    entries (which once merged an unsorted list, and wrote past the arrays it had sized)."""
+    rng = np.random.default_rng(9)
+    low = np.tril(rng.random((60, 60)) < 0.1, -1).astype(np.float64)
+    expected = low * (low @ low)
+    result = es.evaluate("C[i,j] = M[i,j] * sum[k](A[i,k]*B[k,j])", {"C": fmt},
+                         M=tensor(low, "csr"), A=tensor(low, "csr"), B=tensor(low, "csr"))
+    np.testing.assert_array_equal(dense(result), expected)
+
+
+def test_index_notation_reductions_build_the_string_statements():
+    i, j, k = es.indices("i j k")
+    a, b = matrix(10, (5, 4), 0.5, np.inf), matrix(11, (4, 6), 0.5, np.inf)
+    A, B = tensor(a, "csr", np.inf), tensor(b, "csr", np.inf)
+    C = es.empty((5, 6), "csr", fill=np.inf)
+    C[i, j] = es.min(A[i, k] + B[k, j], over=k)
+    np.testing.assert_array_equal(C.to_numpy(), np.min(a[:, :, None] + b[None], axis=1))
+    assert str(es.max(A[i, k] * 2, over=k)) == "max[k](A[i,k]*2)"
+    y = es.empty((5,), "dense", dtype=bool)
+    y[i] = es.any(A[i, k] < 0, over=k)
+    np.testing.assert_array_equal(y.to_numpy(), (a < 0).any(axis=1))
+    with pytest.raises(es.StatementError, match=r"es.sum\(expr, over=k\) reduces one index expression"):
+        es.sum(A[i, k], over="k")
+
+
+def test_an_output_of_another_fill_than_the_result_is_refused_by_name():
+    i, j, k = es.indices("i j k")
+    A = tensor(matrix(12, (3, 3), 0.5, np.inf), "csr", np.inf)
+    C = es.empty((3, 3), "csr", fill=5.0)
+    with pytest.raises(es.NotSupportedError) as raised:
+        C[i, j] = es.min(A[i, k] + A[k, j], over=k)
+    assert str(raised.value) == ("output out has fill 5.0: an output written with '=' is replaced, not read, "
+                                 "and this result's fill is inf; pass no output, or one of that fill")

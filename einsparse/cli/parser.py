@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--time", type=_positive, metavar="N",
                      help="time the first call (compile or load from the cache), then N calls")
     run.add_argument("--seed", type=int, default=0, help="seed of NAME=random operands (default 0)")
+    run.add_argument("--semiring", metavar="NAME", default=None,
+                     help="compute a product of operands over a semiring (min_plus, or_and, ...: GraphBLAS's "
+                          "meaning, absent entries take no part)")
     run.add_argument("--threads", type=_threads, default=None, metavar="N",
                      help="threads a call may use, 0 for every core (default $EINSPARSE_THREADS, else 1); "
                           "the outermost loop runs in chunks when it is over an output index")

@@ -63,6 +63,12 @@ def cmd_run(args) -> int:
     from einsparse.runtime import io
     from einsparse.runtime.convert import as_tensor, operand_shape
 
+    ring = None
+    if args.semiring is not None:
+        from einsparse import semirings
+
+        ring = semirings.semiring(args.semiring)
+        args.statement = semirings.rewrite(args.statement, args.semiring)
     st = _statement(args.statement)
     operands = {}
     for option in args.operands:
@@ -119,6 +125,9 @@ def cmd_run(args) -> int:
         _generated_shape(st, st.output, _extents(st, {n: tuple(np.shape(v)) if not hasattr(v, "shape")
                                                       else tuple(v.shape) for n, v in values.items()}))
 
+    if ring is not None:  # absent entries read as the semiring reads them (+inf for min_plus)
+        values = {name: semirings.refilled(value, name, ring) if name in st.inputs else value
+                  for name, value in values.items()}
     chosen = dict(formats)
     from einsparse.runtime.convert import natural_format
 
@@ -197,8 +206,9 @@ def _describe(result) -> str:
     from einsparse.runtime.tensor import Tensor
 
     if isinstance(result, Tensor):
+        fill = "" if result.fill == 0 else f", fill {result.fill}"
         return (f"{result.format.name}, shape {result.shape}, {result.dtype}, "
-                f"{result.nnz} stored entr{'y' if result.nnz == 1 else 'ies'}")
+                f"{result.nnz} stored entr{'y' if result.nnz == 1 else 'ies'}{fill}")
     array = np.asarray(result)
     if array.ndim == 0:
         return f"scalar {array.dtype}"

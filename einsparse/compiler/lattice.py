@@ -189,4 +189,8 @@ def describe(points: set[Point], label: Callable[[int], str]) -> str:
         return f"dense range, merging {names}"
     if len(points) == 1:
         return f"iterate {names}" if len(iterators) == 1 else f"intersect {names}"
+    common = sorted(frozenset.intersection(*points), key=repr)
+    if common:  # a mask: every point holds it
+        rest = ", ".join(label(i) for i in iterators if i not in common)
+        return f"intersect {', '.join(label(i) for i in common)} with the union of {rest}"
     return f"union {names}"

@@ -6,6 +6,7 @@ lark's errors into one-line messages in human words followed by the statement wi
 
 from __future__ import annotations
 
+import math
 import re
 
 from lark import Token, Transformer_NonRecursive, v_args
@@ -50,10 +51,14 @@ def parse(text: str) -> Statement:
 
 
 def _with_tensors(node: Expr, indices: set) -> Expr:
-    """`node` with every bare name that is not one of the statement's `indices` read as a 0-d tensor
-    (the builder reads each bare name as an index value first)."""
+    """`node` with every bare name that is not one of the statement's `indices` read as a constant
+    (`inf`, `nan`) or a 0-d tensor (the builder reads each bare name as an index value first)."""
     if isinstance(node, IndexValue):
-        return node if node.name in indices else Access(node.name, (), node.span)
+        if node.name in indices:
+            return node
+        if node.name in CONSTANTS:  # `inf` and `nan`, as NumPy spells them
+            return Number(CONSTANTS[node.name], node.span)
+        return Access(node.name, (), node.span)
     if isinstance(node, (Neg, Not)):
         return type(node)(_with_tensors(node.operand, indices), node.span)
     if isinstance(node, BinOp):
@@ -148,6 +153,7 @@ class _Build(Transformer_NonRecursive):
 
 
 _BUILD = _Build()
+CONSTANTS = {"inf": math.inf, "nan": math.nan}
 _SPELLED = {"&": "and", "|": "or"}
 
 

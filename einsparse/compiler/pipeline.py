@@ -299,7 +299,9 @@ def _describe_temp(temp: ir.Temp, lowerer: Lowerer, dense_output: bool) -> str:
         return (f"{shape}: list of (coordinate, value) pairs for {ir.show(temp.expr)}, sorted and merged "
                 f"before it is read; {why}; chosen because a dense row would be too long")
     if lowerer.temp_name(temp) in lowerer.tracked:
+        pairs = ("(a list of (coordinate, value) pairs replaces it when a row would be too long)"
+                 if temp.expr.op == "add" else "(a dense row however long: a pair list adds up its duplicates)")
         return (f"{shape}: dense accumulator with a list of touched coordinates (Gustavson) for "
                 f"{ir.show(temp.expr)}; {why}; its consumer visits only the touched coordinates, sorted "
-                f"(a list of (coordinate, value) pairs replaces it when a row would be too long)")
+                f"{pairs}")
     return f"{shape}: dense workspace for {ir.show(temp.expr)}; {why}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import loop_ir as loop
+from einsparse.compiler.simplify import stmt_storages
 from einsparse.compiler.storages import Storage
 from einsparse.levels import DENSE, LevelCode
 
@@ -83,16 +84,20 @@ class Workspaces:
                     + self._stmt(stmt.consumer, bound, positions, depth))
         count, listed, seen, summary = self._tracking(name)
         q = self.names.once(("clear", name), "q")
-        if self.counting:  # only the touched coordinates matter: their marks are cleared, unsorted
+        merged = any(isinstance(node, ir.Access) and not self.is_output(node)
+                     for node in stmt_storages(stmt.consumer))
+        if self.counting and not merged:  # only the touched coordinates matter: marks cleared, unsorted
             clear = loop.For(q, "0", count, (loop.Line(f"{seen}[u({listed}[{q}]) >> u(6)] = 0"),))
             return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)
                     + [clear] + self._stmt(stmt.consumer, bound, positions, depth))
-        # The values only: sort_touched leaves the bitmaps cleared.
-        clear = loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = {start}"),))
+        # The values only: sort_touched leaves the bitmaps cleared. (A consumer that merges the list
+        # with an operand, `M[i,j]*t0[j]`, needs it sorted in the counting pass too.)
+        clear = [] if self.counting else [
+            loop.For(q, "0", count, (loop.Line(f"{name}[u({listed}[{q}])] = {start}"),))]
         return ([loop.Line(f"{count} = {UNTYPED_ZERO}")] + self._stmt(stmt.producer, bound, positions, depth)
                 + [loop.Line(f"sort_touched({listed}, {count}, {seen}, {summary})")]
                 + self._stmt(stmt.consumer, bound, positions, depth)
-                + [clear])
+                + clear)
 
     def _tracking(self, name: str) -> tuple[str, str, str, str]:
         """The variables of a workspace's touched list: count, coordinates, a bitmap of the coordinates

@@ -119,14 +119,19 @@ class Kernel:
             _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
             raise failure
         fills = {name: t._fill for name, t in tensors.items() if t._fill is not None}
+        replaced_fill = None  # an output written with '=' holds the result's fill, which it must be
         if isinstance(given_output, Tensor) and given_output._fill is not None:
-            if not self._accumulate:
-                _refuse_fill(plan.output.tensor, given_output._fill)
-            fills[plan.output.tensor] = given_output._fill
+            if self._accumulate:
+                fills[plan.output.tensor] = given_output._fill
+            else:
+                replaced_fill = given_output._fill
         if fill_key(fills) != self._fill_key:  # compiled for other fills: the variant for these
             if given_output is not None:
                 operands[plan.output.tensor] = given_output
             return self._variant(fills)(shape=shape, **operands)
+        result_fill = value(self._output_fill) if self._output_fill is not None else 0
+        if replaced_fill is not None and not same(value(replaced_fill), result_fill):
+            _refuse_fill(plan.output.tensor, replaced_fill, self._output_fill)
         dtypes = tuple(t.vals.dtype for t in tensors.values())
         dtype = self._dtypes.get(dtypes)
         if dtype is None:
@@ -225,9 +230,10 @@ def fill_key(fills: dict) -> tuple:
     return tuple(sorted((name, repr(value(fill))) for name, fill in fills.items() if not same(value(fill), 0)))
 
 
-def _refuse_fill(name: str, fill) -> None:
-    raise NotSupportedError(f"output {name} has fill {fill}: an output written with '=' is replaced, not read; "
-                            f"pass no output, or one of fill 0")
+def _refuse_fill(name: str, fill, result_fill) -> None:
+    raise NotSupportedError(f"output {name} has fill {fill}: an output written with '=' is replaced, not read, "
+                            f"and this result's fill is {0 if result_fill is None else result_fill}; pass no "
+                            f"output, or one of that fill")
 
 
 def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:

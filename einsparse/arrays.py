@@ -132,6 +132,29 @@ def total(tensor: Tensor, axis=None, dtype=None, keepdims=False):
     return result
 
 
+def reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
+    """NumPy's `min`, `max`, `prod`, `any` and `all` over `axis` as one statement with that reduction
+    (`out[i] = min[j](T[i,j])`); the result is sparse where the reduction of the fill keeps it so
+    (`max` over rows of a fill-0 CSR is a sparse vector of fill 0). An empty axis is NumPy's error."""
+    axes = range(tensor.ndim) if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = sorted({_axis(a, tensor.ndim, name) for a in axes})
+    if name in ("min", "max") and any(tensor.shape[a] == 0 for a in axes):
+        raise ShapeError(f"{name}: the reduction over an axis of extent 0 has no identity (as in NumPy)")
+    if not axes:
+        return tensor
+    letters = LETTERS[:tensor.ndim]
+    kept = "".join(c for k, c in enumerate(letters) if k not in axes)
+    if name == "prod" and tensor.dtype.kind in "biu" and tensor.dtype.itemsize < 8:
+        tensor = astype(tensor, np.uint64 if tensor.dtype.kind == "u" else np.int64)  # NumPy's prod widens
+    body = f"T[{','.join(letters)}]" + (" != 0" if name in ("any", "all") and tensor.dtype != np.bool_ else "")
+    reduced_letters = ",".join(letters[a] for a in axes)
+    result = evaluate(f"out[{','.join(kept)}] = {name}[{reduced_letters}]({body})" if kept
+                      else f"out = {name}[{reduced_letters}]({body})", T=tensor)
+    if keepdims:
+        result = reshape(result, tuple(1 if k in axes else n for k, n in enumerate(tensor.shape)))
+    return result
+
+
 # -- structure -------------------------------------------------------------------------------------
 def transpose(tensor: Tensor, axes=None) -> Tensor:
     """The same storage read in another mode order: no copy, as scipy's `.T` of a CSR is a CSC."""
@@ -262,8 +285,18 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False):
     return total(as_tensor(a), axis, dtype, keepdims)
 
 
+def _reduction(name: str, numpy_function):
+    def reduce(a, axis=None, out=None, keepdims=False, **rest):
+        if out is not None or rest:
+            return numpy_function(_dense(a), axis=axis, out=out, keepdims=keepdims, **rest)
+        return reduced(as_tensor(a), name, axis, keepdims)
+    return reduce
+
+
 _FUNCTIONS = {np.einsum: einsum, np.matmul: matmul, np.dot: dot, np.tensordot: tensordot,
-              np.transpose: _transpose, np.sum: _sum, np.reshape: reshape}
+              np.transpose: _transpose, np.sum: _sum, np.reshape: reshape,
+              **{function: _reduction(name, function) for name, function in (
+                  ("min", np.min), ("max", np.max), ("prod", np.prod), ("any", np.any), ("all", np.all))}}
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -184,3 +184,22 @@ def test_an_output_of_another_fill_than_the_result_is_refused_by_name():
         C[i, j] = es.min(A[i, k] + A[k, j], over=k)
     assert str(raised.value) == ("output out has fill 5.0: an output written with '=' is replaced, not read, "
                                  "and this result's fill is inf; pass no output, or one of that fill")
+
+
+@pytest.mark.parametrize("name", ["min", "max", "prod", "any", "all"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_tensor_reductions_match_numpy(name, axis):
+    a = matrix(13, (6, 5), 0.6)
+    t = tensor(a, "csr")
+    expected = getattr(a, name)(axis=axis)
+    for result in (getattr(t, name)(axis=axis), getattr(np, name)(t, axis=axis)):
+        np.testing.assert_allclose(dense(result), expected, rtol=1e-12)
+    assert np.shape(getattr(t, name)(axis=axis, keepdims=True)) == np.shape(getattr(a, name)(axis=axis, keepdims=True))
+
+
+def test_tensor_max_over_rows_of_a_fill_zero_matrix_stays_sparse():
+    a = matrix(14, (8, 6), 0.3)
+    a[a < 0] = 0.0  # nonnegative: a row's max is its largest stored value, or the fill 0
+    result = tensor(a, "csr").max(axis=1)
+    assert isinstance(result, es.Tensor) and result.fill == 0
+    np.testing.assert_array_equal(result.to_numpy(), a.max(axis=1))

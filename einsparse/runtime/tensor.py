@@ -252,6 +252,21 @@ class Tensor:
     def sum(self, axis=None, dtype=None, keepdims=False):
         return _arrays_module().total(self, axis, dtype, keepdims)
 
+    def min(self, axis=None, keepdims=False):
+        return _arrays_module().reduced(self, "min", axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _arrays_module().reduced(self, "max", axis, keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return _arrays_module().reduced(self, "prod", axis, keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return _arrays_module().reduced(self, "any", axis, keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        return _arrays_module().reduced(self, "all", axis, keepdims)
+
     def dot(self, other):
         return _arrays_module().dot(self, other)
 

@@ -203,3 +203,18 @@ def test_tensor_max_over_rows_of_a_fill_zero_matrix_stays_sparse():
     result = tensor(a, "csr").max(axis=1)
     assert isinstance(result, es.Tensor) and result.fill == 0
     np.testing.assert_array_equal(result.to_numpy(), a.max(axis=1))
+
+
+@pytest.mark.parametrize("complemented", [False, True])
+def test_where_masks_and_complemented_masks(complemented):
+    m, a, b = matrix(15, (7, 6), 0.4) > 0, matrix(16, (7, 6), 0.5), matrix(17, (7, 6), 0.5)
+    mask = es.tensor(m, "csr")
+    if complemented:
+        statement, expected = "C[i,j] = where(M[i,j], 0, A[i,j] + B[i,j])", np.where(m, 0, a + b)
+    else:
+        statement, expected = "C[i,j] = where(M[i,j], A[i,j] + B[i,j], 0)", np.where(m, a + b, 0)
+    result = es.evaluate(statement, M=mask, A=tensor(a, "csr"), B=tensor(b, "csr"))
+    np.testing.assert_array_equal(dense(result), expected)
+    if not complemented:
+        text = es.compile(statement, {"M": "csr", "A": "csr", "B": "csr", "C": "csr"}).explain()
+        assert "j: intersect M2 with the union of A2, B2" in text

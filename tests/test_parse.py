@@ -94,7 +94,7 @@ def test_deparse_then_parse_is_identity(tree):
     assert parse(deparse(tree)) == tree
 
 
-names = st.sampled_from(["A", "B", "x", "s", "T2", "_t", "inf", "nan"])
+names = st.sampled_from(["A", "B", "x", "s", "T2", "_t", "inf1", "e"])
 indices = st.lists(st.sampled_from(["i", "j", "k", "l0"]).map(Index), max_size=3).map(tuple)
 accesses = st.builds(Access, names, indices)
 # Non-negative finite literals: the parser reads `-2` as Neg(Number(2)), never as Number(-2).

@@ -215,7 +215,7 @@ def _argument_maker(plan: Plan, param):
         return _workspace_maker(param)
     if kind == "workspace_list":
         indices = param.indices
-        return lambda c: np.zeros(math.prod(c.extents[i] for i in indices), dtype=np.int64)
+        return lambda c: np.empty(math.prod(c.extents[i] for i in indices), dtype=np.int64)  # written before read
     if kind == "workspace_seen":  # a bitmap, 64 coordinates a word
         index = param.indices[0]
         return lambda c: np.zeros(c.extents[index] // 64 + 1, dtype=np.uint64)

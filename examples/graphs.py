@@ -56,17 +56,19 @@ def bfs_levels(adjacency, source: int) -> np.ndarray:
 
 def shortest_paths(weights, source: int) -> np.ndarray:
     """Single-source shortest path lengths by Bellman-Ford: relax with a min-plus product of the
-    distances and the weights (absent weights are +inf), until nothing changes."""
+    distances (a sparse vector of fill +inf) and the weights (absent weights are +inf), until nothing
+    changes."""
     n = weights.shape[0]
     graph = es.tensor(weights, "csr", fill=np.inf)
-    distance = np.full(n, np.inf)
-    distance[source] = 0.0
+    start = np.full(n, np.inf)
+    start[source] = 0.0
+    distance = es.tensor(start, "c", fill=np.inf)  # only reached vertices stored: a step walks their rows
     for _ in range(n):
         relaxed = es.evaluate("D[j] = min(d[j], min[k](d[k] + W[k,j]))", d=distance, W=graph)
-        if np.array_equal(relaxed, distance):
+        if relaxed.nnz == distance.nnz and np.array_equal(relaxed.vals, distance.vals):
             break
         distance = relaxed
-    return distance
+    return distance.to_numpy()
 
 
 def pagerank(adjacency, damping: float = 0.85, tolerance: float = 1e-12) -> np.ndarray:

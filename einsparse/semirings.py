@@ -30,38 +30,49 @@ from einsparse.runtime.tensor import Tensor
 class Semiring:
     name: str
     add: str         # the reduction: sum min max any
-    multiply: str    # the product of operands `{0}`, `{1}`, ... (n-ary: see `product`)
+    multiply: str    # the binary operator of the product: * + min max and, or pair
     absent: float    # what a sparse operand's absent entries are read as
     nonzero: bool    # the product is taken only where every operand is nonzero (no deciding value)
 
-    def product(self, operands: list[str]) -> str:
-        """The semiring product of operand texts, folded left to right."""
-        if self.multiply == "pair":
-            return _where_all_nonzero(operands, "1", "0")
+    def product(self, operands: list) -> syn.Expr:
+        """The semiring product of operand accesses (syntax nodes), folded left to right."""
+        if self.multiply == "pair":  # 1 where all are nonzero: the condition itself under any
+            condition = _all_nonzero(operands)
+            return condition if self.add == "any" else syn.Call("where", (condition, syn.Number(1), syn.Number(0)))
         value = operands[0]
         for operand in operands[1:]:
             value = _binary(self.multiply, value, operand)
         if self.nonzero:
-            identity = {"min": "inf", "max": "-inf", "sum": "0", "any": "False"}[self.add]
-            return _where_all_nonzero(operands, value, identity)
+            identity = {"min": math.inf, "max": -math.inf, "sum": 0, "any": False}[self.add]
+            return _where_all_nonzero(operands, value, syn.Number(identity))
         return value
 
-    def statement(self, output: str, operands: list[str]) -> str:
+    def statement(self, output: syn.Access, operands: list) -> str:
         op = "=" if self.name == "plus_times" else f"{self.add}="  # the whole product reduced
-        return f"{output} {op} {self.product(operands)}"
+        return syn.deparse(syn.Statement(output, op, self.product(operands)))
 
 
-def _binary(multiply: str, left: str, right: str) -> str:
+def _nonzero(operand: syn.Expr) -> syn.Expr:
+    return syn.BinOp("!=", operand, syn.Number(0))
+
+
+def _binary(multiply: str, left: syn.Expr, right: syn.Expr) -> syn.Expr:
     if multiply in ("min", "max"):
-        return f"{multiply}({left}, {right})"
-    if multiply == "and":
-        return f"({left} != 0) and ({right} != 0)" if "!=" not in left else f"{left} and ({right} != 0)"
-    return f"({left}) {multiply} ({right})" if multiply in "+*" and "(" in left + right else f"{left}{multiply}{right}"
+        return syn.Call(multiply, (left, right))
+    if multiply == "and":  # or_and: the operands' truth, as GraphBLAS casts them to bool
+        return syn.BinOp("and", left if isinstance(left, syn.BinOp) else _nonzero(left), _nonzero(right))
+    return syn.BinOp(multiply, left, right)
 
 
-def _where_all_nonzero(operands: list[str], value: str, otherwise: str) -> str:
-    condition = " and ".join(f"({operand} != 0)" for operand in operands)
-    return f"where({condition}, {value}, {otherwise})"
+def _all_nonzero(operands: list) -> syn.Expr:
+    condition = _nonzero(operands[0])
+    for operand in operands[1:]:
+        condition = syn.BinOp("and", condition, _nonzero(operand))
+    return condition
+
+
+def _where_all_nonzero(operands: list, value: syn.Expr, otherwise: syn.Expr) -> syn.Expr:
+    return syn.Call("where", (_all_nonzero(operands), value, otherwise))
 
 
 SEMIRINGS: dict[str, Semiring] = {s.name: s for s in (
@@ -96,7 +107,7 @@ def rewrite(statement: str, name: str) -> str:
     if factors is None:
         raise NotSupportedError(f"semiring={name!r} applies to a product of operands, as in "
                                 f"C[i,j] = A[i,k]*B[k,j]; {syn.deparse(parsed.rhs)} is not one")
-    return ring.statement(syn.deparse(parsed.output), [syn.deparse(f) for f in factors])
+    return ring.statement(parsed.output, factors)
 
 
 def _factors(node: syn.Expr):

@@ -216,3 +216,10 @@ def test_where_masks_and_complemented_masks(complemented):
     if not complemented:
         text = es.compile(statement, {"M": "csr", "A": "csr", "B": "csr", "C": "csr"}).explain()
         assert "j: intersect M2 with the union of A2, B2" in text
+
+
+def test_a_logical_reduction_on_the_statement_needs_bool_values_too():
+    with pytest.raises(es.DTypeError) as raised:
+        es.evaluate("C[i] any= A[i,k]", A=np.ones((2, 3)))
+    assert str(raised.value) == ("any reduces bool values, not float64: compare first, as in any[k](A[i,k] > 0)\n"
+                                 "    C[i] any= A[i,k]\n              ^~~~~~")

@@ -86,6 +86,13 @@ def type_error(expr: syn.Expr, dtypes: dict) -> "tuple[syn.Expr, str] | None":
     return None
 
 
+def checked_rhs(statement: syn.Statement) -> syn.Expr:
+    """The right side as the type checks see it: `C[i] min= e` is the reduction `min[...](e)`."""
+    if statement.op in ("=", "+="):
+        return statement.rhs
+    return syn.Reduce(statement.op[:-1], (), statement.rhs, statement.rhs.span)
+
+
 def _reduction_type_error(expr: syn.Reduce, dtypes: dict) -> "tuple[syn.Expr, str] | None":
     body = np.dtype(_numpy_type(expr.body, dtypes))
     reduction = REDUCTIONS[expr.name]

@@ -14,7 +14,7 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.check import check_operand_ranks, written
-from einsparse.compiler.dtypes import early_wrap, literal_overflow, result_dtype, type_error
+from einsparse.compiler.dtypes import checked_rhs, early_wrap, literal_overflow, result_dtype, type_error
 from einsparse.compiler.fills import same, value
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.compiler.plan import Plan
@@ -240,17 +240,18 @@ def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:
     """A literal out of an integer operand's range (NumPy refuses it), and a narrow integer step NumPy
     wraps before it divides or widens it (einsparse computes integer steps in 64 bits)."""
     text = plan.statement.text
-    wrong = type_error(plan.statement.rhs, dtypes)
+    rhs = checked_rhs(plan.statement)
+    wrong = type_error(rhs, dtypes)
     if wrong is not None:
         node, message = wrong
         raise DTypeError(point_at(message, text, node.span.start, node.span.end) if text else message)
-    overflow = literal_overflow(plan.statement.rhs, dtypes)
+    overflow = literal_overflow(rhs, dtypes)
     if overflow is not None:
         node, value, dtype = overflow
         message = (f"the number {value} does not fit {dtype}, the type of the operand it meets (NumPy "
                    f"refuses it too): cast the operand to a wider type")
         raise DTypeError(point_at(message, text, node.span.start, node.span.end) if text else message)
-    found = early_wrap(plan.statement.rhs, dtypes)
+    found = early_wrap(rhs, dtypes)
     if found is None:
         return
     node, dtype, fate = found

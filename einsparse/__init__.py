@@ -35,7 +35,7 @@ _LAZY = {
 _LAZY.update({name: "einsparse.operators" for name in (
     "abs", "sqrt", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh", "sinh", "arcsin", "arctan",
     "sigmoid", "relu", "sign", "floor", "ceil", "round", "conj", "real", "imag", "max", "min", "pow", "where",
-    "maximum", "minimum", "power", "sum", "prod", "any", "all")})
+    "maximum", "minimum", "power", "sum", "prod", "any", "all", "argmin", "argmax")})
 
 
 def __getattr__(name: str):

@@ -155,6 +155,26 @@ def reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
     return result
 
 
+def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
+    """NumPy's `argmin`/`argmax` (the first best coordinate; over the flattened tensor without `axis`) as
+    the statement `out[i] = argmin[j](T[i,j])`, the tensor stored with `axis` last when it is not."""
+    if axis is None:
+        flat = reshape(tensor, (-1,))
+        return arg_reduced(flat, name, 0).reshape((1,) * tensor.ndim if keepdims else ())
+    axis = _axis(axis, tensor.ndim, name)
+    if tensor.shape[axis] == 0:
+        raise ShapeError(f"{name}: an axis of extent 0 has no first {name[3:]} (as in NumPy)")
+    order = tensor.format.mode_order
+    if order[-1] != axis:  # the coordinate is kept in a register: the reduced loop must be innermost
+        last = tuple(m for m in order if m != axis) + (axis,)
+        tensor = tensor.asformat(type(tensor.format)(tensor.format.levels, last))
+    letters = LETTERS[:tensor.ndim]
+    kept = ",".join(c for k, c in enumerate(letters) if k != axis)
+    result = evaluate(f"out[{kept}] = {name}[{letters[axis]}](T[{','.join(letters)}])" if kept
+                      else f"out = {name}[{letters[axis]}](T[{letters}])", {"out": "dense"}, T=tensor)
+    return np.expand_dims(result, axis) if keepdims else result
+
+
 # -- structure -------------------------------------------------------------------------------------
 def transpose(tensor: Tensor, axes=None) -> Tensor:
     """The same storage read in another mode order: no copy, as scipy's `.T` of a CSR is a CSC."""
@@ -293,10 +313,20 @@ def _reduction(name: str, numpy_function):
     return reduce
 
 
+def _arg_reduction(name: str, numpy_function):
+    def reduce(a, axis=None, out=None, keepdims=False):
+        if out is not None:
+            return numpy_function(_dense(a), axis=axis, out=out, keepdims=keepdims)
+        return arg_reduced(as_tensor(a), name, axis, keepdims)
+    return reduce
+
+
 _FUNCTIONS = {np.einsum: einsum, np.matmul: matmul, np.dot: dot, np.tensordot: tensordot,
               np.transpose: _transpose, np.sum: _sum, np.reshape: reshape,
               **{function: _reduction(name, function) for name, function in (
-                  ("min", np.min), ("max", np.max), ("prod", np.prod), ("any", np.any), ("all", np.all))}}
+                  ("min", np.min), ("max", np.max), ("prod", np.prod), ("any", np.any), ("all", np.all))},
+              **{function: _arg_reduction(name, function) for name, function in (
+                  ("argmin", np.argmin), ("argmax", np.argmax))}}
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 `es.where(M[i, j], A[i, j], 0)` build the same trees as the string form `exp(A[i,j])`, so
 `C[i, j] = es.relu(A[i, k]*X[k, j] + b[j])` compiles to the kernel the string would. Reductions take
 `over=`: `es.min(A[i, k] + B[k, j], over=k)` is `min[k](A[i,k] + B[k,j])`; also es.max, es.sum,
-es.prod, es.any and es.all.
+es.prod, es.any, es.all, es.argmin and es.argmax.
 
 Given a tensor instead of an index expression, the one-input functions apply elementwise as NumPy's
 do (`es.exp(A)` is `np.exp(A)`: a tensor of the same pattern and fill exp(fill)).
@@ -63,9 +63,9 @@ def _reduction(name: str):
 
 for _name in FUNCTIONS:
     globals()[_name] = _function(_name)
-for _name in ("sum", "prod", "any", "all"):
+for _name in ("sum", "prod", "any", "all", "argmin", "argmax"):
     globals()[_name] = _reduction(_name)
 maximum, minimum, power = globals()["max"], globals()["min"], globals()["pow"]
 
-NAMES = (*FUNCTIONS, "maximum", "minimum", "power", "sum", "prod", "any", "all")
+NAMES = (*FUNCTIONS, "maximum", "minimum", "power", "sum", "prod", "any", "all", "argmin", "argmax")
 __all__ = list(NAMES)

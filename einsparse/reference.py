@@ -145,9 +145,11 @@ def _reduce(node: syn.Reduce, outer: frozenset, arrays: dict, extents: dict, dty
     value = _evaluate(products(node.body, own, calls), order, arrays, extents, dtype, calls)
     if reduction.logical:
         value = value.astype(bool)
+    axes = tuple(k for k, i in enumerate(order) if i in reduced)
+    if reduction.arg:  # NumPy's first best coordinate (a nan is the best)
+        return getattr(np, reduction.name)(value, axis=axes[0]).astype(dtype)
     ufunc = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum,
              "or": np.logical_or, "and": np.logical_and}[reduction.op]
-    axes = tuple(k for k, i in enumerate(order) if i in reduced)
     with np.errstate(all="ignore"):
         result = ufunc.reduce(value, axis=axes, initial=reduction.identity) if axes else value
     return np.asarray(result).astype(dtype)

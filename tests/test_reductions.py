@@ -117,14 +117,12 @@ def test_a_row_with_nothing_reduced_holds_the_identity():
 
 @pytest.mark.parametrize("statement, message", [
     ("C[i] = foo[k](A[i,k])", "unknown reduction foo; the reductions are sum, prod, min, max, any, all, "
-                              "as in max[k](A[i,k])\n    C[i] = foo[k](A[i,k])\n           ^~~"),
+                              "argmin, argmax, as in max[k](A[i,k])\n    C[i] = foo[k](A[i,k])\n           ^~~"),
     ("C[i] = max[i](A[i,k])", "max[i] reduces i, an index of the output C[i]\n    C[i] = max[i](A[i,k])\n"
                               "               ^"),
     ("C[i] = max[k](A[i,j])", "max[k] reduces k, which its body does not use\n    C[i] = max[k](A[i,j])\n"
                               "               ^"),
     ("C[i] = max[k,k](A[i,k])", "max lists index k twice\n    C[i] = max[k,k](A[i,k])\n                 ^"),
-    ("C[i] = argmin[k](A[i,k])", "argmin is not supported yet; the reductions are sum, prod, min, max, any, "
-                                 "all\n    C[i] = argmin[k](A[i,k])\n           ^~~~~~"),
 ])
 def test_bad_reductions_are_one_line_errors_with_a_caret(statement, message):
     with pytest.raises(es.EinsparseError) as raised:

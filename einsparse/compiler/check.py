@@ -110,6 +110,8 @@ def choose_output_format(assignment: ir.Assignment, formats: dict[str, Format], 
     rank = len(output.indices)
     if rank == 0:
         return Format.dense(0)
+    if ir.arg_reductions(assignment.rhs):  # a coordinate 0 is an answer like any other: dense, as NumPy's
+        return Format.dense(rank)
     fills = fills or {}
     products, background = _products(assignment.rhs, 256, formats, fills)
     if (varies(background) or not products

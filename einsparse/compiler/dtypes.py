@@ -11,7 +11,7 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import BY_NAME, OPERATORS, result_kind
-from einsparse.compiler.reductions import REDUCTIONS
+from einsparse.compiler.reductions import BY_OP, REDUCTIONS
 
 
 def result_dtype(expr: ir.Expr, dtypes: dict) -> np.dtype:
@@ -30,6 +30,8 @@ def _kind(expr: ir.Expr, dtypes: dict):
         return _kind(expr.temp.expr, dtypes)
     if isinstance(expr, ir.Sum) and expr.op in ("or", "and"):
         return np.dtype(np.bool_)
+    if isinstance(expr, ir.Sum) and BY_OP[expr.op].arg:
+        return np.dtype(np.int64)  # a coordinate
     if isinstance(expr, (ir.Neg, ir.Sum)):
         return _kind(expr.operand if isinstance(expr, ir.Neg) else expr.body, dtypes)
     if isinstance(expr, ir.Recip):
@@ -98,7 +100,7 @@ def _reduction_type_error(expr: syn.Reduce, dtypes: dict) -> "tuple[syn.Expr, st
     reduction = REDUCTIONS[expr.name]
     if reduction.logical and body != np.bool_:
         return expr, f"{expr.name} reduces bool values, not {body}: compare first, as in {expr.name}[k](A[i,k] > 0)"
-    if reduction.op in ("min", "max") and body.kind == "c":
+    if reduction.op in ("min", "max", "argmin", "argmax") and body.kind == "c":
         return expr, f"{expr.name} orders its values, and complex numbers have no order"
     return None
 
@@ -149,6 +151,8 @@ def _numpy_type(node: syn.Expr, dtypes: dict):
         return _numpy_type(node.operand, dtypes)
     if isinstance(node, syn.Reduce):  # a reduction keeps its body's type (as einsum's sums do); any, all: bool
         body = _numpy_type(node.body, dtypes)
+        if REDUCTIONS[node.name].arg:
+            return np.dtype(np.int64)
         return np.dtype(np.bool_) if REDUCTIONS[node.name].logical else np.dtype(body)
     called = syn.operator(node)
     if called is not None:

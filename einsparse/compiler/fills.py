@@ -82,6 +82,9 @@ def same(a, b) -> bool:
 
 def apply_op(name: str, values: list):
     """The operator `name` (an arithmetic step, or an operator of `functions`) on backgrounds."""
+    if (name == "where" and len(values) == 3 and not any(varies(v) for v in values[1:])
+            and same(values[1], values[2])):
+        return values[1]  # whichever branch is taken
     if any(varies(v) for v in values):
         for k, killer in enumerate(values):
             if (not varies(killer) and annihilates(name, killer)
@@ -162,6 +165,8 @@ def reduced(op: str, background):
     `background`: the identity stays the identity (a sum of zeros), min/max/any/all of one constant is
     that constant; anything else depends on the extent."""
     reduction = BY_OP[op]
+    if reduction.arg:  # the coordinate of the first best value: 0 when every term is the same constant
+        return _Varies() if varies(background) else 0
     if same(background, reduction.identity) or (reduction.idempotent and not varies(background)):
         return background
     return _Varies(reduced_specials(op, specials(background)))
@@ -169,6 +174,8 @@ def reduced(op: str, background):
 
 def reduced_specials(op: str, found: frozenset) -> frozenset:
     """The specials a reduction of terms that may be `found` may give (`inf + -inf` is nan)."""
+    if BY_OP[op].arg:
+        return frozenset()  # a coordinate
     return found | combined_specials(op, [_Varies(found), _Varies(found)]) if found else found
 
 

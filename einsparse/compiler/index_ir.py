@@ -169,6 +169,12 @@ def accesses(expr: Expr) -> list[Access]:
     return [access for child in children(expr) for access in accesses(child)]
 
 
+def arg_reductions(expr: Expr) -> list[Sum]:
+    """Every argmin/argmax in `expr`, outermost first."""
+    found = [expr] if isinstance(expr, Sum) and BY_OP[expr.op].arg else []
+    return found + [s for child in children(expr) for s in arg_reductions(child)]
+
+
 def index_values(expr: Expr) -> list[IndexValue]:
     """Every index used as a value in `expr`, left to right (temporaries' reductions included)."""
     if isinstance(expr, IndexValue):

@@ -75,8 +75,8 @@ def _analyze(expr: ir.Expr, iterator_of: IteratorOf, fill_of: FillOf) -> tuple[s
         key = iterator_of(expr)  # a workspace walks the coordinates it touched; the rest hold its identity
         if key is not None:  # (its reduction's own iterators are not this loop's: none is asked for)
             found = _analyze(expr.temp.expr, lambda node: None, fill_of)[2]
-            identity = BY_OP[expr.temp.expr.op].identity
-            return {Point({key})}, identity, found | fills.specials(identity)
+            untouched = BY_OP[expr.temp.expr.op].untouched
+            return {Point({key})}, untouched, found | fills.specials(untouched)
         return _analyze(expr.temp.expr, iterator_of, fill_of)
     if isinstance(expr, ir.Sum):
         points, background, found = _analyze(expr.body, iterator_of, fill_of)
@@ -133,8 +133,9 @@ def _where(condition, chosen, other) -> tuple[set, object]:
     """where(c, a, b): where c sits at its background the result is the branch it picks."""
     (c_points, c_background, _), (a_points, a_background, _), (b_points, b_background, _) = condition, chosen, other
     if fills.varies(c_background):
-        background = a_background if fills.same(a_background, b_background) else _varying(a_background, b_background)
-        return disjunction(c_points, disjunction(a_points, b_points)), background
+        if fills.same(a_background, b_background):  # c decides nothing where both branches sit there
+            return disjunction(a_points, b_points), a_background
+        return disjunction(c_points, disjunction(a_points, b_points)), _varying(a_background, b_background)
     picked_points, background = (chosen if c_background else other)[:2]
     either = disjunction(a_points, b_points) | (set() if fills.same(a_background, b_background) else {Point()})
     return disjunction(conjunction(c_points, either), picked_points), background

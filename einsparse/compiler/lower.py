@@ -233,6 +233,12 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         `t = np.minimum(t, term)`; a workspace's touched coordinates are recorded as a sum's are."""
         step = BY_OP[target.temp.expr.op].code
         name = self.temp_name(target.temp)
+        if BY_OP[target.temp.expr.op].arg:  # a better term replaces the value and its coordinate
+            term = self.names.once(("term", name), f"{name}_v")
+            (index,) = target.temp.expr.indices
+            better = (loop.Line(f"{name} = {term}"),
+                      loop.Line(f"{self.coordinate_of(target.temp)} = np.int64({self.names.index(index)})"))
+            return [loop.Line(f"{term} = {rhs}"), loop.If(((step.format(name, term), better),))]
         if not target.temp.indices:
             return [loop.Line(f"{name} = {step.format(name, rhs)}")]
         nodes = []
@@ -244,6 +250,10 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
                 return nodes
         place = self._place(target, positions)
         return nodes + [loop.Line(f"{place} = {step.format(place, rhs)}")]
+
+    def coordinate_of(self, temp: ir.Temp) -> str:
+        """The register holding the coordinate of an argmin/argmax's best value so far."""
+        return self.names.once(("coordinate", temp.name), f"{self.temp_name(temp)}_at")
 
     def identity_of(self, temp: ir.Temp) -> str:
         """Kernel source for the value `temp` starts from: `zero` for a sum, else an argument holding
@@ -260,6 +270,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
             hoisted = positions.get(("value", access_key(expr)))
             return hoisted if hoisted is not None else self._place(expr, positions)
         if isinstance(expr, ir.TempRef):
+            if BY_OP[expr.temp.expr.op].arg:  # the coordinate kept beside the running value, an int64
+                return self.coordinate_of(expr.temp)
             read = self.temp_name(expr.temp) if not expr.temp.indices else self._place(expr, positions)
             return f"as_type_of({read}, {self._typed_zero(expr.temp)})"
         if isinstance(expr, ir.Literal):

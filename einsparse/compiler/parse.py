@@ -13,7 +13,7 @@ from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
 from einsparse.compiler.functions import FUNCTIONS, known_functions
-from einsparse.compiler.reductions import REDUCTIONS, UNSUPPORTED, known_reductions
+from einsparse.compiler.reductions import REDUCTIONS, known_reductions
 from einsparse.compiler.syntax import (Access, BinOp, Call, Expr, Index, IndexValue, Neg, Not, Number, Reduce, Span,
                                       Statement, accesses, index_names)
 from einsparse.errors import ParseError, StatementError, point_at
@@ -120,9 +120,6 @@ class _Build(Transformer_NonRecursive):
         body = next(child for child in rest if not isinstance(child, Token))
         indices = tuple(Index(t.value, Span(t.start_pos, t.end_pos)) for t in rest
                         if isinstance(t, Token) and t.type == "NAME")
-        if name.value in UNSUPPORTED:
-            raise _Refused(f"{name.value} is not supported yet; the reductions are {known_reductions()}",
-                           name.start_pos, name.end_pos)
         if name.value not in REDUCTIONS:
             raise _Refused(f"unknown reduction {name.value}; the reductions are {known_reductions()}, "
                            f"as in max[k](A[i,k])", name.start_pos, name.end_pos)
@@ -131,6 +128,9 @@ class _Build(Transformer_NonRecursive):
             if index.name in seen:
                 raise _Refused(f"{name.value} lists index {index.name} twice", index.span.start, index.span.end)
             seen.add(index.name)
+        if REDUCTIONS[name.value].arg and len(indices) != 1:
+            raise _Refused(f"{name.value} reduces one index (as NumPy's {name.value} one axis), not "
+                           f"{len(indices)}: {', '.join(i.name for i in indices)}", meta.start_pos, meta.end_pos)
         return Reduce(name.value, indices, body, _span(meta))
 
     def neg(self, meta, children) -> Neg:

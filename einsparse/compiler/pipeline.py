@@ -1,6 +1,6 @@
 """The compiler as one straight pipeline of pure functions:
 
-    parse -> normalize -> resolve formats -> check -> plan operands -> schedule -> lower -> emit
+    parse -> normalize -> resolve formats -> check -> move masks -> plan operands -> schedule -> lower -> emit
 
 `compile_plan(statement, formats)` needs no data: it turns a statement and the formats of its tensors
 into a `Plan` holding the kernel's source, its argument list, and everything the runtime needs to call
@@ -20,10 +20,12 @@ from einsparse.compiler.emit import KernelParam, module_source
 from einsparse.compiler.formats import Format
 from einsparse.compiler.lower import Lowerer
 from einsparse.compiler.names import Namer
+from einsparse.compiler.masks import moved_into_reductions
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.operands import KernelOperand, plan_operands
 from einsparse.compiler.parse import parse
 from einsparse.compiler.plan import Plan
+from einsparse.compiler.reductions import BY_OP
 from einsparse.compiler.schedule import schedule
 from einsparse.compiler.split import Split
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
@@ -50,6 +52,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     assignment = normalize(parsed)
     resolved = resolve_formats(assignment, dict(formats or {}), text)
     check(assignment, resolved, text)
+    assignment = moved_into_reductions(assignment, resolved, {n: fl.value(v) for n, v in (fills or {}).items()})
     output = assignment.output.tensor
     sparse = not resolved[output].is_dense
     kernel_formats = dict(resolved)
@@ -72,6 +75,7 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
     kernel_assignment, operands = plan_operands(kernel_input, kernel_formats)
     sched = schedule(kernel_assignment, operands)
     kernel_assignment, operands = sched.assignment, sched.operands
+    _check_arg_reductions(sched, text)
 
     def lowered(**mode):
         namer = Namer(_user_names(kernel_input, operands))
@@ -123,6 +127,18 @@ def compile_plan(statement: "str | syn.Statement", formats: "dict | None" = None
                 tuple(level for level, _, _, _ in results), workspace, rows, lowerer.split, written_in_full,
                 count_source, tuple(sorted(((n, v) for n, v in given_fills.items() if n != old_values), key=repr)),
                 output_fill)
+
+
+def _check_arg_reductions(sched, text: str) -> None:
+    """argmin/argmax keep their coordinate in a register: their index must be the innermost loop."""
+    for temp in cin.temps(sched.concrete):
+        reduction = BY_OP[temp.expr.op]
+        if reduction.arg and temp.indices:
+            (index,) = temp.expr.indices
+            raise NotSupportedError(
+                f"{reduction.name}[{index}] in {text} needs the loop over {index} inside the loops over "
+                f"{', '.join(temp.indices)}, but the operands' storage orders the loops {', '.join(sched.order)}: "
+                f"store them with {index} last (a csc matrix for {reduction.name} down a column)")
 
 
 def result_fill(assignment: ir.Assignment, formats: dict, fills: dict):
@@ -260,7 +276,8 @@ def _explain(parsed, assignment, formats, operands, sched, lowerer: Lowerer, out
         if sched.reordered:
             verb = "reads" if len(sched.reordered) == 1 else "read"
             lines.append("  (" + ", ".join(sched.reordered) + f" {verb} a copy in another mode order, so that "
-                         "one loop order fits every operand without a workspace as large as the output)")
+                         "one loop order fits every operand without a workspace as large as the output"
+                         + (", argmin/argmax's index innermost)" if ir.arg_reductions(assignment.rhs) else ")"))
     lines.append("co-iteration:")
     lines += [f"  {'  ' * depth}{index}: {plan}" for depth, index, plan in lowerer.plans]
     if lowerer.lookahead_notes:

@@ -4,6 +4,7 @@ A compressed level can only be walked inside its parent, so each sparse access `
 order (0,1) says "i before k". These edges form the iteration graph. When an access's edges would close
 a cycle (`A[i,j] + B[j,i]`, both CSR), that access reads a copy stored in the mode order the loops want,
 made once before the kernel. Among the valid orders we keep the cheapest by, in turn:
+0. no argmin/argmax whose index is outside a loop of its body (its coordinate lives in a register),
 1. fewer dense workspace dimensions beyond one (memory and zeroing),
 2. fewer strided walks over dense storage (a dense level visited before its parent),
 3. fewer workspace dimensions, then fewer reductions outside output indices (scatter), then the order
@@ -18,6 +19,7 @@ from einsparse.compiler import concrete as cin
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.formats import Format
 from einsparse.compiler.operands import KernelOperand, reorder_operand
+from einsparse.compiler.reductions import BY_OP
 
 _MAX_ORDERS = 5000
 
@@ -46,15 +48,18 @@ def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> S
             conflicting.append(access)
 
     best = _best_order(assignment, operands, indices, edges, sparse)
-    if sparse and _whole_output_workspace(assignment, best[2]):
-        # The loop order the operands' mode orders allow gathers the whole output in a workspace. Read
-        # one sparse operand in another mode order instead, if that lets the workspace shrink to a fiber.
+    # The loop order the operands' mode orders allow may gather the whole output in a workspace, or
+    # put an argmin's index outside a loop it must enclose. Read one sparse operand in another mode
+    # order instead, if that lets the workspace shrink to a fiber or the argmin keep its register.
+    for wrong in ((lambda stmt: sparse and _whole_output_workspace(assignment, stmt)), _arg_workspaces):
+        if not wrong(best[2]):
+            continue
         for access in [a for a in ir.accesses(assignment.rhs) if a not in conflicting]:
             if operands[access.tensor].format.is_dense:
                 continue
             fewer = _edges_without(assignment, operands, access, conflicting, sparse)
             candidate = _best_order(assignment, operands, indices, fewer, sparse)
-            if candidate is not None and not _whole_output_workspace(assignment, candidate[2]):
+            if candidate is not None and not wrong(candidate[2]):
                 best, edges = candidate, fewer
                 conflicting = conflicting + [access]
                 break
@@ -72,10 +77,16 @@ def _best_order(assignment, operands, indices, edges, sparse):
     best = None
     for rank, order in enumerate(_topological_orders(indices, edges)):
         stmt = cin.concretize(assignment, order, sparse_output=sparse)
-        key = (*_cost(assignment, operands, order, stmt), rank)
+        key = (_arg_workspaces(stmt), *_cost(assignment, operands, order, stmt), rank)
         if best is None or key < best[0]:
             best = (key, order, stmt)
     return best
+
+
+def _arg_workspaces(stmt) -> int:
+    """How many argmin/argmax reductions would need a workspace (their index not innermost): they
+    keep their coordinate in a register, so an order with one is not compiled."""
+    return sum(1 for t in cin.temps(stmt) if t.indices and BY_OP[t.expr.op].arg)
 
 
 def _whole_output_workspace(assignment: ir.Assignment, stmt) -> bool:

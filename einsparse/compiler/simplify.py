@@ -32,11 +32,13 @@ def simplify(expr: ir.Expr, absent: frozenset, fill_of=lambda access: 0) -> ir.E
     if isinstance(expr, (ir.Literal, ir.IndexValue)):
         return expr
     if isinstance(expr, ir.TempRef):  # an untouched workspace entry holds its reduction's identity
-        identity = BY_OP[expr.temp.expr.op].identity
-        if ("temp", expr.temp.name) in absent or _is_literal(simplify(expr.temp.expr, absent, fill_of), identity):
-            return ir.Literal(identity)
+        untouched = BY_OP[expr.temp.expr.op].untouched
+        if ("temp", expr.temp.name) in absent or _is_literal(simplify(expr.temp.expr, absent, fill_of), untouched):
+            return ir.Literal(untouched)
         return expr
     parts = [simplify(child, absent, fill_of) for child in ir.children(expr)]
+    if isinstance(expr, ir.Sum) and BY_OP[expr.op].arg:  # every term the same constant: the first
+        return ir.Literal(0) if isinstance(parts[0], ir.Literal) else ir.Sum(expr.indices, parts[0], expr.op)
     if isinstance(expr, ir.Sum):
         identity = BY_OP[expr.op].identity
         return ir.Literal(identity) if _is_literal(parts[0], identity) else ir.Sum(expr.indices, parts[0], expr.op)

@@ -24,6 +24,7 @@ from dataclasses import replace
 
 from einsparse.compiler import concrete as cin
 from einsparse.compiler import loop_ir as loop
+from einsparse.compiler.reductions import BY_OP
 
 BLOCK = 128  # iterations summed in a register before the block is added to the compensated total
 
@@ -43,7 +44,10 @@ class Sums:
         module's docstring), its last block and its compensation added, then consumed."""
         name = self.temp_name(stmt.temp)
         if stmt.temp.expr.op != "add":  # min, max, any, ...: exact in any order, nothing to block
-            return ([loop.Line(f"{name} = {self.identity_of(stmt.temp)}")]
+            start = [loop.Line(f"{name} = {self.identity_of(stmt.temp)}")]
+            if BY_OP[stmt.temp.expr.op].arg:
+                start.append(loop.Line(f"{self.coordinate_of(stmt.temp)} = np.int64(0)"))
+            return (start
                     + self._stmt(stmt.producer, bound, positions, depth)
                     + self._stmt(stmt.consumer, bound, positions, depth))
         single = not bound  # a sum to a single value: every add goes to blocks

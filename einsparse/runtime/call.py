@@ -11,7 +11,7 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.dtypes import result_dtype
 from einsparse.compiler.plan import Plan
-from einsparse.compiler.reductions import typed_identity
+from einsparse.compiler.reductions import BY_OP, typed_identity
 from einsparse.compiler.room import output_room
 from einsparse.errors import InternalError
 from einsparse.runtime import cache, parallel
@@ -253,9 +253,12 @@ class TempType:
     def _types(self, key: tuple):
         types = self.known.get(key)
         if types is None:
-            dtype = result_dtype(self.expr, dict(zip(self.names, key)))
-            dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
-            types = self.known[key] = (dtype, dtype.type(0), typed_identity(self.expr.op, dtype))
+            dtypes = dict(zip(self.names, key))
+            dtype = result_dtype(self.expr, dtypes)
+            # argmin/argmax: an int64 coordinate, beside a running value of the terms' type
+            compared = result_dtype(self.expr.body, dtypes) if BY_OP[self.expr.op].arg else dtype
+            dtype, compared = (np.dtype(np.float32) if t == np.float16 else t for t in (dtype, compared))
+            types = self.known[key] = (dtype, dtype.type(0), typed_identity(self.expr.op, compared))
         return types
 
 

@@ -18,6 +18,7 @@ from einsparse.compiler.dtypes import checked_rhs, early_wrap, literal_overflow,
 from einsparse.compiler.fills import same, value
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.compiler.plan import Plan
+from einsparse.compiler.reductions import BY_OP
 from einsparse.compiler.syntax import deparse
 from einsparse.compiler.workspaces import DENSE_ROW, PAIR_LIST
 from einsparse.errors import (DTypeError, EinsparseError, InternalError, NotSupportedError, OperandError, ShapeError,
@@ -58,11 +59,12 @@ class Kernel:
         # Calls that a shim can make (see `shim`): no workspace row whose kind depends on the extents, no
         # operand derived before the kernel, a fresh dense output, one chunk. Made after a first call.
         self._shim = None
+        self._arg_reductions = _arg_reductions(plan)
         self._shimmable = (not plan.row_workspaces and plan.old_values is None
                           and not any(op.derived for op in plan.operands.values())
                           and (plan.split is None or self.threads == 1)
                           and (plan.kernel_output_format is None or plan.kernel_output_format.is_dense)
-                          and plan.statement.op == "=")
+                          and plan.statement.op == "=" and not self._arg_reductions)
 
     @property
     def source(self) -> str:
@@ -118,6 +120,10 @@ class Kernel:
         if failure is not None:
             _check_names(plan, operands, given_output)  # a rank mistake gets its caret message
             raise failure
+        for name, index in self._arg_reductions:
+            if extents[index] == 0:
+                raise ShapeError(f"{name}[{index}] in {self.statement}: index {index} has extent 0, and an "
+                                 f"empty sequence has no {name} (as in NumPy)")
         fills = {name: t._fill for name, t in tensors.items() if t._fill is not None}
         replaced_fill = None  # an output written with '=' holds the result's fill, which it must be
         if isinstance(given_output, Tensor) and given_output._fill is not None:
@@ -259,6 +265,12 @@ def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:
                f"computes integer steps in 64 bits and wraps only where a value is stored: cast the operands "
                f"to int64 or a float type")
     raise NotSupportedError(point_at(message, text, node.span.start, node.span.end) if text else message)
+
+
+def _arg_reductions(plan: Plan) -> tuple:
+    """(argmin or argmax, the index it reduces) of each such reduction in the statement."""
+    return tuple((BY_OP[s.op].name, plan.index_notation.origin(s.indices[0]))
+                 for s in ir.arg_reductions(plan.index_notation.rhs))
 
 
 def _extents(plan: Plan, tensors: dict, given_output, shape=None) -> dict[str, int]:

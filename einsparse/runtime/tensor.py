@@ -267,6 +267,12 @@ class Tensor:
     def all(self, axis=None, keepdims=False):
         return _arrays_module().reduced(self, "all", axis, keepdims)
 
+    def argmin(self, axis=None, keepdims=False):
+        return _arrays_module().arg_reduced(self, "argmin", axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        return _arrays_module().arg_reduced(self, "argmax", axis, keepdims)
+
     def dot(self, other):
         return _arrays_module().dot(self, other)
 

@@ -77,9 +77,9 @@ class Draw:
         return f"where({self.condition(depth + 1)}, {self.value(depth + 1)}, {self.value(depth + 1)})"
 
     def reduction(self, depth: int, logical: bool = False) -> str:
-        """`min[m](...)`, `max`, `argmin` or `argmax` of a value, `any`/`all` of a condition, over an index of its body
-        renamed there (m, n, p, ...: a name of its own, so no output index and nothing outside uses it;
-        reductions do not nest)."""
+        """`min[m](...)`, `max`, `argmin` or `argmax` of a value, `any`/`all` of a condition, over an
+        index of its body renamed there (m, n, p, ...: a name of its own, so no output index and nothing
+        outside uses it; reductions do not nest)."""
         rng = self.rng
         self.reducing = True
         name = rng.choice(["any", "all"] if logical else ["min", "max", "min", "max", "argmin", "argmax"])

@@ -293,3 +293,28 @@ def test_deparse_round_trips_precedence():
         assert parse(deparse(tree)) == tree, text
     assert deparse(parse("B[i] = -a[i]**2")) == "B[i] = -a[i]**2"
     assert dense_reference("B[i] = -a[i]**2", {"a": np.array([3.0])})[0] == -9.0
+
+
+def test_a_region_with_nothing_to_write_is_not_read_as_the_empty_one():
+    """Where C is absent `(max[m](A[m,i]) + 3)*C[k,i]` is 0 (a finite value times 0), but where the max
+    is absent too it is -inf*0, nan: the coordinates with the max alone once fell into that branch."""
+    a, c, b = np.zeros((3, 5)), np.zeros((3, 5)), np.linspace(-1, 1, 5)
+    statement = "OUT = ((max[m](A[m,i]) - (B[i] - 3)) * C[k,i])"
+    with np.errstate(all="ignore"):
+        expected = dense_reference(statement, {"A": a, "B": b, "C": c})
+    assert expected == 0.0
+    assert es.evaluate(statement, A=tensor(a, "csr"), B=b, C=tensor(c, "csr")) == 0.0
+
+
+def test_a_where_of_equal_backgrounds_still_walks_its_condition():
+    """where(c, C, D) of C and D of fill 0 is 0 wherever both are absent, whatever c is; where one is
+    stored, c's operands are still read at the coordinate (they were once taken as absent)."""
+    a = matrix(30, (4, 3))
+    a[0, 1] = 0.9
+    b = np.where(matrix(31, (5,)) != 0, 0.8, 1.0)
+    c, d = matrix(32, (4, 5), 0.6), matrix(33, (4, 5), 0.6)
+    statement = "OUT[j,i,k] = where(min(A[j,k], B[i]) >= 0.5, C[j,i], D[j,i])"
+    operands = {"A": a, "B": b, "C": c, "D": d}
+    result = es.evaluate(statement, A=tensor(a, "csc"), B=tensor(b, "c", 1.0), C=tensor(c, "csc"),
+                         D=tensor(d, "coo"))
+    agree(result, dense_reference(statement, operands))

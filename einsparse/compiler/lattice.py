@@ -134,7 +134,8 @@ def _where(condition, chosen, other) -> tuple[set, object]:
     (c_points, c_background, _), (a_points, a_background, _), (b_points, b_background, _) = condition, chosen, other
     if fills.varies(c_background):
         if fills.same(a_background, b_background):  # c decides nothing where both branches sit there
-            return disjunction(a_points, b_points), a_background
+            # (its iterators are still walked, for its values where a branch is stored)
+            return conjunction(disjunction(a_points, b_points), c_points | {Point()}), a_background
         return disjunction(c_points, disjunction(a_points, b_points)), _varying(a_background, b_background)
     picked_points, background = (chosen if c_background else other)[:2]
     either = disjunction(a_points, b_points) | (set() if fills.same(a_background, b_background) else {Point()})

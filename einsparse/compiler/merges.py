@@ -40,11 +40,13 @@ class Merges:
             if not it.unique:
                 body.append(loop.If(((here[it.key], tuple(it.find_run(var))),)))
         branches = []
+        fallback = region(())
         for present in subsets(iterators):
             nodes = region(present)
+            if nodes is None and fallback is not None:  # nothing to write, but not what no operand gives
+                nodes = [loop.Line("pass")]  # (`(x - 3)*C` with C absent is 0; with x absent too, inf*0)
             if nodes is not None:
                 branches.append((" and ".join(here[it.key] for it in present), tuple(nodes)))
-        fallback = region(())
         if branches:
             body.append(loop.If(tuple(branches), tuple(fallback) if fallback else None))
         elif fallback:

@@ -63,6 +63,13 @@ def schedule(assignment: ir.Assignment, operands: dict[str, KernelOperand]) -> S
                 best, edges = candidate, fewer
                 conflicting = conflicting + [access]
                 break
+    if _arg_workspaces(best[2]):  # no one copy is enough: copy every sparse operand the order needs
+        free = _output_edges(assignment.output, output_format) if sparse else set()
+        candidate = _best_order(assignment, operands, indices, free, sparse)
+        if candidate is not None and not _arg_workspaces(candidate[2]):
+            best = candidate
+            conflicting = conflicting + [a for a in ir.accesses(assignment.rhs) if a not in conflicting
+                                         and not _fits(a, operands[a.tensor].format, best[1])]
     _, order, stmt = best
 
     if conflicting:
@@ -81,6 +88,12 @@ def _best_order(assignment, operands, indices, edges, sparse):
         if best is None or key < best[0]:
             best = (key, order, stmt)
     return best
+
+
+def _fits(access: ir.Access, fmt: Format, order) -> bool:
+    """Whether loop `order` walks `access`'s levels as they are stored."""
+    where = {name: k for k, name in enumerate(order)}
+    return all(where[a] < where[b] for a, b in _access_edges(access, fmt))
 
 
 def _arg_workspaces(stmt) -> int:

@@ -127,8 +127,8 @@ def refilled(operand, name: str, ring: Semiring):
         return operand
     if math.isinf(ring.absent) and tensor.vals.dtype.kind in "biu":
         tensor = tensor.astype(np.float64)
-    if tensor.vals.dtype == np.bool_ and ring.absent == 0:
-        return tensor.with_fill(False)
+    if tensor.vals.dtype.kind in "biu":  # 0 or 1 as a value of the operand's own type
+        return tensor.with_fill(tensor.vals.dtype.type(ring.absent))
     return tensor.with_fill(ring.absent)
 
 

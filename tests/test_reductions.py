@@ -53,11 +53,12 @@ def test_logical_reductions_of_comparisons(name, fmt):
     assert dense(result).dtype == np.bool_
 
 
+@pytest.mark.parametrize("fmt", ["csr", "coo"])
 @pytest.mark.parametrize("dtype", [np.int8, np.int64, np.float32])
-@pytest.mark.parametrize("name", ["min", "max", "sum"])
-def test_reductions_keep_their_operands_type_exactly(name, dtype):
+@pytest.mark.parametrize("name", ["min", "max", "sum", "prod"])
+def test_reductions_keep_their_operands_type_exactly(name, dtype, fmt):
     a = matrix(3, dtype=dtype)
-    result = es.evaluate(f"y[i] = {name}[k](A[i,k])", A=tensor(a, "csr"))
+    result = es.evaluate(f"y[i] = {name}[k](A[i,k])", A=tensor(a, fmt))
     expected = UFUNCS[name].reduce(a, axis=1).astype(dtype)
     assert dense(result).dtype == np.dtype(dtype)
     np.testing.assert_array_equal(dense(result), expected)

@@ -40,6 +40,18 @@ def test_semiring_matrix_product_on_scipy_matrices(name):
         np.testing.assert_allclose(dense(result).astype(float), expected.astype(float), rtol=1e-12)
 
 
+@pytest.mark.parametrize("formats", [("csr", "csc"), ("coo", "csr"), ("csc", "dense")])
+@pytest.mark.parametrize("name", sorted(SEMIRINGS))
+def test_semirings_across_formats_on_integers_are_exact(name, formats):
+    rng = np.random.default_rng(4)
+    a = rng.integers(1, 9, (9, 8)) * (rng.random((9, 8)) < 0.4)
+    b = rng.integers(1, 9, (8, 7)) * (rng.random((8, 7)) < (0.4 if formats[1] != "dense" else 2))
+    expected = graphblas_meaning(name, a, b, a != 0, b != 0)
+    operands = {"A": es.tensor(a, formats[0]), "B": es.tensor(b, formats[1])}
+    result = es.evaluate("C[i,j] = A[i,k]*B[k,j]", semiring=name, **operands)
+    np.testing.assert_array_equal(dense(result).astype(float), expected.astype(float))
+
+
 @pytest.mark.parametrize("name", ["min_plus", "max_plus", "plus_times", "or_and", "plus_pair"])
 def test_semiring_matrix_vector_product_with_a_dense_vector(name):
     a = A.toarray()

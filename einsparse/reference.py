@@ -98,10 +98,10 @@ def dense_reference(statement: "str | syn.Statement", operands: dict, output=Non
     exact = (all(a.dtype.kind in "biu" for a in arrays.values()) and not calls
              and all(isinstance(c, int) and not any(recip for _, _, recip in f) for c, f in terms))
     dtype = np.dtype(np.int64) if exact else np.result_type(*[a.dtype for a in arrays.values()], np.float64)
-    if set(extents) <= set(out) and not any(i not in out for a in syn.accesses(tree.rhs) for i in
-                                            (x.name for x in a.indices)):
-        # Nothing is summed: computed as written, elementwise, so that inf and nan meet as NumPy meets
-        # them (expanding a*(b + c) into a*b + a*c would make inf*(-1 + inf) nan).
+    if _nothing_summed(tree.rhs, frozenset(out)):
+        # Nothing is summed but by explicit reductions: computed as written, elementwise, so that inf
+        # and nan meet as NumPy meets them (expanding a*(b + c) into a*b + a*c would make
+        # inf*(-1 + inf) nan).
         with np.errstate(all="ignore"):
             total = np.broadcast_to(_direct(tree.rhs, out, arrays, extents, dtype), tuple(extents[i] for i in out))
     else:
@@ -143,10 +143,14 @@ def _reduce(node: syn.Reduce, outer: frozenset, arrays: dict, extents: dict, dty
     own = frozenset(syn.index_uses(node.body)) & (outer | frozenset(reduced))
     order = [i for i in dict.fromkeys(syn.index_uses(node.body)) if i in own]
     value = _evaluate(products(node.body, own, calls), order, arrays, extents, dtype, calls)
+    return _reduced(reduction, value, tuple(k for k, i in enumerate(order) if i in reduced), dtype)
+
+
+def _reduced(reduction, value: np.ndarray, axes: tuple, dtype) -> np.ndarray:
+    """NumPy's reduce of `reduction` over `axes` (argmin/argmax: the first best coordinate, nan first)."""
     if reduction.logical:
         value = value.astype(bool)
-    axes = tuple(k for k, i in enumerate(order) if i in reduced)
-    if reduction.arg:  # NumPy's first best coordinate (a nan is the best)
+    if reduction.arg:
         return getattr(np, reduction.name)(value, axis=axes[0]).astype(dtype)
     ufunc = {"add": np.add, "multiply": np.multiply, "min": np.minimum, "max": np.maximum,
              "or": np.logical_or, "and": np.logical_and}[reduction.op]
@@ -181,8 +185,24 @@ def _call(node: syn.Expr, outer: frozenset, arrays: dict, extents: dict, dtype, 
     return result.sum(axis=summed) if summed else result
 
 
+def _nothing_summed(node: syn.Expr, bound: frozenset) -> bool:
+    """Whether every index `node` uses is an output index or one an enclosing reduction binds."""
+    if isinstance(node, syn.Access):
+        return all(i.name in bound for i in node.indices)
+    if isinstance(node, syn.IndexValue):
+        return node.name in bound
+    if isinstance(node, syn.Reduce):
+        return _nothing_summed(node.body, bound | {i.name for i in node.indices})
+    return all(_nothing_summed(child, bound) for child in syn.children(node))
+
+
 def _direct(node: syn.Expr, out: list[str], arrays: dict, extents: dict, dtype) -> np.ndarray:
     """`node` elementwise over the output indices `out` (extent-1 axes where it does not use one)."""
+    if isinstance(node, syn.Reduce):  # its body over `out` and its own indices, reduced over these
+        reduced = [i.name for i in node.indices]
+        value = np.broadcast_to(_direct(node.body, out + reduced, arrays, extents, dtype),
+                                tuple(extents[i] for i in out + reduced))
+        return _reduced(REDUCTIONS[node.name], value, tuple(range(len(out), len(out) + len(reduced))), dtype)
     if isinstance(node, syn.Number):
         return np.asarray(node.value, dtype)
     if isinstance(node, (syn.Access, syn.IndexValue)):

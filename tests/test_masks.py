@@ -67,3 +67,15 @@ def test_a_mask_with_another_fill_stays_outside():
                          B=es.tensor(b, "csr"))
     np.testing.assert_allclose(np.asarray(result.to_numpy() if isinstance(result, es.Tensor) else result),
                                np.where(m, 2.0, 1.0) * (a @ b), rtol=1e-13, atol=1e-15)
+
+
+def test_a_complemented_bool_mask_with_the_false_constant():
+    rng = np.random.default_rng(4)
+    adjacency = rng.random((30, 30)) < 0.1
+    frontier, visited = rng.random(30) < 0.2, rng.random(30) < 0.4
+    statement = "N[j] = where(V[j], False, any[k](F[k] and A[k,j]))"
+    result = es.evaluate(statement, F=es.tensor(frontier, "c"), A=es.tensor(adjacency, "csr"), V=visited)
+    expected = ~visited & (frontier[:, None] & adjacency).any(axis=0)
+    np.testing.assert_array_equal(np.asarray(result.to_numpy() if isinstance(result, es.Tensor) else result),
+                                  expected)
+    assert np.asarray(result.to_numpy() if isinstance(result, es.Tensor) else result).dtype == np.bool_

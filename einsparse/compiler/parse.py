@@ -56,7 +56,7 @@ def _with_tensors(node: Expr, indices: set) -> Expr:
     if isinstance(node, IndexValue):
         if node.name in indices:
             return node
-        if node.name in CONSTANTS:  # `inf` and `nan`, as NumPy spells them
+        if node.name in CONSTANTS:  # `inf` and `nan` as NumPy spells them, `True` and `False`
             return Number(CONSTANTS[node.name], node.span)
         return Access(node.name, (), node.span)
     if isinstance(node, (Neg, Not)):
@@ -153,7 +153,7 @@ class _Build(Transformer_NonRecursive):
 
 
 _BUILD = _Build()
-CONSTANTS = {"inf": math.inf, "nan": math.nan}
+CONSTANTS = {"inf": math.inf, "nan": math.nan, "True": True, "False": False}
 _SPELLED = {"&": "and", "|": "or"}
 
 

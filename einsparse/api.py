@@ -21,6 +21,7 @@ from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
 from einsparse import semirings
 from einsparse.memo import CallMemo
+from einsparse.planned import PlannedKernel, check_optimize, plannable
 
 class BuiltStatement:
     """A statement built in Python rather than written as text (`es.statement(C[i, j], expr)` in
@@ -35,6 +36,7 @@ class BuiltStatement:
 
 
 _kernels: dict[tuple, Kernel] = {}
+_planned: dict[tuple, PlannedKernel] = {}
 _kernels_lock = threading.Lock()
 # What `evaluate` and `einsum` found for a call (the statement's text, the formats asked for, what kind
 # of object each operand is, the threads): the kernel, so that the next such call does no parsing and
@@ -43,7 +45,7 @@ _calls = CallMemo(256)
 
 
 def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None,  # noqa: A001
-            semiring: "str | None" = None) -> Kernel:
+            semiring: "str | None" = None, optimize=True) -> Kernel:
     """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
 
     `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
@@ -52,7 +54,11 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
     semiring's; the kernel then reads its sparse operands' absent entries as the semiring does.
     The result is cached in memory by statement and formats, and its machine code on disk. A statement
     built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
+    `optimize`: a statement that is one product of three or more tensors is planned at each call from
+    its operands' statistics (`einsparse.planned`): True (the default), "greedy", "optimal", or a
+    NumPy-style contraction path to follow; False always runs the one fused nest.
     """
+    check_optimize(optimize)
     if semiring is not None:
         ring = semirings.semiring(semiring)
         return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads), ring)
@@ -68,7 +74,23 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
         kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, formats), count)
         with _kernels_lock:
             kernel = _kernels.setdefault((plan_key, count), kernel)
-    return kernel
+    if optimize is False or not plannable(kernel.plan.index_notation):
+        return kernel
+    planned_key = (plan_key, count, _optimize_key(optimize))
+    planned = _planned.get(planned_key)
+    if planned is None:
+        planned = PlannedKernel(kernel, kernel.plan.index_notation, kernel.plan.formats, threads,
+                                lambda text, fmts, n: compile(text, fmts, n, optimize=False), optimize)
+        with _kernels_lock:
+            planned = _planned.setdefault(planned_key, planned)
+    return planned
+
+
+def _optimize_key(optimize):
+    """`optimize` as a dict key (a contraction path's lists as tuples)."""
+    if isinstance(optimize, (list, tuple)):
+        return tuple(step if isinstance(step, str) else tuple(int(k) for k in step) for step in optimize)
+    return optimize if isinstance(optimize, str) else bool(optimize)
 
 
 def _parsed(statement) -> syn.Statement:
@@ -122,7 +144,7 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
 
 
 def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, shape=None,
-             semiring: "str | None" = None, **operands):
+             semiring: "str | None" = None, optimize=True, **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
     `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
     extent (`a[i,j] = i + j`); passing the output array by name does too.
@@ -131,6 +153,7 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
     `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
     A statement built from index notation runs on its own tensors and returns its filled output.
     `semiring` as for `compile`: `evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)`.
+    `optimize` as for `compile`: `y[i] = A[i,j]*A[j,k]*x[k]` runs as two products by default.
     """
     if semiring is not None:
         ring = semirings.semiring(semiring)
@@ -140,16 +163,18 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         if formats is not None or operands or shape is not None:
             raise OperandError(f"{statement} runs on its own tensors; pass no operands, formats or shape")
         return statement.run(threads)
-    key = _call_key(statement, formats, threads, operands)
+    if optimize is not True:
+        check_optimize(optimize)
+    key = _call_key(statement, formats, threads, operands, optimize)
     kernel = _calls.get(key) if key is not None else None
     if kernel is None:
-        kernel = _kernel_for(statement, formats, threads, operands)
+        kernel = _kernel_for(statement, formats, threads, operands, optimize)
         if key is not None:
             _calls.put(key, kernel)
     return kernel(**operands) if shape is None else kernel(shape=shape, **operands)
 
 
-def _call_key(statement, formats, threads, operands: dict) -> "tuple | None":
+def _call_key(statement, formats, threads, operands: dict, optimize=True) -> "tuple | None":
     """What decides the kernel of an `evaluate` call, or None when a part of it cannot be a key (the
     call then takes the full path every time). Extents and values are not in it: the kernel checks them."""
     if type(statement) is not str:
@@ -167,14 +192,14 @@ def _call_key(statement, formats, threads, operands: dict) -> "tuple | None":
         wanted = os.environ.get("EINSPARSE_THREADS", "1") if threads is None else threads
         if type(wanted) not in (int, str):  # 1.0 and True equal 1 as keys, yet are refused
             return None
-        key = (statement, tuple(formats.items()) if formats else (), tuple(kinds), wanted)
+        key = (statement, tuple(formats.items()) if formats else (), tuple(kinds), wanted, _optimize_key(optimize))
         hash(key)  # a format given as something unhashable
     except (TypeError, AttributeError, EinsparseError):
         return None
     return key
 
 
-def _kernel_for(statement, formats, threads, operands: dict) -> Kernel:
+def _kernel_for(statement, formats, threads, operands: dict, optimize=True) -> Kernel:
     """The kernel `evaluate` runs: the statement parsed and checked against its operands, the formats
     not given taken from the operands, the output's chosen."""
     parsed = _parsed(statement)
@@ -197,7 +222,7 @@ def _kernel_for(statement, formats, threads, operands: dict) -> Kernel:
             resolved = resolve_formats(assignment, chosen, parsed.text or syn.deparse(parsed))
             fills = {name: operand_fill(value) for name, value in operands.items() if name in inputs}
             chosen[output] = choose_output_format(assignment, resolved, fills)
-    return compile(parsed, chosen, threads)
+    return compile(parsed, chosen, threads, optimize=optimize)
 
 
 __all__ = ["compile", "evaluate", "tensor", "Format", "parse_format", "Kernel"]

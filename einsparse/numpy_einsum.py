@@ -17,6 +17,7 @@ import numpy as np
 
 from einsparse import semirings
 from einsparse.api import _call_key, _calls, evaluate
+from einsparse.planned import check_optimize
 from einsparse.errors import DTypeError, OperandError, ShapeError, StatementError
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
 from einsparse.runtime.tensor import Tensor
@@ -26,11 +27,12 @@ _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-25 are A-Z, 26-51 a-z
 
 
-def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=False, format=None,  # noqa: A002
+def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=True, format=None,  # noqa: A002
            threads=None, semiring=None):
     """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
     the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
-    and `optimize` as NumPy takes them (`optimize` has no effect yet: every product is fused). Operands
+    and `optimize` as NumPy takes them (a product of three or more operands is planned from their
+    statistics unless `optimize=False`: see `einsparse.planned`; the default is to plan). Operands
     may be NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays and einsparse tensors.
     `format` is the result's format (by default sparse when the result is structurally sparse);
     `threads` as for `es.compile`; `semiring` ("min_plus", "or_and", ...; see `einsparse.semirings`)
@@ -41,7 +43,7 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
         subscripts, operands = arguments[0], arguments[1:]
     else:
         subscripts, operands = from_sublists(arguments)
-    check_optimize(optimize)
+    check_optimize(optimize, "einsum")
     if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
         raise StatementError(f"einsum: order={order!r} is not one of 'C', 'F', 'A' or 'K'")
     if casting not in _CASTINGS:
@@ -61,14 +63,14 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
         operands = tuple(semirings.refilled(op, f"einsum operand {k}", ring) for k, op in enumerate(operands))
         statement = _semiring_statement(statement, semiring)
     try:
-        result = _fast(statement, formats, threads, dict(zip(names, operands)))
+        result = _fast(statement, formats, threads, dict(zip(names, operands)), optimize)
         if result is None:
             _check_ranks(subscripts, named, operands)
             named, operands = broadcast(named, operands)
             statement, names = _statement(named, output)
             if semiring is not None:
                 statement = _semiring_statement(statement, semiring)
-            result = evaluate(statement, formats, threads, **dict(zip(names, operands)))
+            result = evaluate(statement, formats, threads, optimize=optimize, **dict(zip(names, operands)))
     except DTypeError as error:  # named by its position, as the caller knows it, not by the statement's letter
         raise _by_position(error, names) from None
     return _delivered(result, out, order, casting)
@@ -108,10 +110,10 @@ def _check_ranks(subscripts: str, named, operands: tuple) -> None:
                                f"subscripts {term!r} name {len(indices)} ind{'ex' if len(indices) == 1 else 'ices'}")
 
 
-def _fast(statement: str, formats: dict, threads, named: dict):
+def _fast(statement: str, formats: dict, threads, named: dict, optimize=True):
     """The result from a kernel met before with these kinds of operands, or None (first call, or
     extents that need broadcasting: `broadcast` then reports any real mismatch)."""
-    key = _call_key(statement, formats, threads, named)
+    key = _call_key(statement, formats, threads, named, optimize)
     kernel = _calls.get(key) if key is not None else None
     if kernel is None:
         return None
@@ -322,15 +324,3 @@ def _without_axes(operand, shape: tuple, axes: list):
         return from_coo(coords[kept], values, reduced, fmt, name="a broadcast einsum operand")
     array = np.asarray(operand)
     return array[tuple(0 if axis in axes else slice(None) for axis in range(array.ndim))]
-
-
-def check_optimize(optimize) -> None:
-    """NumPy's `optimize=` values are accepted; contraction order is not planned yet, so none changes
-    the result or the kernel."""
-    if isinstance(optimize, (bool, np.bool_)) or optimize in ("greedy", "optimal"):
-        return
-    if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
-        return
-    raise StatementError(f"einsum: optimize={optimize!r} is not one of False, True, 'greedy', 'optimal' or an "
-                         f"einsum_path list")
-

@@ -271,7 +271,8 @@ CASES = [
      "einsum: the sublist of operand 0 holds 52; subscripts in a sublist are integers from 0 to 51 or "
      "Ellipsis"),
     ("einsum optimize", lambda: es.einsum("ij->i", M, optimize="fastest"), StatementError,
-     "einsum: optimize='fastest' is not one of False, True, 'greedy', 'optimal' or an einsum_path list"),
+     "einsum: optimize='fastest' is not one of False, True, 'greedy', 'optimal' or a contraction path such as "
+     "['einsum_path', (0, 1), (0, 1)]"),
     ("einsum dtype cast", lambda: es.einsum("ij->i", M, dtype=np.int32), OperandError,
      "einsum: cannot cast operand 0 from float64 to int32 under casting='safe'"),
     ("einsum out shape", lambda: es.einsum("ij->i", M, out=np.zeros(4)), ShapeError,

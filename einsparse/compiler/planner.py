@@ -1,0 +1,242 @@
+"""Planning long products: which factors to multiply first, and which to fuse into one kernel.
+
+A statement whose right side is one product of three or more tensors (`y[i] = A[i,j]*A[j,k]*x[k]`, an
+einsum of many operands) compiles by default to one loop nest over every index, which can do
+asymptotically more work than multiplying in pairs (`A @ (A @ x)`). The planner estimates, from the
+operands' statistics, the work of each way to group the factors (a group is one fused kernel whose
+result is a temporary the next kernel reads) and keeps the cheapest: every grouping up to
+`EXHAUSTIVE` factors, greedy pairing beyond, as Galley (Deeds et al.) does with richer statistics.
+
+The estimates follow the uniform model: a sparse operand's entries are spread independently, each
+coordinate stored with probability d, its density (1 for a dense operand). A kernel over parts P
+visits about `prod(n_i for i in its indices) * prod(d_p for p in P)` combinations of coordinates (the
+join of its sparse parts, the least a fused nest can visit), and its result, over the indices it keeps,
+is stored with probability `1 - (1 - prod(d_p))**m` where m is the number of terms summed into an
+entry. A temporary is dense from `DENSE_AT` density on, else sparse (compressed below a dense level).
+Fusion wins stay one kernel (SDDMM, MTTKRP: their join is smaller than any pair's result), and a plan
+is taken only when it is estimated cheaper than the fused nest by `MARGIN`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations
+
+from einsparse.compiler import index_ir as ir
+
+EXHAUSTIVE = 6        # factors planned over every grouping; more are paired greedily
+DENSE_AT = 0.1        # a temporary this dense or more is stored dense
+KERNEL_COST = 20_000  # a kernel call, its temporary's allocation and checks, in visited coordinates
+SPARSE_WRITE = 4.0    # an entry appended to a sparse result, against one visited coordinate
+MARGIN = 0.5          # a plan is taken when it costs at most this share of the fused nest
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the planner knows of an operand: its shape and how many entries it stores."""
+
+    shape: tuple[int, ...]
+    stored: int
+    dense: bool
+
+    @property
+    def density(self) -> float:
+        size = math.prod(self.shape)
+        return 1.0 if self.dense or size == 0 else min(1.0, self.stored / size)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A factor of the product, or the temporary a group of factors is computed into."""
+
+    factors: frozenset       # positions of the product's factors it holds
+    indices: tuple[str, ...]  # the indices it keeps
+    density: float
+    cost: float               # the estimated work of computing it (0 for an operand)
+    inputs: tuple = ()        # the parts one kernel multiplies into it (none for an operand)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One kernel of a plan: `statement` computes `output` (a temporary, or the statement's output)."""
+
+    statement: str
+    output: str
+    inputs: tuple[str, ...]   # the tensors it reads: operands and earlier temporaries
+    indices: tuple[str, ...]
+    dense: bool
+    estimated_entries: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    cost: float        # estimated, of the steps
+    fused_cost: float  # estimated, of the one fused nest
+
+    def describe(self) -> str:
+        lines = [f"plan:           {len(self.steps)} kernels, estimated cost {self.cost:.3g} against "
+                 f"{self.fused_cost:.3g} for one fused nest (coordinates visited)"]
+        for number, step in enumerate(self.steps, 1):
+            kind = "dense" if step.dense else "sparse"
+            lines.append(f"  {number}. {step.statement}  ({step.output} {kind}, about "
+                         f"{step.estimated_entries:.3g} entries)")
+        return "\n".join(lines)
+
+
+def product_factors(assignment: ir.Assignment):
+    """(tensor accesses, scalar literals, summed indices) when the right side is one product of tensors
+    (under one sum of Einstein's), else None."""
+    rhs, summed = assignment.rhs, ()
+    if isinstance(rhs, ir.Sum):
+        if rhs.op != "add":
+            return None
+        rhs, summed = rhs.body, rhs.indices
+    factors = rhs.factors if isinstance(rhs, ir.Mul) else (rhs,)
+    if not all(isinstance(f, (ir.Access, ir.Literal)) for f in factors):
+        return None
+    accesses = [f for f in factors if isinstance(f, ir.Access)]
+    literals = [f for f in factors if isinstance(f, ir.Literal)]
+    return accesses, literals, summed
+
+
+def plan_product(assignment: ir.Assignment, stats: dict[str, Stats], taken: set[str], how="auto"):
+    """The cheapest plan for `assignment` given its operands' `stats`, or None when one fused nest is
+    estimated best (or the statement is not one product of three or more tensors). `how`: "auto"
+    (every grouping up to `EXHAUSTIVE` factors, greedy beyond), "greedy", "optimal" (every grouping),
+    or a NumPy-style contraction path (a list of tuples of positions, each contraction's result put
+    last), followed as given."""
+    found = product_factors(assignment)
+    if found is None or len(found[0]) < 3:
+        return None
+    accesses, literals, _ = found
+    extents = _extents(accesses, stats)
+    output = assignment.output.indices
+    leaves = [Part(frozenset({k}), a.indices, stats[a.tensor].density, 0.0) for k, a in enumerate(accesses)]
+    everything = frozenset(range(len(leaves)))
+    fused = _kernel(leaves, everything, output, extents, leaves)
+    if isinstance(how, (list, tuple)):
+        best = _followed(list(how), leaves, output, extents)
+    elif how == "greedy" or (how == "auto" and len(leaves) > EXHAUSTIVE):
+        best = _greedy(leaves, output, extents)
+    else:
+        best = _optimal(leaves, output, extents)
+    split = best.inputs and any(p.inputs for p in best.inputs)
+    if not split or (not isinstance(how, (list, tuple)) and best.cost > MARGIN * fused.cost):
+        return None
+    return Plan(_steps(best, assignment, accesses, literals, extents, taken), best.cost, fused.cost)
+
+
+def _followed(path: list, leaves, output, extents) -> Part:
+    """The parts a NumPy-style contraction path computes: each step multiplies the parts at its
+    positions into one, put last."""
+    parts = list(leaves)
+    for step in path:
+        chosen = [parts[k] for k in sorted(set(step))]
+        parts = [p for k, p in enumerate(parts) if k not in set(step)]
+        parts.append(chosen[0] if len(chosen) == 1 else
+                     _kernel(chosen, frozenset().union(*(p.factors for p in chosen)), output, extents, leaves))
+    if len(parts) > 1:  # what the path leaves is multiplied by the last kernel
+        parts = [_kernel(parts, frozenset().union(*(p.factors for p in parts)), output, extents, leaves)]
+    return parts[0]
+
+
+def _extents(accesses, stats) -> dict[str, int]:
+    extents = {}
+    for access in accesses:
+        extents.update(zip(access.indices, stats[access.tensor].shape))
+    return extents
+
+
+def _kept(factors: frozenset, output, leaves) -> tuple[str, ...]:
+    """The indices a group must keep: the output's and those of factors outside it, in order of use."""
+    inside = [i for k in sorted(factors) for i in leaves[k].indices]
+    outside = set(output) | {i for k, leaf in enumerate(leaves) if k not in factors for i in leaf.indices}
+    return tuple(dict.fromkeys(i for i in inside if i in outside))
+
+
+def _kernel(inputs, factors: frozenset, output, extents, leaves) -> Part:
+    """The part one kernel multiplying `inputs` computes, with its estimated cost."""
+    used = {i for part in inputs for i in part.indices}
+    kept = _kept(factors, output, leaves)
+    joint = math.prod(part.density for part in inputs)
+    visited = math.prod(extents[i] for i in used) * joint
+    terms = math.prod(extents[i] for i in used if i not in kept)
+    density = 1.0 if joint >= 1.0 else -math.expm1(terms * math.log1p(-joint)) if terms else joint
+    entries = math.prod(extents[i] for i in kept) * density
+    dense = density >= DENSE_AT or not kept
+    written = math.prod(extents[i] for i in kept) if dense else SPARSE_WRITE * entries
+    cost = sum(part.cost for part in inputs) + visited + written + KERNEL_COST
+    return Part(factors, kept, density, cost, tuple(inputs))
+
+
+def _optimal(leaves, output, extents) -> Part:
+    """The cheapest grouping: each set of factors computed by one fused kernel over its factors, or by
+    a kernel multiplying the best parts of a split of it in two."""
+    best: dict[frozenset, Part] = {leaf.factors: leaf for leaf in leaves}
+    for size in range(2, len(leaves) + 1):
+        for chosen in combinations(range(len(leaves)), size):
+            group = frozenset(chosen)
+            candidates = [_kernel([leaves[k] for k in chosen], group, output, extents, leaves)]
+            members = sorted(group)
+            first, rest = members[0], members[1:]
+            for count in range(0, len(rest)):  # splits with the first member on the left, each once
+                for others in combinations(rest, count):
+                    left = frozenset((first, *others))
+                    right = group - left
+                    candidates.append(_kernel([best[left], best[right]], group, output, extents, leaves))
+            best[group] = min(candidates, key=lambda part: part.cost)
+    return best[frozenset(range(len(leaves)))]
+
+
+def _greedy(leaves, output, extents) -> Part:
+    """Pairs multiplied cheapest first until one part is left (for many factors)."""
+    parts = list(leaves)
+    while len(parts) > 1:
+        pairs = [(a, b) for a in range(len(parts)) for b in range(a + 1, len(parts))
+                 if set(parts[a].indices) & set(parts[b].indices)] or [(0, 1)]
+        a, b = min(pairs, key=lambda ab: _kernel([parts[ab[0]], parts[ab[1]]],
+                                                 parts[ab[0]].factors | parts[ab[1]].factors,
+                                                 output, extents, leaves).cost)
+        merged = _kernel([parts[a], parts[b]], parts[a].factors | parts[b].factors, output, extents, leaves)
+        parts = [p for k, p in enumerate(parts) if k not in (a, b)] + [merged]
+    return parts[0]
+
+
+def _steps(root: Part, assignment: ir.Assignment, accesses, literals, extents, taken: set[str]) -> tuple:
+    """The kernels computing `root`, innermost first: temporaries named T0, T1, ... (not taken)."""
+    steps: list[Step] = []
+    names = (f"T{n}" for n in range(10 ** 6))
+
+    def fresh() -> str:
+        name = next(names)
+        while name in taken:
+            name = next(names)
+        taken.add(name)
+        return name
+
+    def text(part: Part) -> tuple[str, str]:
+        """(an access of `part`, the tensor it reads): an operand's own, or a temporary computed first."""
+        if not part.inputs:
+            (k,) = part.factors
+            access = accesses[k]
+            name = access.tensor
+            return (f"{name}[{','.join(access.indices)}]" if access.indices else name), name
+        name = fresh()
+        reads = [text(p) for p in part.inputs]
+        target = f"{name}[{','.join(part.indices)}]" if part.indices else name
+        dense = part.density >= DENSE_AT or not part.indices
+        entries = math.prod(extents[i] for i in part.indices) * part.density
+        steps.append(Step(f"{target} = {'*'.join(r for r, _ in reads)}", name,
+                          tuple(dict.fromkeys(n for _, n in reads)), part.indices, dense, entries))
+        return target, name
+
+    reads = [text(p) for p in root.inputs]
+    body = "*".join([*(repr(l.value) for l in literals), *(r for r, _ in reads)])
+    out = assignment.output
+    target = f"{out.tensor}[{','.join(out.indices)}]" if out.indices else out.tensor
+    entries = math.prod(extents.get(i, 1) for i in out.indices) * root.density
+    steps.append(Step(f"{target} {assignment.op} {body}", out.tensor, tuple(dict.fromkeys(n for _, n in reads)),
+                      out.indices, True, entries))
+    return tuple(steps)

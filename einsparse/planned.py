@@ -1,0 +1,158 @@
+"""Long products run as planned: the kernels `compiler.planner` chooses for a call's operands, one
+after another, each temporary handed to the next.
+
+A `PlannedKernel` stands for a statement that is one product of three or more tensors. Each call
+reads its operands' statistics (shape, stored entries), looks the plan up by a coarse bucket of them
+(so a plan is made once for operands of about the same sparsity) and runs the plan's kernels, or the
+fused kernel when one nest is estimated best. Everything else it is asked is the fused kernel's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from einsparse.compiler import index_ir as ir
+from einsparse.compiler.formats import Format
+from einsparse.compiler.planner import Stats, plan_product
+from einsparse.errors import StatementError
+from einsparse.runtime.convert import operand_shape
+from einsparse.runtime.stored import operand_fill
+from einsparse.runtime.tensor import Tensor
+
+_UNPLANNED = object()
+_KEPT_PLANS = 64  # plans kept per statement (distinct buckets of operand statistics)
+
+
+def plannable(assignment: ir.Assignment) -> bool:
+    """Whether a plan can split `assignment`: one product of three or more tensors."""
+    from einsparse.compiler.planner import product_factors
+    found = product_factors(assignment)
+    return found is not None and len(found[0]) >= 3 and assignment.op in ("=", "+=")
+
+
+def check_optimize(optimize, caller: str = "") -> None:
+    """NumPy's `optimize=` values: False, True, "greedy", "optimal", or a contraction path
+    (["einsum_path", (0, 1), ...], as `einsum_path` returns, or the list of tuples alone)."""
+    if isinstance(optimize, (bool, np.bool_)) or optimize in ("greedy", "optimal"):
+        return
+    if isinstance(optimize, (list, tuple)) and all(
+            isinstance(step, (list, tuple)) and all(isinstance(k, (int, np.integer)) for k in step)
+            for step in _path_steps(optimize)):
+        return
+    raise StatementError(f"{caller + ': ' if caller else ''}optimize={optimize!r} is not one of False, True, "
+                         f"'greedy', 'optimal' or a "
+                         f"contraction path such as ['einsum_path', (0, 1), (0, 1)]")
+
+
+def _path_steps(path) -> list:
+    steps = list(path)
+    return steps[1:] if steps and steps[0] == "einsum_path" else steps
+
+
+class PlannedKernel:
+    """A product of three or more tensors, planned per call from its operands' statistics."""
+
+    def __init__(self, fused, assignment: ir.Assignment, formats: dict, threads, compile, optimize=True):
+        self.fused, self.assignment, self.formats = fused, assignment, dict(formats)
+        self.threads, self._compile, self.optimize = threads, compile, optimize
+        self._plans: dict = {}
+        self._kernels: dict = {}  # plan -> the kernels of its steps
+        self.last = None  # (plan or None, {temporary: entries stored}) of the last call
+
+    def __getattr__(self, name):
+        return getattr(self.fused, name)
+
+    def __repr__(self) -> str:
+        return f"Planned{self.fused!r}"
+
+    def plan_for(self, operands: dict):
+        """The plan for these operands (None: the fused kernel), memoized by a bucket of their statistics."""
+        stats = {name: _stats(value, self.formats.get(name)) for name, value in operands.items()
+                 if name != self.assignment.output.tensor}
+        key = tuple(sorted((name, s.shape, s.dense, round(2 * math.log2(s.stored + 1))) for name, s in stats.items()))
+        plan = self._plans.get(key, _UNPLANNED)
+        if plan is _UNPLANNED:
+            taken = {a.tensor for a in ir.accesses(self.assignment.rhs)} | {self.assignment.output.tensor}
+            how = "auto" if self.optimize is True else (
+                _path_steps(self.optimize) if isinstance(self.optimize, (list, tuple)) else self.optimize)
+            plan = plan_product(self.assignment, stats, taken, how)
+            if len(self._plans) >= _KEPT_PLANS:
+                self._plans.clear()
+                self._kernels.clear()
+            self._plans[key] = plan
+        return plan
+
+    def __call__(self, shape=None, **operands):
+        plannable_call = (shape is None and self.optimize is not False
+                          and all(_zero(operand_fill(value)) for value in operands.values()))
+        plan = self.plan_for(operands) if plannable_call else None
+        if plan is None:
+            self.last = (None, {})
+            return self.fused(shape=shape, **operands)
+        values, measured = dict(operands), {}
+        kernels = self._kernels.get(plan)
+        if kernels is None:
+            kernels = self._kernels[plan] = self._compiled(plan)
+        output = self.assignment.output.tensor
+        for step, kernel in zip(plan.steps, kernels):
+            given = {name: values[name] for name in step.inputs}
+            if step.output == output and output in operands:
+                given[output] = operands[output]
+            result = values[step.output] = kernel(**given)
+            if step.output != output:
+                measured[step.output] = result.nnz if isinstance(result, Tensor) else int(np.size(result))
+        self.last = (plan, measured)
+        return values[output]
+
+    def _compiled(self, plan) -> list:
+        """The kernels of `plan`'s steps: operands in their formats, temporaries in the plan's."""
+        made = {step.output: _temporary_format(len(step.indices), step.dense) for step in plan.steps[:-1]}
+        kernels = []
+        for step in plan.steps:
+            formats = {name: self.formats.get(name) or made[name] for name in step.inputs}
+            formats[step.output] = made.get(step.output) or self.formats[step.output]
+            kernels.append(self._compile(step.statement, formats, self.threads))
+        return kernels
+
+    def explain(self) -> str:
+        """The fused kernel's explanation, or the plan of the last call with each temporary's measured
+        size."""
+        plan, measured = self.last if self.last is not None else (None, {})
+        if plan is None:
+            note = ("plan:           one fused nest (estimated best for the last call's operands)"
+                    if self.last is not None else
+                    "plan:           made at each call from the operands' statistics; not called yet")
+            return self.fused.explain() + "\n" + note
+        lines = [plan.describe()]
+        for step in plan.steps[:-1]:
+            lines.append(f"  after the last call: {step.output} stored {measured[step.output]} entries "
+                         f"(estimated {step.estimated_entries:.3g})")
+        return "\n".join(lines)
+
+
+def _zero(fill) -> bool:
+    try:
+        return bool(fill == 0)
+    except (TypeError, ValueError):
+        return False
+
+
+def _temporary_format(rank: int, dense: bool) -> Format:
+    if dense or rank == 0:
+        return Format.dense(rank)
+    return Format.of_letters("c" if rank == 1 else "d" + "c" * (rank - 1))
+
+
+def _stats(value, fmt) -> Stats:
+    """An operand's shape and stored entries, and whether it is read dense."""
+    shape = operand_shape(value)
+    if isinstance(value, Tensor):
+        dense = value.format.is_dense if fmt is None else fmt.is_dense
+        return Stats(shape, value.nnz, dense)
+    stored = getattr(value, "nnz", None)
+    if stored is not None:  # scipy.sparse, pydata/sparse
+        return Stats(shape, int(stored), fmt is not None and fmt.is_dense)
+    dense = fmt is None or fmt.is_dense
+    return Stats(shape, math.prod(shape) if dense else int(np.count_nonzero(value)), dense)

@@ -324,3 +324,46 @@ def _without_axes(operand, shape: tuple, axes: list):
         return from_coo(coords[kept], values, reduced, fmt, name="a broadcast einsum operand")
     array = np.asarray(operand)
     return array[tuple(0 if axis in axes else slice(None) for axis in range(array.ndim))]
+
+
+def einsum_path(subscripts: str, *operands, optimize="greedy"):
+    """NumPy's `einsum_path`: the contraction path einsparse takes for these operands, as
+    `["einsum_path", (0, 1), ...]` (each step's operands removed and its result put last), and a report
+    of the plan: each kernel, its temporary's format, estimated and measured size (the plan is run once to
+    measure them), and the estimated cost of the plan and of the one fused nest. A product that runs as
+    one fused nest is one step over every operand. `optimize` as for `einsum`."""
+    from einsparse.api import _kernel_for
+    from einsparse.planned import PlannedKernel
+
+    check_optimize(optimize, "einsum_path")
+    if not isinstance(subscripts, str) or "." in subscripts:
+        raise StatementError("einsum_path takes subscripts without '...', such as einsum_path('ij,jk,k->i', A, B, x)")
+    named, output, statement, names = _letters_only(subscripts, len(operands))
+    _check_ranks(subscripts, named, operands)
+    given = dict(zip(names, operands))
+    kernel = _kernel_for(statement, {}, None, given, True if optimize is True else optimize)
+    kernel(**given)
+    plan, measured = kernel.last if isinstance(kernel, PlannedKernel) and kernel.last else (None, {})
+    lines = [f"  Complete contraction:  {subscripts}"]
+    if plan is None:
+        path = [tuple(range(len(operands)))]
+        why = "optimize=False" if optimize is False else "estimated cheapest for these operands"
+        lines.append(f"  one fused nest over every operand ({why})")
+        return ["einsum_path", *path], "\n".join(lines)
+    path, current = [], list(names)
+    for step in plan.steps:
+        positions = tuple(sorted(current.index(name) for name in step.inputs))
+        path.append(positions)
+        current = [name for k, name in enumerate(current) if k not in positions] + [step.output]
+    lines.append(f"  Planned:  {len(plan.steps)} kernels, estimated cost {plan.cost:.3g} coordinates visited "
+                 f"(one fused nest: {plan.fused_cost:.3g})")
+    lines.append("-" * 96)
+    lines.append(f"  {'kernel':44s} {'temporary':10s} {'estimated':>12s} {'measured':>12s}")
+    lines.append("-" * 96)
+    for step in plan.steps:
+        last = step is plan.steps[-1]
+        kind = "(result)" if last else "dense" if step.dense else "sparse"
+        stored = "" if last else str(measured.get(step.output, ""))
+        estimated = "" if last else f"{step.estimated_entries:.3g}"
+        lines.append(f"  {step.statement:44s} {kind:10s} {estimated:>12s} {stored:>12s}")
+    return ["einsum_path", *path], "\n".join(lines)

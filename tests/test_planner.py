@@ -117,3 +117,17 @@ def test_bad_optimize_values_are_named():
         es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=A, x=X, optimize="fast")
     assert str(raised.value) == ("optimize='fast' is not one of False, True, 'greedy', 'optimal' or a contraction "
                                  "path such as ['einsum_path', (0, 1), (0, 1)]")
+
+
+def test_einsum_path_reports_the_plan_and_its_path_runs_the_same():
+    path, report = es.einsum_path("ij,jk,k->i", A, A, X)
+    assert path == ["einsum_path", (1, 2), (0, 1)]
+    lines = report.split("\n")
+    assert lines[0] == "  Complete contraction:  ij,jk,k->i"
+    assert lines[1].startswith("  Planned:  2 kernels, estimated cost ")
+    assert lines[5].split() == ["T0[j]", "=", "B[j,k]*C[k]", "dense", "3e+03", "3000"]
+    assert lines[6].split() == ["out[i]", "=", "A[i,j]*T0[j]", "(result)"]
+    np.testing.assert_allclose(es.einsum("ij,jk,k->i", A, A, X, optimize=path), A @ (A @ X), rtol=1e-10)
+    path, report = es.einsum_path("ij,jk,k->i", A, A, X, optimize=False)
+    assert path == ["einsum_path", (0, 1, 2)]
+    assert report.split("\n")[1] == "  one fused nest over every operand (optimize=False)"

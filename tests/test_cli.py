@@ -417,3 +417,19 @@ def test_run_a_semiring_product_and_a_reduction(capsys, files):
     status, out, err = run(capsys, "run", "y[i] = max[k](A[i,k])", f"A={tmp / 'A.mtx'}", "-o", tmp / "y.npy")
     assert (status, err) == (0, "")
     np.testing.assert_array_equal(np.load(tmp / "y.npy"), a.max(axis=1))
+
+
+def test_run_explain_prints_a_long_products_plan(capsys, tmp_path):
+    rng = np.random.default_rng(7)
+    n = 3000
+    a = sp.csr_matrix((rng.random(n * 20), (np.repeat(np.arange(n), 20), rng.integers(0, n, n * 20))), shape=(n, n))
+    x = rng.random(n)
+    io.write(tmp_path / "A.mtx", a)
+    np.save(tmp_path / "x.npy", x)
+    status, out, err = run(capsys, "run", "y[i] = A[i,j]*A[j,k]*x[k]", f"A={tmp_path / 'A.mtx'}",
+                           f"x={tmp_path / 'x.npy'}", "--explain", "-o", tmp_path / "y.npy")
+    assert (status, err) == (0, "")
+    assert out.split("\n")[1:4] == ["  1. T0[j] = A[j,k]*x[k]  (T0 dense, about 3e+03 entries)",
+                                    "  2. y[i] = A[i,j]*T0[j]  (y dense, about 3e+03 entries)",
+                                    "  after the last call: T0 stored 3000 entries (estimated 3e+03)"]
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), a @ (a @ x), rtol=1e-10)

@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the shape of a .tns operand (default: its largest coordinates), of a "
                           "ones/zeros/random operand, or of a dense output (repeatable)")
     run.add_argument("--print-kernel", action="store_true", help="print the generated kernel")
+    run.add_argument("--explain", action="store_true",
+                     help="print how the statement ran: the plan of a long product and its temporaries' "
+                          "sizes, else the kernel's loops")
     run.add_argument("--time", type=_positive, metavar="N",
                      help="time the first call (compile or load from the cache), then N calls")
     run.add_argument("--seed", type=int, default=0, help="seed of NAME=random operands (default 0)")

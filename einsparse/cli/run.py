@@ -154,6 +154,8 @@ def cmd_run(args) -> int:
     with _Progress("compiling the kernel"):
         result = call()
     first = time.perf_counter() - start
+    if args.explain:
+        print(kernel.explain())
     if args.time:
         _report_times(call, args.time, first, prepared, result)
     if args.output:

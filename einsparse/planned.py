@@ -113,7 +113,11 @@ class PlannedKernel:
         for step in plan.steps:
             formats = {name: self.formats.get(name) or made[name] for name in step.inputs}
             formats[step.output] = made.get(step.output) or self.formats[step.output]
-            kernels.append(self._compile(step.statement, formats, self.threads))
+            if all(fmt.is_dense for fmt in formats.values()) and (
+                    step.output in made or self.assignment.op == "="):
+                kernels.append(_numpy_product(step))  # dense operands only: NumPy's BLAS products
+            else:
+                kernels.append(self._compile(step.statement, formats, self.threads))
         return kernels
 
     def explain(self) -> str:
@@ -130,6 +134,31 @@ class PlannedKernel:
             lines.append(f"  after the last call: {step.output} stored {measured[step.output]} entries "
                          f"(estimated {step.estimated_entries:.3g})")
         return "\n".join(lines)
+
+
+def _numpy_product(step):
+    """A step whose operands and result are all dense, run as NumPy's einsum of its factors (pairs of
+    operands go to BLAS through tensordot): dense loops of our own are no match for it."""
+    letters = {}
+    for _, indices in step.factors:
+        for index in indices:
+            letters.setdefault(index, chr(ord("a") + len(letters)))
+    subscripts = (",".join("".join(letters[i] for i in indices) for _, indices in step.factors) + "->"
+                  + "".join(letters[i] for i in step.indices))
+    scale = math.prod(step.scale) if step.scale else None
+
+    def run(**given):
+        output = given.pop(step.output, None)
+        arrays = [given[name].to_numpy() if isinstance(given[name], Tensor) else np.asarray(given[name])
+                  for name, _ in step.factors]
+        result = np.einsum(subscripts, *arrays, optimize=len(arrays) > 2 or "greedy")
+        if scale is not None:
+            result = result * scale
+        if output is not None:  # written in place, as a kernel writes a given output
+            np.copyto(output, result, casting="same_kind")
+            return output
+        return result
+    return run
 
 
 def _zero(fill) -> bool:

@@ -67,6 +67,8 @@ class Step:
     indices: tuple[str, ...]
     dense: bool
     estimated_entries: float
+    factors: tuple = ()       # (tensor, its indices) of each factor, in order
+    scale: tuple = ()         # the statement's number factors (its last step's only)
 
 
 @dataclass(frozen=True)
@@ -216,27 +218,27 @@ def _steps(root: Part, assignment: ir.Assignment, accesses, literals, extents, t
         taken.add(name)
         return name
 
-    def text(part: Part) -> tuple[str, str]:
-        """(an access of `part`, the tensor it reads): an operand's own, or a temporary computed first."""
+    def access(name: str, indices) -> str:
+        return f"{name}[{','.join(indices)}]" if indices else name
+
+    def read(part: Part) -> tuple[str, tuple]:
+        """(the tensor `part` is, its indices): an operand, or a temporary computed first."""
         if not part.inputs:
             (k,) = part.factors
-            access = accesses[k]
-            name = access.tensor
-            return (f"{name}[{','.join(access.indices)}]" if access.indices else name), name
+            return accesses[k].tensor, accesses[k].indices
         name = fresh()
-        reads = [text(p) for p in part.inputs]
-        target = f"{name}[{','.join(part.indices)}]" if part.indices else name
+        reads = [read(p) for p in part.inputs]
         dense = part.density >= DENSE_AT or not part.indices
         entries = math.prod(extents[i] for i in part.indices) * part.density
-        steps.append(Step(f"{target} = {'*'.join(r for r, _ in reads)}", name,
-                          tuple(dict.fromkeys(n for _, n in reads)), part.indices, dense, entries))
-        return target, name
+        steps.append(Step(f"{access(name, part.indices)} = {'*'.join(access(*r) for r in reads)}", name,
+                          tuple(dict.fromkeys(n for n, _ in reads)), part.indices, dense, entries, tuple(reads)))
+        return name, part.indices
 
-    reads = [text(p) for p in root.inputs]
-    body = "*".join([*(repr(l.value) for l in literals), *(r for r, _ in reads)])
+    reads = [read(p) for p in root.inputs]
+    body = "*".join([*(repr(l.value) for l in literals), *(access(*r) for r in reads)])
     out = assignment.output
-    target = f"{out.tensor}[{','.join(out.indices)}]" if out.indices else out.tensor
     entries = math.prod(extents.get(i, 1) for i in out.indices) * root.density
-    steps.append(Step(f"{target} {assignment.op} {body}", out.tensor, tuple(dict.fromkeys(n for _, n in reads)),
-                      out.indices, True, entries))
+    steps.append(Step(f"{access(out.tensor, out.indices)} {assignment.op} {body}", out.tensor,
+                      tuple(dict.fromkeys(n for n, _ in reads)), out.indices, True, entries, tuple(reads),
+                      tuple(l.value for l in literals)))
     return tuple(steps)

@@ -156,23 +156,8 @@ def reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
 
 
 def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
-    """NumPy's `argmin`/`argmax` (the first best coordinate; over the flattened tensor without `axis`) as
-    the statement `out[i] = argmin[j](T[i,j])`, the tensor stored with `axis` last when it is not."""
-    if axis is None:
-        flat = reshape(tensor, (-1,))
-        return arg_reduced(flat, name, 0).reshape((1,) * tensor.ndim if keepdims else ())
-    axis = _axis(axis, tensor.ndim, name)
-    if tensor.shape[axis] == 0:
-        raise ShapeError(f"{name}: an axis of extent 0 has no first {name[3:]} (as in NumPy)")
-    order = tensor.format.mode_order
-    if order[-1] != axis:  # the coordinate is kept in a register: the reduced loop must be innermost
-        last = tuple(m for m in order if m != axis) + (axis,)
-        tensor = tensor.asformat(type(tensor.format)(tensor.format.levels, last))
-    letters = LETTERS[:tensor.ndim]
-    kept = ",".join(c for k, c in enumerate(letters) if k != axis)
-    result = evaluate(f"out[{kept}] = {name}[{letters[axis]}](T[{','.join(letters)}])" if kept
-                      else f"out = {name}[{letters[axis]}](T[{letters}])", {"out": "dense"}, T=tensor)
-    return np.expand_dims(result, axis) if keepdims else result
+    from einsparse.arg_reductions import arg_reduced as reduce  # (it builds on reshape, below)
+    return reduce(tensor, name, axis, keepdims)
 
 
 # -- structure -------------------------------------------------------------------------------------

@@ -1,0 +1,30 @@
+"""NumPy's `argmin` and `argmax` on tensors: `t.argmin(axis=1)`, `np.argmax(t, axis=0)`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from einsparse.api import evaluate
+from einsparse.arrays import LETTERS, _axis, reshape
+from einsparse.errors import ShapeError
+from einsparse.runtime.tensor import Tensor
+
+
+def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
+    """NumPy's `argmin`/`argmax` (the first best coordinate; over the flattened tensor without `axis`) as
+    the statement `out[i] = argmin[j](T[i,j])`, the tensor stored with `axis` last when it is not."""
+    if axis is None:
+        flat = reshape(tensor, (-1,))
+        return arg_reduced(flat, name, 0).reshape((1,) * tensor.ndim if keepdims else ())
+    axis = _axis(axis, tensor.ndim, name)
+    if tensor.shape[axis] == 0:
+        raise ShapeError(f"{name}: an axis of extent 0 has no first {name[3:]} (as in NumPy)")
+    order = tensor.format.mode_order
+    if order[-1] != axis:  # the coordinate is kept in a register: the reduced loop must be innermost
+        last = tuple(m for m in order if m != axis) + (axis,)
+        tensor = tensor.asformat(type(tensor.format)(tensor.format.levels, last))
+    letters = LETTERS[:tensor.ndim]
+    kept = ",".join(c for k, c in enumerate(letters) if k != axis)
+    result = evaluate(f"out[{kept}] = {name}[{letters[axis]}](T[{','.join(letters)}])" if kept
+                      else f"out = {name}[{letters[axis]}](T[{letters}])", {"out": "dense"}, T=tensor)
+    return np.expand_dims(result, axis) if keepdims else result

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from einsparse.api import evaluate
-from einsparse.arrays import LETTERS, _axis, reshape
 from einsparse.errors import ShapeError
 from einsparse.runtime.tensor import Tensor
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
     """NumPy's `argmin`/`argmax` (the first best coordinate; over the flattened tensor without `axis`) as
     the statement `out[i] = argmin[j](T[i,j])`, the tensor stored with `axis` last when it is not."""
     if axis is None:
-        flat = reshape(tensor, (-1,))
+        flat = tensor.reshape((-1,))
         return arg_reduced(flat, name, 0).reshape((1,) * tensor.ndim if keepdims else ())
-    axis = _axis(axis, tensor.ndim, name)
+    if not isinstance(axis, numbers.Integral) or not -tensor.ndim <= axis < tensor.ndim:  # NumPy's AxisError
+        raise ShapeError(f"{name}: axis {axis!r} is out of range for {tensor.ndim} dimensions")
+    axis = int(axis) % tensor.ndim
     if tensor.shape[axis] == 0:
         raise ShapeError(f"{name}: an axis of extent 0 has no first {name[3:]} (as in NumPy)")
     order = tensor.format.mode_order

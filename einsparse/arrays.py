@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from einsparse.api import evaluate
+from einsparse.arg_reductions import arg_reduced
 from einsparse.errors import EinsparseError, NotSupportedError, ShapeError
 from einsparse.numpy_einsum import broadcast, einsum
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
@@ -153,11 +154,6 @@ def reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
     if keepdims:
         result = reshape(result, tuple(1 if k in axes else n for k, n in enumerate(tensor.shape)))
     return result
-
-
-def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
-    from einsparse.arg_reductions import arg_reduced as reduce  # (it builds on reshape, below)
-    return reduce(tensor, name, axis, keepdims)
 
 
 # -- structure -------------------------------------------------------------------------------------

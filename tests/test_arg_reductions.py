@@ -126,3 +126,9 @@ def test_the_command_line(tmp_path, capsys):
     result = np.load(tmp_path / "I.npy")
     assert result.dtype == np.int64
     np.testing.assert_array_equal(result, np.argmax(a, axis=1))
+
+
+def test_an_axis_out_of_range_is_named():
+    with pytest.raises(es.ShapeError) as raised:
+        tensor(matrix(11), "csr").argmax(axis=2)
+    assert str(raised.value) == "argmax: axis 2 is out of range for 2 dimensions"

@@ -69,11 +69,12 @@ class PlannedKernel:
 
     def plan_for(self, operands: dict):
         """The plan for these operands (None: the fused kernel), memoized by a bucket of their statistics."""
-        stats = {name: _stats(value, self.formats.get(name)) for name, value in operands.items()
-                 if name != self.assignment.output.tensor}
-        key = tuple(sorted((name, s.shape, s.dense, round(2 * math.log2(s.stored + 1))) for name, s in stats.items()))
+        output = self.assignment.output.tensor
+        key = tuple(_key(name, value, self.formats.get(name)) for name, value in operands.items() if name != output)
         plan = self._plans.get(key, _UNPLANNED)
         if plan is _UNPLANNED:
+            stats = {name: _stats(value, self.formats.get(name)) for name, value in operands.items()
+                     if name != output}
             taken = {a.tensor for a in ir.accesses(self.assignment.rhs)} | {self.assignment.output.tensor}
             how = "auto" if self.optimize is True else (
                 _path_steps(self.optimize) if isinstance(self.optimize, (list, tuple)) else self.optimize)
@@ -174,9 +175,18 @@ def _temporary_format(rank: int, dense: bool) -> Format:
     return Format.of_letters("c" if rank == 1 else "d" + "c" * (rank - 1))
 
 
+def _key(name: str, value, fmt) -> tuple:
+    """What the plan for an operand depends on, cheaply: its shape, whether it is read dense, and its
+    stored entries to a factor of about 1.4 (a dense array's are its size)."""
+    if type(value) is np.ndarray and (fmt is None or fmt.is_dense):
+        return name, value.shape
+    stats = _stats(value, fmt)
+    return name, stats.shape, stats.dense, round(2 * math.log2(stats.stored + 1))
+
+
 def _stats(value, fmt) -> Stats:
     """An operand's shape and stored entries, and whether it is read dense."""
-    shape = operand_shape(value)
+    shape = tuple(value.shape) if isinstance(value, Tensor) or hasattr(value, "nnz") else operand_shape(value)
     if isinstance(value, Tensor):
         dense = value.format.is_dense if fmt is None else fmt.is_dense
         return Stats(shape, value.nnz, dense)

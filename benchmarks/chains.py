@@ -158,6 +158,54 @@ def measure(repeat: int = 7) -> list:
     return rows
 
 
+def fused_kept(repeat: int = 7) -> list:
+    """K6 (SDDMM) and K7 (MTTKRP) of the suite through `evaluate`, planned (the default: the planner
+    keeps them one kernel, so only its per-call look-up is added) against `optimize=False`."""
+    import einsparse as es
+
+    rng = np.random.default_rng(5)
+    n, rank = 100_000, 16
+    A = _sparse(n, n, 10, 6)
+    U, V = rng.uniform(-1, 1, (n, rank)), rng.uniform(-1, 1, (n, rank))
+    m, stored = 200, 400_000
+    coords = rng.integers(0, m, (3, stored))
+    T = es.tensor((coords, rng.uniform(-1, 1, stored)), "csf", shape=(m, m, m))
+    P, Q = rng.uniform(-1, 1, (m, rank)), rng.uniform(-1, 1, (m, rank))
+    cases = [("K6 SDDMM", "C[i,j] = A[i,j]*U[i,k]*V[j,k]", dict(A=A, U=U, V=V), {"C": "csr"}),
+             ("K7 MTTKRP", "M[i,j] = T[i,k,l]*U[k,j]*V[l,j]", dict(T=T, U=P, V=Q), {})]
+    rows = []
+    for name, statement, operands, formats in cases:
+        planned = lambda: es.evaluate(statement, formats, **operands)
+        fused = lambda: es.evaluate(statement, formats, optimize=False, **operands)
+        (p, _, _), (f, _, _) = interleaved([planned, fused], repeat=repeat)
+        rows.append((name, p, f))
+    return rows
+
+
+def planning_times() -> list:
+    """Milliseconds to plan a chain of k matrices times a vector (k + 1 factors), best of 20."""
+    import time
+
+    from einsparse.compiler.normalize import normalize
+    from einsparse.compiler.parse import parse
+    from einsparse.compiler.planner import Stats, plan_product
+
+    rows = []
+    for count in range(3, 9):
+        letters = "abcdefghij"[:count]
+        factors = [f"M{k}[{letters[k]},{letters[k + 1]}]" for k in range(count - 1)]
+        statement = normalize(parse(f"y[a] = {'*'.join(factors)}*x[{letters[count - 1]}]"))
+        stats = {f"M{k}": Stats((50_000, 50_000), 500_000, False) for k in range(count - 1)}
+        stats["x"] = Stats((50_000,), 50_000, True)
+        best = float("inf")
+        for _ in range(20):
+            start = time.perf_counter()
+            plan_product(statement, stats, set(stats))
+            best = min(best, time.perf_counter() - start)
+        rows.append((count, best))
+    return rows
+
+
 if __name__ == "__main__":
     print(f"{'case':24s} {'best pair ms':>12s} {'einsparse ms':>12s} {'ratio':>6s} {'opt_einsum ms':>13s} "
           f"{'ratio':>6s} {'fused ms':>9s}")
@@ -165,3 +213,10 @@ if __name__ == "__main__":
         opt = f"{opt_s * 1e3:13.2f} {ours_s / opt_s:6.2f}" if opt_s else f"{'-':>13s} {'-':>6s}"
         fused = f"{fused_s * 1e3:9.2f}" if fused_s else f"{'-':>9s}"
         print(f"{name:24s} {best_s * 1e3:12.2f} {ours_s * 1e3:12.2f} {ours_s / best_s:6.2f} {opt} {fused}")
+    print()
+    print(f"{'fused kernel':24s} {'planned ms':>12s} {'optimize=False ms':>18s} {'ratio':>6s}")
+    for name, planned_s, fused_s in fused_kept(int(sys.argv[1]) if len(sys.argv) > 1 else 7):
+        print(f"{name:24s} {planned_s * 1e3:12.3f} {fused_s * 1e3:18.3f} {planned_s / fused_s:6.2f}")
+    print()
+    for count, seconds in planning_times():
+        print(f"planning {count} factors: {seconds * 1e3:.3f} ms")

@@ -158,19 +158,24 @@ def _kept(factors: frozenset, output, leaves) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in inside if i in outside))
 
 
-def _kernel(inputs, factors: frozenset, output, extents, leaves) -> Part:
-    """The part one kernel multiplying `inputs` computes, with its estimated cost."""
-    used = {i for part in inputs for i in part.indices}
-    kept = _kept(factors, output, leaves)
-    joint = math.prod(part.density for part in inputs)
-    visited = math.prod(extents[i] for i in used) * joint
-    terms = math.prod(extents[i] for i in used if i not in kept)
-    density = 1.0 if joint >= 1.0 else -math.expm1(terms * math.log1p(-joint)) if terms else joint
-    entries = math.prod(extents[i] for i in kept) * density
-    dense = density >= DENSE_AT or not kept
-    written = math.prod(extents[i] for i in kept) if dense else SPARSE_WRITE * entries
-    cost = sum(part.cost for part in inputs) + visited + written + KERNEL_COST
+def _kernel(inputs, factors: frozenset, output, extents, leaves, kept=None) -> Part:
+    """The part one kernel multiplying `inputs` computes, with its estimated cost (`kept`: the
+    indices it keeps, when known)."""
+    kept = _kept(factors, output, leaves) if kept is None else kept
+    cost, density = _estimate(inputs, kept, extents)
     return Part(factors, kept, density, cost, tuple(inputs))
+
+
+def _estimate(inputs, kept: tuple, extents) -> tuple[float, float]:
+    """(cost, density of the result) of one kernel multiplying `inputs` into a result over `kept`."""
+    used = set().union(*(part.indices for part in inputs))
+    joint = math.prod(part.density for part in inputs)
+    size = math.prod(extents[i] for i in kept)
+    terms = math.prod(extents[i] for i in used) / size if size else 0
+    visited = size * terms * joint
+    density = 1.0 if joint >= 1.0 else -math.expm1(terms * math.log1p(-joint)) if terms else joint
+    written = size if density >= DENSE_AT or not kept else SPARSE_WRITE * size * density
+    return sum(part.cost for part in inputs) + visited + written + KERNEL_COST, density
 
 
 def _optimal(leaves, output, extents) -> Part:
@@ -180,15 +185,22 @@ def _optimal(leaves, output, extents) -> Part:
     for size in range(2, len(leaves) + 1):
         for chosen in combinations(range(len(leaves)), size):
             group = frozenset(chosen)
-            candidates = [_kernel([leaves[k] for k in chosen], group, output, extents, leaves)]
-            members = sorted(group)
-            first, rest = members[0], members[1:]
+            kept = _kept(group, output, leaves)
+            cheapest = ((math.inf, 1.0), None)
+            first, rest = chosen[0], chosen[1:]
             for count in range(0, len(rest)):  # splits with the first member on the left, each once
                 for others in combinations(rest, count):
                     left = frozenset((first, *others))
-                    right = group - left
-                    candidates.append(_kernel([best[left], best[right]], group, output, extents, leaves))
-            best[group] = min(candidates, key=lambda part: part.cost)
+                    a, b = best[left], best[group - left]
+                    if a.cost + b.cost + KERNEL_COST >= cheapest[0][0] or set(a.indices).isdisjoint(b.indices):
+                        continue  # costs more already, or an outer product: never cheaper than fusing it
+                    estimate = _estimate((a, b), kept, extents)
+                    if estimate[0] < cheapest[0][0]:
+                        cheapest = (estimate, [a, b])
+            inputs = [leaves[k] for k in chosen]  # or one fused kernel over the group's factors
+            fused = _estimate(inputs, kept, extents)
+            (cost, density), inputs = (fused, inputs) if fused[0] <= cheapest[0][0] else cheapest
+            best[group] = Part(group, kept, density, cost, tuple(inputs))
     return best[frozenset(range(len(leaves)))]
 
 

@@ -433,3 +433,11 @@ def test_run_explain_prints_a_long_products_plan(capsys, tmp_path):
                                     "  2. y[i] = A[i,j]*T0[j]  (y dense, about 3e+03 entries)",
                                     "  after the last call: T0 stored 3000 entries (estimated 3e+03)"]
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), a @ (a @ x), rtol=1e-10)
+
+
+def test_show_says_a_long_product_is_planned_at_each_call(capsys):
+    status, out, err = run(capsys, "show", "y[i] = A[i,j]*A[j,k]*x[k]", "--format", "A=csr", "--stage", "schedule")
+    assert (status, err) == (0, "")
+    assert out.rstrip("\n").split("\n")[-1] == (
+        "plan:           this is the fused nest; a call plans the product from its operands' statistics "
+        "(einsparse run --explain prints the plan it ran)")

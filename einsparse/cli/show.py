@@ -29,6 +29,11 @@ def cmd_show(args) -> int:
         if "concrete index notation" not in plan.explanation:
             print("concrete index notation:")
             print(concrete.show(plan.concrete, 1).rstrip("\n"))
+        from einsparse.planned import plannable
+
+        if plannable(plan.index_notation):  # a plan needs the operands' statistics, which show has not
+            print("plan:           this is the fused nest; a call plans the product from its operands' "
+                  "statistics (einsparse run --explain prints the plan it ran)")
     return EXIT_OK
 
 

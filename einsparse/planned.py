@@ -17,7 +17,7 @@ from einsparse.compiler import index_ir as ir
 from einsparse.compiler.formats import Format
 from einsparse.compiler.planner import Stats, plan_product
 from einsparse.errors import StatementError
-from einsparse.runtime.convert import operand_shape
+from einsparse.runtime.convert import as_tensor, operand_shape
 from einsparse.runtime.stored import operand_fill
 from einsparse.runtime.tensor import Tensor
 
@@ -150,7 +150,7 @@ def _numpy_product(step):
 
     def run(**given):
         output = given.pop(step.output, None)
-        arrays = [given[name].to_numpy() if isinstance(given[name], Tensor) else np.asarray(given[name])
+        arrays = [given[name] if type(given[name]) is np.ndarray else as_tensor(given[name]).to_numpy()
                   for name, _ in step.factors]
         result = np.einsum(subscripts, *arrays, optimize=len(arrays) > 2 or "greedy")
         if scale is not None:

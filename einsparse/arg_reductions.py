@@ -15,7 +15,8 @@ LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
     """NumPy's `argmin`/`argmax` (the first best coordinate; over the flattened tensor without `axis`) as
-    the statement `out[i] = argmin[j](T[i,j])`, the tensor stored with `axis` last when it is not."""
+    the statement `out[i] = argmin[j](T[i,j])` (a tensor not stored with `axis` last is read from a copy
+    that is: the schedule keeps the reduced loop innermost)."""
     if axis is None:
         flat = tensor.reshape((-1,))
         return arg_reduced(flat, name, 0).reshape((1,) * tensor.ndim if keepdims else ())
@@ -24,10 +25,6 @@ def arg_reduced(tensor: Tensor, name: str, axis=None, keepdims=False):
     axis = int(axis) % tensor.ndim
     if tensor.shape[axis] == 0:
         raise ShapeError(f"{name}: an axis of extent 0 has no first {name[3:]} (as in NumPy)")
-    order = tensor.format.mode_order
-    if order[-1] != axis:  # the coordinate is kept in a register: the reduced loop must be innermost
-        last = tuple(m for m in order if m != axis) + (axis,)
-        tensor = tensor.asformat(type(tensor.format)(tensor.format.levels, last))
     letters = LETTERS[:tensor.ndim]
     kept = ",".join(c for k, c in enumerate(letters) if k != axis)
     result = evaluate(f"out[{kept}] = {name}[{letters[axis]}](T[{','.join(letters)}])" if kept

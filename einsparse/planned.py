@@ -15,7 +15,7 @@ import numpy as np
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.formats import Format
-from einsparse.compiler.planner import Stats, plan_product
+from einsparse.compiler.planner import Stats, plan_product, product_factors
 from einsparse.errors import StatementError
 from einsparse.runtime.convert import as_tensor, operand_shape
 from einsparse.runtime.stored import operand_fill
@@ -27,7 +27,6 @@ _KEPT_PLANS = 64  # plans kept per statement (distinct buckets of operand statis
 
 def plannable(assignment: ir.Assignment) -> bool:
     """Whether a plan can split `assignment`: one product of three or more tensors."""
-    from einsparse.compiler.planner import product_factors
     found = product_factors(assignment)
     return found is not None and len(found[0]) >= 3 and assignment.op in ("=", "+=")
 

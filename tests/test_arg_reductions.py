@@ -8,6 +8,7 @@ import pytest
 import einsparse as es
 from einsparse import cli
 from einsparse.runtime import io
+from test_reductions import FORMATS_AND_FILLS, tensor
 
 
 def matrix(seed, shape=(7, 6), density=0.5, fill=0.0, dtype=np.float64):
@@ -19,12 +20,7 @@ def matrix(seed, shape=(7, 6), density=0.5, fill=0.0, dtype=np.float64):
     return values
 
 
-def tensor(values, fmt, fill=0.0):
-    return es.tensor(values, fmt, fill=None if fill == 0 else fill)
-
-
-@pytest.mark.parametrize("fmt, fill", [("dense", 0.0)] + [(fmt, fill) for fmt in ("csr", "csc", "coo")
-                                                           for fill in (0.0, np.inf, -np.inf, 1.0)])
+@pytest.mark.parametrize("fmt, fill", FORMATS_AND_FILLS)
 @pytest.mark.parametrize("name", ["argmin", "argmax"])
 def test_along_rows_matches_numpy(name, fmt, fill):
     a = matrix(1, fill=fill)

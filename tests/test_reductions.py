@@ -28,12 +28,15 @@ def matrix(seed, shape=(7, 6), density=0.5, fill=0.0, dtype=np.float64):
     return values
 
 
+FORMATS_AND_FILLS = [("dense", 0.0)] + [(fmt, fill) for fmt in ("csr", "csc", "coo")
+                                        for fill in (0.0, np.inf, -np.inf, 1.0)]
+
+
 def tensor(values, fmt, fill=0.0):
     return es.tensor(values, fmt, fill=None if fill == 0 else fill)
 
 
-@pytest.mark.parametrize("fmt, fill", [("dense", 0.0)] + [(fmt, fill) for fmt in ("csr", "csc", "coo")
-                                                           for fill in (0.0, np.inf, -np.inf, 1.0)])
+@pytest.mark.parametrize("fmt, fill", FORMATS_AND_FILLS)
 @pytest.mark.parametrize("name", ["sum", "prod", "min", "max"])
 def test_a_reduction_over_rows_matches_numpy(name, fill, fmt):
     a = matrix(1, fill=fill)

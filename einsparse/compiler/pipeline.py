@@ -137,8 +137,8 @@ def _check_arg_reductions(sched, text: str) -> None:
             (index,) = temp.expr.indices
             raise NotSupportedError(
                 f"{reduction.name}[{index}] in {text} needs the loop over {index} inside the loops over "
-                f"{', '.join(temp.indices)}, but the operands' storage orders the loops {', '.join(sched.order)}: "
-                f"store them with {index} last (a csc matrix for {reduction.name} down a column)")
+                f"{', '.join(temp.indices)}, and no loop order the operands and the output allow, even read "
+                f"from copies, has it there (here: {', '.join(sched.order)}); compute it in a statement of its own")
 
 
 def result_fill(assignment: ir.Assignment, formats: dict, fills: dict):

@@ -179,18 +179,50 @@ def _key(name: str, value, fmt) -> tuple:
     stored entries to a factor of about 1.4 (a dense array's are its size)."""
     if type(value) is np.ndarray and (fmt is None or fmt.is_dense):
         return name, value.shape
-    stats = _stats(value, fmt)
+    stats = _stats(value, fmt, occupied=False)
     return name, stats.shape, stats.dense, round(2 * math.log2(stats.stored + 1))
 
 
-def _stats(value, fmt) -> Stats:
-    """An operand's shape and stored entries, and whether it is read dense."""
+def _stats(value, fmt, occupied: bool = True) -> Stats:
+    """An operand's shape, stored entries and (when `occupied`, at a pass over its indices) coordinates
+    holding any along each mode, and whether it is read dense."""
     shape = tuple(value.shape) if isinstance(value, Tensor) or hasattr(value, "nnz") else operand_shape(value)
     if isinstance(value, Tensor):
         dense = value.format.is_dense if fmt is None else fmt.is_dense
-        return Stats(shape, value.nnz, dense)
+        if dense or not occupied:
+            return Stats(shape, value.nnz, dense)
+        if value.ndim == 2 and _zero(value.fill):  # csr/csc wrap their arrays: nonempty rows from indptr
+            return Stats(shape, value.nnz, False, _foreign_occupied(value.to_scipy(), shape))
+        return Stats(shape, value.nnz, False, _occupied(value.to_coo()[0], shape))
     stored = getattr(value, "nnz", None)
     if stored is not None:  # scipy.sparse, pydata/sparse
-        return Stats(shape, int(stored), fmt is not None and fmt.is_dense)
+        dense = fmt is not None and fmt.is_dense
+        return Stats(shape, int(stored), dense, None if dense or not occupied else _foreign_occupied(value, shape))
     dense = fmt is None or fmt.is_dense
-    return Stats(shape, math.prod(shape) if dense else int(np.count_nonzero(value)), dense)
+    if dense:
+        return Stats(shape, math.prod(shape), True)
+    array = np.asarray(value)
+    return Stats(shape, int(np.count_nonzero(array)), False,
+                 _occupied(np.nonzero(array), shape) if occupied else None)
+
+
+def _occupied(coords, shape) -> tuple[int, ...]:
+    """How many coordinates along each mode hold an entry, given the entries' coordinates."""
+    return tuple(int(np.count_nonzero(np.bincount(np.asarray(c, dtype=np.int64), minlength=n)))
+                 for c, n in zip(coords, shape))
+
+
+def _foreign_occupied(value, shape):
+    """`_occupied` of a scipy.sparse matrix or a pydata/sparse array, from its own index arrays; None
+    when it has none we know."""
+    layout = getattr(value, "format", None)
+    if layout in ("csr", "csc"):  # nonempty rows (columns) from indptr, the other mode from indices
+        major = int(np.count_nonzero(np.diff(value.indptr)))
+        minor = _occupied([value.indices], [shape[1] if layout == "csr" else shape[0]])[0]
+        return (major, minor) if layout == "csr" else (minor, major)
+    try:
+        coo = value if hasattr(value, "coords") else value.tocoo()
+        coords = coo.coords if hasattr(coo, "coords") else (coo.row, coo.col)
+        return _occupied(coords, shape) if len(coords) == len(shape) else None
+    except (AttributeError, TypeError, ValueError):
+        return None

@@ -112,6 +112,26 @@ def test_a_sparse_temporary_when_the_estimate_is_sparse():
     assert "  1. T0[i,k] = A[i,j]*B[j,k]  (T0 sparse, about " in kernel.explain()
 
 
+def test_statistics_of_occupied_rows_and_columns_estimate_a_concentrated_temporary():
+    # A's entries are in its first 100 columns, B's in its first 100 rows: B @ x has 100 entries,
+    # which the nonempty rows of B tell (shape and stored entries alone say about 12,600, and fuse)
+    n, rng = 20_000, np.random.default_rng(9)
+    a = sp.csr_matrix((rng.random(n), (rng.integers(0, n, n), rng.integers(0, 100, n))), shape=(n, n))
+    b = sp.csr_matrix((rng.random(n), (rng.integers(0, 100, n), rng.integers(0, n, n))), shape=(n, n))
+    x = rng.random(n)
+    stats = {"A": Stats((n, n), a.nnz, False, (int(np.count_nonzero(a.getnnz(1))), 100)),
+             "B": Stats((n, n), b.nnz, False, (100, int(np.count_nonzero(b.getnnz(0))))),
+             "x": Stats((n,), n, True)}
+    uniform = {**stats, "A": Stats((n, n), a.nnz, False), "B": Stats((n, n), b.nnz, False)}
+    assert planned("y[i] = A[i,j]*B[j,k]*x[k]", **uniform) is None  # fused is thought as cheap
+    kernel = es.compile("y[i] = A[i,j]*B[j,k]*x[k]", {"A": "csr", "B": "csr"})
+    np.testing.assert_allclose(kernel(A=a, B=b, x=x), a @ (b @ x), rtol=1e-10)
+    text = kernel.explain()
+    assert "  1. T0[j] = B[j,k]*x[k]  (T0 sparse, about 100 entries)" in text
+    assert "  after the last call: T0 stored 100 entries (estimated 100)" in text
+    assert planned("y[i] = A[i,j]*B[j,k]*x[k]", **stats).steps[0].statement == "T0[j] = B[j,k]*x[k]"
+
+
 def test_bad_optimize_values_are_named():
     with pytest.raises(es.StatementError) as raised:
         es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=A, x=X, optimize="fast")

@@ -7,12 +7,14 @@ operands' statistics, the work of each way to group the factors (a group is one 
 result is a temporary the next kernel reads) and keeps the cheapest: every grouping up to
 `EXHAUSTIVE` factors, greedy pairing beyond, as Galley (Deeds et al.) does with richer statistics.
 
-The estimates follow the uniform model: a sparse operand's entries are spread independently, each
-coordinate stored with probability d, its density (1 for a dense operand). A kernel over parts P
-visits about `prod(n_i for i in its indices) * prod(d_p for p in P)` combinations of coordinates (the
-join of its sparse parts, the least a fused nest can visit), and its result, over the indices it keeps,
-is stored with probability `1 - (1 - prod(d_p))**m` where m is the number of terms summed into an
-entry. A temporary is dense from `DENSE_AT` density on, else sparse (compressed below a dense level).
+The estimates use, for each operand, its stored entries and, along each of its modes, how many
+coordinates hold anything (nonempty rows and columns, nonempty fibers of a tensor): the statistics
+Galley's simplest model keeps. A kernel joining parts P visits about
+`prod(entries_p) / prod over each index i of (prod_p V_p(i) / min_p V_p(i))` combinations of
+coordinates (the System R join estimate: entries spread uniformly over the coordinates that hold any,
+which for operands filling every slice is the uniform density model), and its result, over the indices
+it keeps, is those combinations thrown into `prod over kept i of min_p V_p(i)` bins (balls into bins).
+A temporary is dense from `DENSE_AT` density on, else sparse (compressed below a dense level).
 Fusion wins stay one kernel (SDDMM, MTTKRP: their join is smaller than any pair's result), and a plan
 is taken only when it is estimated cheaper than the fused nest by `MARGIN`.
 """
@@ -34,16 +36,25 @@ MARGIN = 0.5          # a plan is taken when it costs at most this share of the 
 
 @dataclass(frozen=True)
 class Stats:
-    """What the planner knows of an operand: its shape and how many entries it stores."""
+    """What the planner knows of an operand: its shape, how many entries it stores and along each mode
+    how many coordinates hold any (None: every coordinate up to the entries stored)."""
 
     shape: tuple[int, ...]
     stored: int
     dense: bool
+    occupied: tuple[int, ...] | None = None
 
     @property
-    def density(self) -> float:
-        size = math.prod(self.shape)
-        return 1.0 if self.dense or size == 0 else min(1.0, self.stored / size)
+    def entries(self) -> float:
+        return float(math.prod(self.shape)) if self.dense else float(self.stored)
+
+    @property
+    def distinct(self) -> tuple[float, ...]:
+        if self.dense:
+            return tuple(float(n) for n in self.shape)
+        if self.occupied is not None:
+            return tuple(float(max(1, min(n, v))) for n, v in zip(self.shape, self.occupied))
+        return tuple(float(max(1, min(n, self.stored))) for n in self.shape)
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,8 @@ class Part:
 
     factors: frozenset       # positions of the product's factors it holds
     indices: tuple[str, ...]  # the indices it keeps
-    density: float
+    entries: float            # estimated entries stored
+    distinct: tuple           # estimated coordinates holding any, along each of its indices
     cost: float               # the estimated work of computing it (0 for an operand)
     inputs: tuple = ()        # the parts one kernel multiplies into it (none for an operand)
 
@@ -115,7 +127,7 @@ def plan_product(assignment: ir.Assignment, stats: dict[str, Stats], taken: set[
     accesses, literals, _ = found
     extents = _extents(accesses, stats)
     output = assignment.output.indices
-    leaves = [Part(frozenset({k}), a.indices, stats[a.tensor].density, 0.0) for k, a in enumerate(accesses)]
+    leaves = [_leaf(k, a, stats[a.tensor]) for k, a in enumerate(accesses)]
     everything = frozenset(range(len(leaves)))
     fused = _kernel(leaves, everything, output, extents, leaves)
     if isinstance(how, (list, tuple)):
@@ -151,57 +163,108 @@ def _extents(accesses, stats) -> dict[str, int]:
     return extents
 
 
+def _leaf(position: int, access: ir.Access, stats: Stats) -> Part:
+    distinct, entries = {}, stats.entries
+    for index, count in zip(access.indices, stats.distinct):
+        if index in distinct:  # a diagonal (A[i,i]): an entry's coordinates agree once in `count`
+            entries /= max(count, distinct[index])
+        distinct[index] = min(distinct.get(index, count), count)
+    indices = tuple(distinct)
+    return Part(frozenset({position}), indices, entries, tuple(distinct[i] for i in indices), 0.0)
+
+
 def _kept(factors: frozenset, output, leaves) -> tuple[str, ...]:
     """The indices a group must keep: the output's and those of factors outside it, in order of use."""
-    inside = [i for k in sorted(factors) for i in leaves[k].indices]
-    outside = set(output) | {i for k, leaf in enumerate(leaves) if k not in factors for i in leaf.indices}
-    return tuple(dict.fromkeys(i for i in inside if i in outside))
+    outside = set(output)
+    for k, leaf in enumerate(leaves):
+        if k not in factors:
+            outside.update(leaf.indices)
+    kept = {}
+    for k in sorted(factors):
+        for index in leaves[k].indices:
+            if index in outside:
+                kept[index] = None
+    return tuple(kept)
 
 
 def _kernel(inputs, factors: frozenset, output, extents, leaves, kept=None) -> Part:
     """The part one kernel multiplying `inputs` computes, with its estimated cost (`kept`: the
     indices it keeps, when known)."""
     kept = _kept(factors, output, leaves) if kept is None else kept
-    cost, density = _estimate(inputs, kept, extents)
-    return Part(factors, kept, density, cost, tuple(inputs))
+    cost, entries, bins = _estimate(inputs, kept, extents)
+    return Part(factors, kept, entries, _spread(entries, bins), cost, tuple(inputs))
 
 
-def _estimate(inputs, kept: tuple, extents) -> tuple[float, float]:
-    """(cost, density of the result) of one kernel multiplying `inputs` into a result over `kept`."""
-    used = set().union(*(part.indices for part in inputs))
-    joint = math.prod(part.density for part in inputs)
-    size = math.prod(extents[i] for i in kept)
-    terms = math.prod(extents[i] for i in used) / size if size else 0
-    visited = size * terms * joint
-    density = 1.0 if joint >= 1.0 else -math.expm1(terms * math.log1p(-joint)) if terms else joint
-    written = size if density >= DENSE_AT or not kept else SPARSE_WRITE * size * density
-    return sum(part.cost for part in inputs) + visited + written + KERNEL_COST, density
+def _estimate(inputs, kept: tuple, extents, bound: float = math.inf) -> tuple[float, float, tuple]:
+    """(cost, entries of the result, the coordinates its entries may take along each kept index) of one
+    kernel multiplying `inputs` into a result over `kept`; (inf, 0, ()) as soon as it costs `bound` or
+    more."""
+    visited, cost, fewest = 1.0, KERNEL_COST, {}
+    for part in inputs:  # divided, for each index, by the product of its counts but their least
+        visited *= part.entries
+        cost += part.cost
+        for index, count in zip(part.indices, part.distinct):
+            seen = fewest.get(index)
+            if seen is None:
+                fewest[index] = count
+            elif seen < count:
+                visited /= count
+            else:
+                visited /= seen
+                fewest[index] = count
+    cost += visited
+    if cost >= bound:
+        return math.inf, 0.0, ()
+    bins = terms = 1.0
+    for index, count in fewest.items():
+        if index in kept:
+            bins *= count
+        else:
+            terms *= count
+    share = min(1.0, visited / (bins * terms)) if bins * terms else 0.0  # of each bin's terms present
+    entries = bins if share >= 1.0 else -bins * math.expm1(terms * math.log1p(-share))
+    size = 1
+    for index in kept:
+        size *= extents[index]
+    written = size if not kept or entries >= DENSE_AT * size else SPARSE_WRITE * entries
+    return cost + written, entries, tuple(fewest[i] for i in kept)
+
+
+def _spread(entries: float, bins: tuple) -> tuple:
+    """The coordinates holding any along each index, of `entries` thrown into `bins` along it."""
+    return tuple(max(1.0, -n * math.expm1(-entries / n)) if entries < n else n for n in bins)
+
+
+def dense_enough(part: Part, extents) -> bool:
+    """Whether `part`'s temporary is stored dense."""
+    return not part.indices or part.entries >= DENSE_AT * math.prod(extents[i] for i in part.indices)
 
 
 def _optimal(leaves, output, extents) -> Part:
     """The cheapest grouping: each set of factors computed by one fused kernel over its factors, or by
-    a kernel multiplying the best parts of a split of it in two."""
-    best: dict[frozenset, Part] = {leaf.factors: leaf for leaf in leaves}
+    a kernel multiplying the best parts of a split of it in two. Sets of factors are bit masks here."""
+    best = {1 << k: leaf for k, leaf in enumerate(leaves)}
+    uses = {1 << k: frozenset(leaf.indices) for k, leaf in enumerate(leaves)}
     for size in range(2, len(leaves) + 1):
         for chosen in combinations(range(len(leaves)), size):
-            group = frozenset(chosen)
-            kept = _kept(group, output, leaves)
-            cheapest = ((math.inf, 1.0), None)
-            first, rest = chosen[0], chosen[1:]
-            for count in range(0, len(rest)):  # splits with the first member on the left, each once
+            group = sum(1 << k for k in chosen)
+            kept = _kept(frozenset(chosen), output, leaves)
+            inputs = [leaves[k] for k in chosen]  # one fused kernel over the group's factors, or
+            cheapest = (_estimate(inputs, kept, extents), inputs)
+            first, rest = 1 << chosen[0], [1 << k for k in chosen[1:]]
+            for count in range(0, len(rest)):  # a split (first member on the left, each once) if cheaper
                 for others in combinations(rest, count):
-                    left = frozenset((first, *others))
+                    left = first + sum(others)
                     a, b = best[left], best[group - left]
-                    if a.cost + b.cost + KERNEL_COST >= cheapest[0][0] or set(a.indices).isdisjoint(b.indices):
+                    if a.cost + b.cost + KERNEL_COST >= cheapest[0][0] or uses[left].isdisjoint(uses[group - left]):
                         continue  # costs more already, or an outer product: never cheaper than fusing it
-                    estimate = _estimate((a, b), kept, extents)
+                    estimate = _estimate((a, b), kept, extents, cheapest[0][0])
                     if estimate[0] < cheapest[0][0]:
                         cheapest = (estimate, [a, b])
-            inputs = [leaves[k] for k in chosen]  # or one fused kernel over the group's factors
-            fused = _estimate(inputs, kept, extents)
-            (cost, density), inputs = (fused, inputs) if fused[0] <= cheapest[0][0] else cheapest
-            best[group] = Part(group, kept, density, cost, tuple(inputs))
-    return best[frozenset(range(len(leaves)))]
+            (cost, entries, bins), inputs = cheapest
+            best[group] = Part(frozenset(chosen), kept, entries, _spread(entries, bins), cost, tuple(inputs))
+            uses[group] = frozenset(kept)
+    return best[(1 << len(leaves)) - 1]
 
 
 def _greedy(leaves, output, extents) -> Part:
@@ -240,17 +303,15 @@ def _steps(root: Part, assignment: ir.Assignment, accesses, literals, extents, t
             return accesses[k].tensor, accesses[k].indices
         name = fresh()
         reads = [read(p) for p in part.inputs]
-        dense = part.density >= DENSE_AT or not part.indices
-        entries = math.prod(extents[i] for i in part.indices) * part.density
         steps.append(Step(f"{access(name, part.indices)} = {'*'.join(access(*r) for r in reads)}", name,
-                          tuple(dict.fromkeys(n for n, _ in reads)), part.indices, dense, entries, tuple(reads)))
+                          tuple(dict.fromkeys(n for n, _ in reads)), part.indices, dense_enough(part, extents),
+                          part.entries, tuple(reads)))
         return name, part.indices
 
     reads = [read(p) for p in root.inputs]
     body = "*".join([*(repr(l.value) for l in literals), *(access(*r) for r in reads)])
     out = assignment.output
-    entries = math.prod(extents.get(i, 1) for i in out.indices) * root.density
     steps.append(Step(f"{access(out.tensor, out.indices)} {assignment.op} {body}", out.tensor,
-                      tuple(dict.fromkeys(n for n, _ in reads)), out.indices, True, entries, tuple(reads),
+                      tuple(dict.fromkeys(n for n, _ in reads)), out.indices, True, root.entries, tuple(reads),
                       tuple(l.value for l in literals)))
     return tuple(steps)

@@ -50,6 +50,18 @@ def _path_steps(path) -> list:
     return steps[1:] if steps and steps[0] == "einsum_path" else steps
 
 
+def plan_for_operands(assignment: ir.Assignment, formats: dict, operands: dict, optimize=True):
+    """The plan for `assignment` on these operands (None: one fused nest), as a call would make it."""
+    output = assignment.output.tensor
+    if optimize is False or not all(_zero(operand_fill(v)) for n, v in operands.items() if n != output):
+        return None
+    stats = {name: _stats(value, formats.get(name)) for name, value in operands.items() if name != output}
+    taken = {a.tensor for a in ir.accesses(assignment.rhs)} | {output}
+    how = "auto" if optimize is True else (
+        _path_steps(optimize) if isinstance(optimize, (list, tuple)) else optimize)
+    return plan_product(assignment, stats, taken, how)
+
+
 class PlannedKernel:
     """A product of three or more tensors, planned per call from its operands' statistics."""
 
@@ -72,12 +84,7 @@ class PlannedKernel:
         key = tuple(_key(name, value, self.formats.get(name)) for name, value in operands.items() if name != output)
         plan = self._plans.get(key, _UNPLANNED)
         if plan is _UNPLANNED:
-            stats = {name: _stats(value, self.formats.get(name)) for name, value in operands.items()
-                     if name != output}
-            taken = {a.tensor for a in ir.accesses(self.assignment.rhs)} | {self.assignment.output.tensor}
-            how = "auto" if self.optimize is True else (
-                _path_steps(self.optimize) if isinstance(self.optimize, (list, tuple)) else self.optimize)
-            plan = plan_product(self.assignment, stats, taken, how)
+            plan = plan_for_operands(self.assignment, self.formats, operands, self.optimize)
             if len(self._plans) >= _KEPT_PLANS:
                 self._plans.clear()
                 self._kernels.clear()

@@ -440,4 +440,23 @@ def test_show_says_a_long_product_is_planned_at_each_call(capsys):
     assert (status, err) == (0, "")
     assert out.rstrip("\n").split("\n")[-1] == (
         "plan:           this is the fused nest; a call plans the product from its operands' statistics "
-        "(einsparse run --explain prints the plan it ran)")
+        "(give the operands, NAME=PATH, to see the plan for them)")
+
+
+def test_show_with_operands_prints_the_plan_run_would_run(capsys, tmp_path):
+    rng = np.random.default_rng(7)
+    n = 3000
+    a = sp.csr_matrix((rng.random(n * 20), (np.repeat(np.arange(n), 20), rng.integers(0, n, n * 20))), shape=(n, n))
+    io.write(tmp_path / "A.mtx", a)
+    status, out, err = run(capsys, "show", "y[i] = A[i,j]*A[j,k]*x[k]", f"A={tmp_path / 'A.mtx'}", "x=ones",
+                           "--stage", "schedule")
+    assert (status, err) == (0, "")
+    lines = out.rstrip("\n").split("\n")
+    assert "formats:        y=dense, A=csr, x=dense" in lines
+    assert lines[-3].startswith("plan:           2 kernels, estimated cost ")
+    assert lines[-2:] == ["  1. T0[j] = A[j,k]*x[k]  (T0 dense, about 3e+03 entries)",
+                          "  2. y[i] = A[i,j]*T0[j]  (y dense, about 3e+03 entries)"]
+    status, out, err = run(capsys, "show", "y[i] = A[i,j]*A[j,k]*x[k]", f"A={tmp_path / 'A.mtx'}")
+    assert (status, out) == (2, "")
+    assert err.strip().endswith("missing operand x of y[i] = A[i,j]*A[j,k]*x[k]: give x=PATH[:FORMAT], "
+                                "x=<number> or x=ones|zeros|random")

@@ -55,12 +55,14 @@ stages:
   source     the generated kernel (default)
   ir         the index notation: reductions made explicit as Sum(...)
   schedule   the loop order, co-iteration at each loop, temporaries and the concrete index notation;
-             with --dot, the iteration graph and the loop order as Graphviz dot
+             with --dot, the iteration graph and the loop order as Graphviz dot; with operands
+             given (read, not computed with), a long product's plan for them as a call would make it
 
 examples:
   einsparse show "C[i,j] = A[i,k]*B[k,j]" --format A=csr --format B=csr --format C=csr
   einsparse show "y(i) = A(i,j)*x(j)" --format A=coo --stage schedule
   einsparse show "C[i,j] = A[i,k]*B[k,j]" --format A=csr --format B=csr --stage schedule --dot | dot -Tpng > g.png
+  einsparse show "y[i] = A[i,j]*A[j,k]*x[k]" A=matrix.mtx x=ones --stage schedule
 """
 
 _CHECK_EPILOG = """\
@@ -173,12 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     show = commands.add_parser("show", parents=[common], formatter_class=raw, epilog=_SHOW_EPILOG,
-                               help="show the kernel, index notation or schedule (no data needed)",
+                               help="show the kernel, index notation or schedule (no data needed), or a plan",
                                description="Show what a statement compiles to, for given formats; "
                                            "tensors without a format are dense, the output's format is "
                                            "chosen as 'run' would.")
     statement(show)
+    show.add_argument("operands", nargs="*", metavar="NAME=VALUE",
+                      help="operands as for run (read, not computed with): formats are then chosen as run "
+                           "chooses them, and --stage schedule shows the plan of a long product for them")
     formats(show)
+    show.add_argument("--shape", action="append", default=[], metavar="NAME=d0,d1,...",
+                      help="as for run: the shape of a .tns, ones, zeros or random operand")
+    show.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     show.add_argument("--stage", choices=("ir", "schedule", "source"), default=None,
                       help="what to show (default: source)")
     show.add_argument("--dot", action="store_true",

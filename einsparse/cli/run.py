@@ -2,66 +2,18 @@
 
 from __future__ import annotations
 
-import math
-import sys
-import threading
 import time
 
-from einsparse.cli.operands import (
-    GENERATED,
-    _as_rank,
-    _extents,
-    _formats,
-    _generated_shape,
-    _number,
-    _pairs,
-    _parse_operand,
-    _shape_option,
-)
+from einsparse.cli.loading import _Progress, load_operands
 from einsparse.cli.statement import _compile, _output_format, _statement
-from einsparse.cli.status import EXIT_OK, UsageError
-from einsparse.runtime.convert import _guard
+from einsparse.cli.status import EXIT_OK
 
 SMALL = 20  # outputs with at most this many entries are printed
 
 
-class _Progress:
-    """Prints `message` on stderr when the work takes more than `delay` seconds, on a terminal only."""
-
-    def __init__(self, message: str, delay: float = 1.0):
-        self.message, self.delay, self.shown = message, delay, False
-        self.timer = None
-
-    def _show(self):
-        self.shown = True
-        sys.stderr.write(f"einsparse: {self.message}...")
-        sys.stderr.flush()
-
-    def __enter__(self):
-        try:
-            terminal = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            terminal = False
-        if terminal:
-            self.timer = threading.Timer(self.delay, self._show)
-            self.timer.daemon = True
-            self.timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.timer is not None:
-            self.timer.cancel()
-            if self.shown:
-                sys.stderr.write(" done\n")
-                sys.stderr.flush()
-        return False
-
-
 def cmd_run(args) -> int:
-    import numpy as np
-    from einsparse.compiler.check import check_operand_ranks
     from einsparse.runtime import io
-    from einsparse.runtime.convert import as_tensor, operand_shape
+    from einsparse.runtime.convert import as_tensor
 
     ring = None
     if args.semiring is not None:
@@ -70,61 +22,7 @@ def cmd_run(args) -> int:
         ring = semirings.semiring(args.semiring)
         args.statement = semirings.rewrite(args.statement, args.semiring)
     st = _statement(args.statement)
-    operands = {}
-    for option in args.operands:
-        operand = _parse_operand(option, st)
-        if operand.name in operands:
-            raise UsageError(f"operand {operand.name} is given twice")
-        operands[operand.name] = operand
-    missing = [name for name in st.inputs if name not in operands]
-    if missing:
-        raise UsageError(f"missing operand {missing[0]} of {st.text}: give {missing[0]}=PATH[:FORMAT], "
-                         f"{missing[0]}=<number> or {missing[0]}=ones|zeros|random")
-    if st.op == "+=" and st.output not in operands:
-        raise UsageError(f"'+=' accumulates into {st.output}: give {st.output}=PATH")
-    formats = _formats(args.format, st, {n: o.format for n, o in operands.items() if o.format})
-    shapes = {name: _shape_option(name, text) for name, text in _pairs(args.shape, "--shape").items()}
-    for name, shape in shapes.items():
-        if name not in st.ranks:
-            raise UsageError(f"--shape {name}=...: {name} is not a tensor of {st.text}")
-        if len(shape) != st.ranks[name]:
-            raise UsageError(f"--shape {name}={','.join(map(str, shape))} has rank {len(shape)}, but "
-                             f"{st.text} indexes {name} with {st.ranks[name]} indices")
-
-    # read the files (data errors from here on: exit 1)
-    values, sources = {}, {}
-    for name, operand in operands.items():
-        if operand.kind == "file":
-            with _Progress(f"reading {operand.path}"):
-                values[name] = _as_rank(io.read(operand.path, shape=shapes.get(name), as_tensor=True),
-                                        st.ranks[name])
-            sources[name] = operand.path
-        elif operand.kind == "scalar":
-            values[name] = np.asarray(_number(operand.text))[()]
-            sources[name] = operand.text
-    rank_shapes = {name: operand_shape(value, name=name) for name, value in values.items()}
-    check_operand_ranks(st.assignment, rank_shapes, st.text)
-    rng = np.random.default_rng(args.seed)
-    generated = [o for o in operands.values() if o.kind in GENERATED]
-    generated.sort(key=lambda o: o.name not in shapes)  # those with --shape give extents to the others
-    for operand in generated:
-        name = operand.name
-        if name in shapes:
-            shape = shapes[name]
-        else:
-            known = {**shapes, **{n: tuple(np.shape(v)) if not hasattr(v, "shape") else tuple(v.shape)
-                                  for n, v in values.items()}}
-            extents = _extents(st, known)
-            shape = _generated_shape(st, name, extents)
-        _guard(math.prod(shape), np.float64, shape, f"operand {name}={operand.kind}")  # before allocating
-        values[name] = (np.ones(shape) if operand.kind == "ones" else np.zeros(shape)
-                        if operand.kind == "zeros" else rng.random(shape))
-        sources[name] = f"{operand.kind} {shape}"
-    output_shape = shapes.get(st.output) if st.output not in values else None
-    if output_shape is None and st.output not in values:
-        _generated_shape(st, st.output, _extents(st, {n: tuple(np.shape(v)) if not hasattr(v, "shape")
-                                                      else tuple(v.shape) for n, v in values.items()}))
-
+    values, sources, formats, output_shape = load_operands(args, st)
     if ring is not None:  # absent entries read as the semiring reads them (+inf for min_plus)
         values = {name: semirings.refilled(value, name, ring) if name in st.inputs else value
                   for name, value in values.items()}

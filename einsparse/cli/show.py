@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from einsparse.cli.loading import load_operands
 from einsparse.cli.operands import _formats
 from einsparse.cli.statement import _output_format, _statement
 from einsparse.cli.status import EXIT_OK, UsageError
@@ -15,8 +16,13 @@ def cmd_show(args) -> int:
     if args.dot and args.stage not in (None, "schedule"):
         raise UsageError("--dot goes with --stage schedule")
     stage = "schedule" if args.dot else (args.stage or "source")
-    formats = _formats(args.format, st)
-    formats[st.output] = _output_format(st, formats, {})
+    values = {}
+    if args.operands:  # formats and the plan of a long product as `run` would choose them for these
+        values, _, formats, _ = load_operands(args, st)
+        formats = _chosen_formats(st, formats, values)
+    else:
+        formats = _formats(args.format, st)
+        formats[st.output] = _output_format(st, formats, {})
     plan = compile_plan(st.parsed, formats)
     if stage == "source":
         print(plan.source.rstrip("\n"))
@@ -29,12 +35,34 @@ def cmd_show(args) -> int:
         if "concrete index notation" not in plan.explanation:
             print("concrete index notation:")
             print(concrete.show(plan.concrete, 1).rstrip("\n"))
-        from einsparse.planned import plannable
-
-        if plannable(plan.index_notation):  # a plan needs the operands' statistics, which show has not
-            print("plan:           this is the fused nest; a call plans the product from its operands' "
-                  "statistics (einsparse run --explain prints the plan it ran)")
+        _print_plan(plan, values)
     return EXIT_OK
+
+
+def _chosen_formats(st, given: dict, values: dict) -> dict:
+    from einsparse.runtime.convert import natural_format
+
+    chosen = dict(given)
+    for name in st.inputs:
+        if name not in chosen:
+            chosen[name] = natural_format(values[name], name=f"operand {name}")
+    chosen[st.output] = _output_format(st, chosen, values)
+    return chosen
+
+
+def _print_plan(plan, values: dict) -> None:
+    """The plan a call on `values` would run, when the statement is a long product."""
+    from einsparse.planned import plan_for_operands, plannable
+
+    if not plannable(plan.index_notation):
+        return
+    if not values:  # a plan needs the operands' statistics
+        print("plan:           this is the fused nest; a call plans the product from its operands' "
+              "statistics (give the operands, NAME=PATH, to see the plan for them)")
+        return
+    chosen = plan_for_operands(plan.index_notation, plan.formats, values)
+    print(chosen.describe() if chosen is not None else
+          "plan:           one fused nest (estimated best for these operands)")
 
 
 def _dot(plan) -> str:

@@ -153,12 +153,19 @@ def _numpy_product(step):
     subscripts = (",".join("".join(letters[i] for i in indices) for _, indices in step.factors) + "->"
                   + "".join(letters[i] for i in step.indices))
     scale = math.prod(step.scale) if step.scale else None
+    pair = _tensordot_axes(step)
 
     def run(**given):
         output = given.pop(step.output, None)
         arrays = [given[name] if type(given[name]) is np.ndarray else as_tensor(given[name]).to_numpy()
                   for name, _ in step.factors]
-        result = np.einsum(subscripts, *arrays, optimize=len(arrays) > 2 or "greedy")
+        if pair is not None:
+            axes, order = pair
+            result = np.tensordot(arrays[0], arrays[1], axes)
+            if order is not None:
+                result = result.transpose(order)
+        else:
+            result = np.einsum(subscripts, *arrays, optimize=len(arrays) > 2 or "greedy")
         if scale is not None:
             result = result * scale
         if output is not None:  # written in place, as a kernel writes a given output
@@ -166,6 +173,23 @@ def _numpy_product(step):
             return output
         return result
     return run
+
+
+def _tensordot_axes(step):
+    """(axes, the transposition after) of NumPy's tensordot computing a step of two factors, when it
+    can: every index shared by the two is summed, every other one kept, none repeated. Else None."""
+    if len(step.factors) != 2:
+        return None
+    (_, left), (_, right) = step.factors
+    if len(set(left)) != len(left) or len(set(right)) != len(right):
+        return None
+    summed = [i for i in left if i in right]
+    kept = [i for i in left if i not in summed] + [i for i in right if i not in summed]
+    if any(i in step.indices for i in summed) or sorted(kept) != sorted(step.indices):
+        return None
+    axes = ([left.index(i) for i in summed], [right.index(i) for i in summed])
+    order = tuple(kept.index(i) for i in step.indices)
+    return axes, None if order == tuple(range(len(order))) else order
 
 
 def _zero(fill) -> bool:

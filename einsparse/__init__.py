@@ -12,6 +12,7 @@ compiler, NumPy, Numba and SciPy load only when something needs them.
 from importlib import import_module
 
 from einsparse.errors import (
+    ClusterError,
     DTypeError,
     EinsparseError,
     FileFormatError,
@@ -61,5 +62,5 @@ __all__ = [
     "compile", "evaluate", "einsum", "einsum_path", "tensor", "Format", "Tensor", "Kernel", "__version__",
     "indices", "empty", "scalar", "statement",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
-    "DTypeError", "NotSupportedError", "InternalError", "FileFormatError",
+    "DTypeError", "NotSupportedError", "InternalError", "FileFormatError", "ClusterError",
 ]

@@ -144,7 +144,7 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
 
 
 def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, shape=None,
-             semiring: "str | None" = None, optimize=True, **operands):
+             semiring: "str | None" = None, optimize=True, client=None, **operands):
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
     `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
     extent (`a[i,j] = i + j`); passing the output array by name does too.
@@ -154,6 +154,9 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
     A statement built from index notation runs on its own tensors and returns its filled output.
     `semiring` as for `compile`: `evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)`.
     `optimize` as for `compile`: `y[i] = A[i,j]*A[j,k]*x[k]` runs as two products by default.
+    `client`: run on a Dask cluster (a `distributed.Client`, "local" or "local:N" for a local cluster of
+    N worker processes kept for the session, or a scheduler address): the outermost loop is cut into
+    blocks balanced by stored entries, each run on a worker, the results joined (`einsparse.cluster`).
     """
     if semiring is not None:
         ring = semirings.semiring(semiring)
@@ -165,6 +168,8 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         return statement.run(threads)
     if optimize is not True:
         check_optimize(optimize)
+    if client is not None:
+        return _on_cluster(client, statement, formats, threads, optimize, shape, operands)
     key = _call_key(statement, formats, threads, operands, optimize)
     kernel = _calls.get(key) if key is not None else None
     if kernel is None:
@@ -172,6 +177,20 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         if key is not None:
             _calls.put(key, kernel)
     return kernel(**operands) if shape is None else kernel(shape=shape, **operands)
+
+
+def _on_cluster(client, statement, formats, threads, optimize, shape, operands: dict):
+    from einsparse.cluster import client as clients
+    from einsparse.cluster import run
+
+    if not isinstance(statement, str):
+        raise NotSupportedError("client=: a statement built from index notation runs on one machine; give "
+                                "its text (str(statement)) and operands")
+    if shape is not None:
+        raise NotSupportedError("client=: shape= is not cut into blocks; pass the output by name instead")
+    kernel = _kernel_for(statement, formats, threads, operands, optimize)
+    formats = {name: fmt for name, fmt in kernel.plan.formats.items()}
+    return run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads, optimize)
 
 
 def _call_key(statement, formats, threads, operands: dict, optimize=True) -> "tuple | None":

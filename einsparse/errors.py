@@ -45,6 +45,12 @@ class FileFormatError(EinsparseError, ValueError):
     einsparse does not know."""
 
 
+class ClusterError(EinsparseError, RuntimeError):
+    """A run on a Dask cluster failed for a reason outside the statement: the scheduler cannot be
+    reached, or a block's worker died (over its memory limit); the message names the address or the
+    statement and the block."""
+
+
 class InternalError(EinsparseError, RuntimeError):
     """A bug in einsparse, not the user's mistake."""
 

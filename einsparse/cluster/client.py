@@ -1,0 +1,89 @@
+"""The Dask client a call runs on: one given, a scheduler's address, or a local cluster of worker
+processes started once for the session (`"local"`, `"local:N"`) and closed at exit.
+
+Nothing here schedules, moves data or retries: dask.distributed does, and its errors a user can cause
+(an address nobody answers at) become one-line `ClusterError`s naming the address.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+
+from einsparse.errors import ClusterError, NotSupportedError, OperandError
+
+CONNECT_SECONDS = 5   # how long a client waits for a scheduler before saying it cannot reach it
+LOCAL_WORKERS = 2     # worker processes of "local" (one thread each)
+
+_local: dict = {}      # workers -> (LocalCluster, Client) started by this process
+_lock = threading.Lock()
+
+
+def distributed():
+    """The dask.distributed module, or a clear error when it is not installed."""
+    try:
+        import distributed as module
+    except ImportError:
+        raise NotSupportedError("running on a cluster needs dask.distributed: pip install 'einsparse[cluster]'") \
+            from None
+    return module
+
+
+def resolve(client):
+    """The `distributed.Client` that `client` names: a Client (used as given), "local" or "local:N" (a
+    LocalCluster of N worker processes, 2 by default, started on first use), or a scheduler's address
+    ("tcp://host:8786")."""
+    module = distributed()
+    if isinstance(client, module.Client):
+        return client
+    if isinstance(client, str):
+        if client == "local" or client.startswith("local:"):
+            return local(_workers(client))
+        return connect(client)
+    raise OperandError(f"client={client!r} is not a dask.distributed Client, 'local', 'local:N' or a "
+                       f"scheduler address such as 'tcp://host:8786'")
+
+
+def _workers(text: str) -> int:
+    count = text.partition(":")[2] or str(LOCAL_WORKERS)
+    if not count.isdigit() or int(count) < 1:
+        raise OperandError(f"client={text!r}: the number of local workers must be a positive integer "
+                           f"('local:4')")
+    return int(count)
+
+
+def local(workers: int = LOCAL_WORKERS):
+    """A client of a LocalCluster of `workers` processes of one thread each, on loopback, kept for the
+    session and closed at exit."""
+    module = distributed()
+    with _lock:
+        found = _local.get(workers)
+        if found is not None and found[1].status == "running":
+            return found[1]
+        cluster = module.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=None)
+        client = module.Client(cluster, set_as_default=False)
+        _local[workers] = (cluster, client)
+        return client
+
+
+def connect(address: str):
+    """A client of the scheduler at `address`; ClusterError within `CONNECT_SECONDS` when nobody answers."""
+    module = distributed()
+    try:
+        return module.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        reason = str(error).split("\n")[0] or type(error).__name__
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} within {CONNECT_SECONDS} s "
+                           f"({reason})") from None
+
+
+@atexit.register
+def _close_local() -> None:
+    for cluster, client in list(_local.values()):
+        try:
+            client.close()
+            cluster.close()
+        except Exception:  # noqa: BLE001 (closing at exit: nothing left to tell)
+            pass
+    _local.clear()

@@ -1,0 +1,137 @@
+"""A statement run on a Dask cluster: its outermost loop cut into blocks balanced by stored entries
+(`compiler.partition`, `runtime.blocks`), each block computed by the same statement on a worker, the
+results joined in order or combined by the statement's reduction in a tree.
+
+Workers get the statement's text and formats, never machine code: each compiles once into its own
+kernel cache (a warm cluster compiles nothing). Operands without the cut index are sent to every worker
+once (scattered with broadcast); the others are sliced per block.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import uuid
+
+import numpy as np
+
+from einsparse.cluster.client import distributed
+from einsparse.compiler import index_ir as ir
+from einsparse.compiler.partition import cut_of
+from einsparse.errors import ClusterError, EinsparseError, OperandError
+from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, joined, sliced
+from einsparse.runtime.convert import operand_shape
+
+BLOCKS_PER_THREAD = 2  # blocks per worker thread: a slow block is then not the whole run's tail
+
+
+def run_block(evaluate, statement: str, formats: dict, threads, optimize, operands: dict, block: str,
+              dense_bytes: int):
+    """One block on a worker: the statement on the block's operands (compiled once per worker). A dense
+    output larger than the worker's memory limit is refused before it is allocated."""
+    limit = _memory_limit()
+    if limit and dense_bytes > limit:
+        raise ClusterError(f"{statement}: {block} needs {dense_bytes / 2 ** 30:.3g} GiB for its dense output, "
+                           f"more than the worker's memory limit of {limit / 2 ** 30:.3g} GiB (use more blocks "
+                           f"or workers, or a sparse output)")
+    return evaluate(statement, formats, threads=threads, optimize=optimize, **operands)
+
+
+def _memory_limit() -> int:
+    try:
+        return int(distributed().get_worker().memory_manager.memory_limit or 0)
+    except (ValueError, AttributeError):  # not on a worker
+        return 0
+
+
+def block_plan(kernel, statement: str, operands: dict, blocks: int):
+    """(cut, ranges, extent) of a run of `kernel` on `operands` in about `blocks` blocks."""
+    plan = kernel.plan
+    cut = cut_of(plan.index_notation, plan.order, statement)
+    holders = [name for name in cut.modes if name in operands]
+    if not holders:
+        raise OperandError(f"{statement}: no operand holds {cut.index}, the index its blocks are cut along")
+    sparse = [name for name in holders if not plan.formats[name].is_dense
+              and plan.formats[name].mode_order[0] == cut.modes[name]]
+    driver = (sparse or holders)[0]  # the operand whose stored entries balance the blocks
+    extent = operand_shape(operands[driver], name=f"operand {driver}")[cut.modes[driver]]
+    counts = entries_along(operands[driver], cut.modes[driver], extent)
+    return cut, balanced_ranges(counts, blocks), extent
+
+
+def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict, threads=None, optimize=True,
+        blocks: "int | None" = None):
+    """`statement` on `operands` (with the formats `kernel` was compiled for) on `client`'s workers."""
+    module = distributed()
+    if blocks is None:
+        workers = client.scheduler_info().get("workers", {})
+        blocks = BLOCKS_PER_THREAD * max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+    cut, ranges, _ = block_plan(kernel, statement, operands, blocks)
+    output = kernel.plan.output.tensor
+    extents = _extents(kernel.plan, operands)
+    given = operands.get(output)
+    whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
+    shipped = {name: client.scatter(value, broadcast=True, hash=False) for name, value in whole.items()}
+    token = uuid.uuid4().hex[:12]
+    futures = []
+    for number, (lo, hi) in enumerate(ranges):
+        block = dict(shipped)
+        block.update({name: sliced(operands[name], mode, lo, hi) for name, mode in cut.modes.items()
+                      if name in operands})
+        if given is not None and cut.output_mode is not None:
+            block[output] = sliced(given, cut.output_mode, lo, hi)
+        where = f"block {number} ({cut.index} in {lo}..{hi - 1})"
+        dense_bytes = 0
+        if formats[output].is_dense:
+            dense_bytes = 8 * math.prod((hi - lo) if i == cut.index else extents.get(i, 1)
+                                        for i in kernel.plan.output.indices)
+        futures.append(client.submit(run_block, evaluate, statement, formats, threads, optimize, block, where,
+                                     dense_bytes, key=f"einsparse-{token}-block-{number}", pure=False))
+    try:
+        if cut.reduced:
+            result = _tree(client, futures, cut.combine, token).result()
+        else:
+            result = joined(client.gather(futures), cut.output_mode)
+    except module.KilledWorker as error:
+        number = _block_number(str(error))
+        where = f"block {number} ({cut.index} in {ranges[number][0]}..{ranges[number][1] - 1})" \
+            if number is not None else "a block"
+        raise ClusterError(f"{statement}: {where} failed: the workers running it died (over their memory "
+                           f"limit?), {error.args[-1] if error.args else ''}".rstrip(", ")) from None
+    except EinsparseError:
+        raise
+    if given is not None and isinstance(given, np.ndarray) and result is not given:
+        np.copyto(given, result, casting="same_kind")
+        return given
+    return result
+
+
+def _extents(plan, operands: dict) -> dict:
+    """The extent of each index, from the operands holding it."""
+    extents = {}
+    for access in [plan.output, *ir.accesses(plan.index_notation.rhs)]:
+        if access.tensor in operands:
+            shape = operand_shape(operands[access.tensor], name=f"operand {access.tensor}")
+            extents.update(zip(access.indices, shape))
+    return extents
+
+
+def _tree(client, futures: list, op: str, token: str):
+    """The futures' results combined pairwise by reduction `op`, as a tree of tasks."""
+    level = 0
+    while len(futures) > 1:
+        pairs = itertools.zip_longest(futures[::2], futures[1::2])
+        futures = [a if b is None else client.submit(combined, a, b, op, key=f"einsparse-{token}-combine-{level}-{k}",
+                                                      pure=False)
+                   for k, (a, b) in enumerate(pairs)]
+        level += 1
+    return futures[0]
+
+
+def _block_number(text: str):
+    marker = "-block-"
+    at = text.find(marker)
+    if at < 0:
+        return None
+    digits = "".join(itertools.takewhile(str.isdigit, text[at + len(marker):]))
+    return int(digits) if digits else None

@@ -1,0 +1,167 @@
+"""Statements on a 2-worker LocalCluster on loopback (`client=`): the golden statements give the
+single-process results (exactly for integers), a killed worker is survived, and the failures a user
+can meet are one-line errors naming the address, the statement or the block."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import einsparse as es
+
+distributed = pytest.importorskip("distributed")
+
+from einsparse.cluster import client as clients  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    return clients.local(2)
+
+
+def _sparse(rows, cols, density, seed, integers=False):
+    rng = np.random.default_rng(seed)
+    matrix = sp.random(rows, cols, density=density, format="csr", random_state=rng)
+    if integers:
+        matrix.data = rng.integers(-9, 10, matrix.nnz).astype(np.int64)
+    return matrix
+
+
+def _dense(shape, seed, integers=False):
+    rng = np.random.default_rng(seed)
+    return rng.integers(-9, 10, shape).astype(np.int64) if integers else rng.uniform(-1, 1, shape)
+
+
+def _tensor3(seed, integers=False):
+    rng = np.random.default_rng(seed)
+    coords = rng.integers(0, 30, (3, 400))
+    values = rng.integers(-9, 10, 400).astype(np.int64) if integers else rng.uniform(-1, 1, 400)
+    return es.tensor((coords, values), "csf", shape=(30, 30, 30))
+
+
+GOLDEN = {
+    "SpMV": ("y[i] = A[i,j]*x[j]", lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints), x=_dense(200, 2, ints))),
+    "SpMV transposed (reduced cut)": ("y[j] = A[i,j]*x[i]",
+                                      lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints), x=_dense(300, 2, ints))),
+    "SpMM": ("C[i,j] = A[i,k]*B[k,j]", lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints), B=_dense((200, 8), 3, ints))),
+    "SpGEMM": ("C[i,j] = A[i,k]*B[k,j]", lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints),
+                                                           B=_sparse(200, 250, 0.05, 4, ints))),
+    "SpAdd": ("C[i,j] = A[i,j] + B[i,j]", lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints),
+                                                            B=_sparse(300, 200, 0.05, 5, ints))),
+    "SDDMM": ("C[i,j] = A[i,j]*U[i,k]*V[j,k]", lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints),
+                                                                 U=_dense((300, 4), 6, ints), V=_dense((200, 4), 7, ints))),
+    "MTTKRP": ("M[i,j] = T[i,k,l]*U[k,j]*V[l,j]", lambda ints: dict(T=_tensor3(8, ints), U=_dense((30, 5), 9, ints),
+                                                                    V=_dense((30, 5), 10, ints))),
+    "TTV": ("Y[i,j] = T[i,j,k]*v[k]", lambda ints: dict(T=_tensor3(8, ints), v=_dense(30, 11, ints))),
+    "inner product (scalar)": ("s = A[i,j]*B[i,j]", lambda ints: dict(A=_sparse(300, 200, 0.05, 1, ints),
+                                                                      B=_sparse(300, 200, 0.05, 5, ints))),
+}
+
+
+@pytest.mark.parametrize("integers", [True, False], ids=["int64", "float64"])
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_golden_statements_give_the_single_process_results(client, name, integers):
+    statement, make = GOLDEN[name]
+    operands = make(integers)
+    alone = es.evaluate(statement, **operands)
+    spread = es.evaluate(statement, client=client, **operands)
+    assert type(spread) is type(alone)
+    if isinstance(alone, es.Tensor):
+        assert spread.format == alone.format and spread.shape == alone.shape
+        alone, spread = alone.to_numpy(), spread.to_numpy()
+    if integers:
+        np.testing.assert_array_equal(spread, alone)
+    else:
+        np.testing.assert_allclose(spread, alone, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("semiring", ["min_plus", "max_times"])
+def test_semiring_products_give_the_single_process_results(client, semiring):
+    operands = dict(A=_sparse(200, 150, 0.05, 1, True), B=_sparse(150, 100, 0.05, 4, True))
+    alone = es.evaluate("C[i,j] = A[i,k]*B[k,j]", semiring=semiring, **operands)
+    spread = es.evaluate("C[i,j] = A[i,k]*B[k,j]", semiring=semiring, client=client, **operands)
+    np.testing.assert_array_equal(np.asarray(spread.to_numpy() if isinstance(spread, es.Tensor) else spread),
+                                  np.asarray(alone.to_numpy() if isinstance(alone, es.Tensor) else alone))
+
+
+def test_a_min_reduction_over_the_cut_is_combined_with_min(client):
+    a = es.tensor(_sparse(200, 50, 0.05, 1), fill=np.inf)
+    b = es.tensor(_sparse(200, 40, 0.05, 2), fill=np.inf)
+    statement = "M[j,k] = min[i](A[i,j] + B[i,k])"
+    alone, spread = es.evaluate(statement, A=a, B=b), es.evaluate(statement, A=a, B=b, client=client)
+    assert spread.fill == alone.fill == np.inf
+    np.testing.assert_array_equal(spread.to_numpy(), alone.to_numpy())
+
+
+def test_a_given_output_is_written_and_accumulated_in_place(client):
+    a, x = _sparse(300, 200, 0.05, 1), _dense(200, 2)
+    y = np.ones(300)
+    returned = es.evaluate("y[i] += A[i,j]*x[j]", A=a, x=x, y=y, client=client)
+    assert returned is y
+    np.testing.assert_allclose(y, 1 + a @ x, rtol=1e-12)
+
+
+def test_statements_that_cannot_be_cut_say_why(client):
+    a, x = _sparse(30, 30, 0.2, 1), _dense(30, 2)
+    with pytest.raises(es.NotSupportedError) as raised:
+        es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=a, x=x, client=client)
+    assert str(raised.value) == ("y[i] = A[i,j]*A[j,k]*x[k]: cannot run in blocks of its outermost loop over i: A "
+                                 "is read with i in different places (give each read its own name)")
+    with pytest.raises(es.NotSupportedError) as raised:
+        es.evaluate("y[i] = A[i,j]*i", A=a, client=client)
+    assert str(raised.value) == ("y[i] = A[i,j]*i: cannot run in blocks of its outermost loop over i: "
+                                 "i is used as a value")
+
+
+def test_an_unreachable_scheduler_fails_in_seconds_naming_its_address():
+    start = time.perf_counter()
+    with pytest.raises(es.ClusterError) as raised:
+        es.evaluate("y[i] = A[i,j]*x[j]", A=_sparse(30, 30, 0.2, 1), x=_dense(30, 2), client="tcp://127.0.0.1:9")
+    assert time.perf_counter() - start < 15
+    assert str(raised.value).startswith("cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 5 s (")
+
+
+def test_a_bad_client_is_named():
+    with pytest.raises(es.OperandError) as raised:
+        es.evaluate("y[i] = A[i,j]*x[j]", A=_sparse(30, 30, 0.2, 1), x=_dense(30, 2), client=42)
+    assert str(raised.value) == ("client=42 is not a dask.distributed Client, 'local', 'local:N' or a scheduler "
+                                 "address such as 'tcp://host:8786'")
+
+
+def test_a_block_whose_dense_output_exceeds_a_workers_memory_fails_naming_it(client):
+    a = sp.random(200_000, 10, density=0.1, format="csr", random_state=1)
+    b = np.ones((10, 60_000))
+    with pytest.raises(es.ClusterError) as raised:
+        es.evaluate("C[i,j] = A[i,k]*B[k,j]", {"C": "dense"}, A=a, B=b, client=client)
+    message = str(raised.value)
+    assert message.startswith("C[i,j] = A[i,k]*B[k,j]: block 0 (i in 0..")
+    assert "GiB for its dense output, more than the worker's memory limit of" in message
+
+
+def test_a_worker_killed_in_the_middle_of_a_run_is_survived(client):
+    a, b = _sparse(6000, 6000, 0.001, 1, True), _sparse(6000, 6000, 0.001, 2, True)
+    statement = "C[i,l] = A[i,k]*B[k,j]*B[j,l]"  # three factors: each block plans and runs two kernels
+    alone = es.evaluate(statement, A=a, B=b).to_numpy()
+    killed = []
+    pids = client.run(os.getpid)
+
+    def kill_a_busy_worker():
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline and not killed:
+            busy = [worker for worker, tasks in client.processing().items()
+                    if any("einsparse-" in str(key) and "-block-" in str(key) for key in tasks)]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(busy[0])
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    spread = es.evaluate(statement, A=a, B=b, client=client)
+    killer.join()
+    assert killed, "no block was seen running"
+    np.testing.assert_array_equal(spread.to_numpy(), alone)

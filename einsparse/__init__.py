@@ -28,7 +28,7 @@ from einsparse.version import __version__
 
 _LAZY = {
     "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.numpy_einsum",
-    "einsum_path": "einsparse.numpy_einsum",
+    "einsum_path": "einsparse.numpy_einsum", "on_cluster": "einsparse.cluster.client",
     "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
     "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
     "scalar": "einsparse.notation", "statement": "einsparse.notation",
@@ -59,7 +59,7 @@ def __dir__():
 
 
 __all__ = [
-    "compile", "evaluate", "einsum", "einsum_path", "tensor", "Format", "Tensor", "Kernel", "__version__",
+    "compile", "evaluate", "einsum", "einsum_path", "on_cluster", "tensor", "Format", "Tensor", "Kernel", "__version__",
     "indices", "empty", "scalar", "statement",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
     "DTypeError", "NotSupportedError", "InternalError", "FileFormatError", "ClusterError",

@@ -20,6 +20,7 @@ from einsparse.runtime.stored import operand_fill, operand_kind
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
 from einsparse import semirings
+from einsparse.cluster import client as clients
 from einsparse.memo import CallMemo
 from einsparse.planned import PlannedKernel, check_optimize, plannable
 
@@ -45,7 +46,7 @@ _calls = CallMemo(256)
 
 
 def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None,  # noqa: A001
-            semiring: "str | None" = None, optimize=True) -> Kernel:
+            semiring: "str | None" = None, optimize=True, client=None) -> Kernel:
     """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
 
     `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
@@ -57,11 +58,16 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
     `optimize`: a statement that is one product of three or more tensors is planned at each call from
     its operands' statistics (`einsparse.planned`): True (the default), "greedy", "optimal", or a
     NumPy-style contraction path to follow; False always runs the one fused nest.
+    `client`: the kernel's calls run on a Dask cluster, as `evaluate`'s with `client=` (also inside
+    `with es.on_cluster(client):`).
     """
     check_optimize(optimize)
+    if client is None:
+        client = clients.active()
     if semiring is not None:
         ring = semirings.semiring(semiring)
-        return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads), ring)
+        return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads,
+                                                client=client), ring)
     if isinstance(statement, BuiltStatement):
         statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
     parsed = _parsed(statement)
@@ -74,16 +80,21 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
         kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, formats), count)
         with _kernels_lock:
             kernel = _kernels.setdefault((plan_key, count), kernel)
-    if optimize is False or not plannable(kernel.plan.index_notation):
-        return kernel
-    planned_key = (plan_key, count, _optimize_key(optimize))
-    planned = _planned.get(planned_key)
-    if planned is None:
-        planned = PlannedKernel(kernel, kernel.plan.index_notation, kernel.plan.formats, threads,
-                                lambda text, fmts, n: compile(text, fmts, n, optimize=False), optimize)
-        with _kernels_lock:
-            planned = _planned.setdefault(planned_key, planned)
-    return planned
+    if optimize is not False and plannable(kernel.plan.index_notation):
+        planned_key = (plan_key, count, _optimize_key(optimize))
+        planned = _planned.get(planned_key)
+        if planned is None:
+            planned = PlannedKernel(kernel, kernel.plan.index_notation, kernel.plan.formats, threads,
+                                    lambda text, fmts, n: compile(text, fmts, n, optimize=False, client=False),
+                                    optimize)
+            with _kernels_lock:
+                planned = _planned.setdefault(planned_key, planned)
+        kernel = planned
+    if client is not None and client is not False:
+        from einsparse.cluster.run import ClusterKernel
+
+        return ClusterKernel(kernel, plan_key[0], clients.resolve(client), evaluate, threads, optimize)
+    return kernel
 
 
 def _optimize_key(optimize):
@@ -168,7 +179,9 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         return statement.run(threads)
     if optimize is not True:
         check_optimize(optimize)
-    if client is not None:
+    if client is None:
+        client = clients.active()
+    if client is not None and client is not False:
         return _on_cluster(client, statement, formats, threads, optimize, shape, operands)
     key = _call_key(statement, formats, threads, operands, optimize)
     kernel = _calls.get(key) if key is not None else None
@@ -180,12 +193,13 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
 
 
 def _on_cluster(client, statement, formats, threads, optimize, shape, operands: dict):
-    from einsparse.cluster import client as clients
     from einsparse.cluster import run
 
-    if not isinstance(statement, str):
-        raise NotSupportedError("client=: a statement built from index notation runs on one machine; give "
-                                "its text (str(statement)) and operands")
+    if isinstance(statement, BuiltStatement):
+        if formats is not None or operands or shape is not None:
+            raise OperandError(f"{statement} runs on its own tensors; pass no operands, formats or shape")
+        with clients.on_cluster(client):
+            return statement.run(threads)
     if shape is not None:
         raise NotSupportedError("client=: shape= is not cut into blocks; pass the output by name instead")
     kernel = _kernel_for(statement, formats, threads, operands, optimize)

@@ -17,6 +17,9 @@ import numpy as np
 
 from einsparse import semirings
 from einsparse.api import _call_key, _calls, evaluate
+from einsparse.cluster import client as clients
+from einsparse.cluster.arrays import einsum as dask_einsum
+from einsparse.cluster.arrays import is_dask_array
 from einsparse.planned import check_optimize
 from einsparse.errors import DTypeError, OperandError, ShapeError, StatementError
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
@@ -28,7 +31,7 @@ _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-2
 
 
 def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=True, format=None,  # noqa: A002
-           threads=None, semiring=None):
+           threads=None, semiring=None, client=None):
     """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
     the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
     and `optimize` as NumPy takes them (a product of three or more operands is planned from their
@@ -36,7 +39,8 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     may be NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays and einsparse tensors.
     `format` is the result's format (by default sparse when the result is structurally sparse);
     `threads` as for `es.compile`; `semiring` ("min_plus", "or_and", ...; see `einsparse.semirings`)
-    reduces and multiplies with the semiring's operators instead of + and *."""
+    reduces and multiplies with the semiring's operators instead of + and *. `client` runs it on a Dask
+    cluster, as `es.evaluate`'s (also inside `with es.on_cluster(client):`)."""
     if not arguments:
         raise StatementError("einsum needs subscripts and operands, such as einsum('ij,jk->ik', A, B)")
     if isinstance(arguments[0], str):
@@ -44,6 +48,11 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     else:
         subscripts, operands = from_sublists(arguments)
     check_optimize(optimize, "einsum")
+    if any(is_dask_array(op) for op in operands):
+        if out is not None:
+            raise StatementError("einsum on dask arrays: out= is not supported (a dask array is computed later)")
+        return dask_einsum(subscripts, operands, einsum, dtype=dtype, casting=casting, optimize=optimize,
+                           format=format, threads=threads, semiring=semiring)
     if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
         raise StatementError(f"einsum: order={order!r} is not one of 'C', 'F', 'A' or 'K'")
     if casting not in _CASTINGS:
@@ -63,14 +72,18 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
         operands = tuple(semirings.refilled(op, f"einsum operand {k}", ring) for k, op in enumerate(operands))
         statement = _semiring_statement(statement, semiring)
     try:
-        result = _fast(statement, formats, threads, dict(zip(names, operands)), optimize)
+        if client is None:
+            client = clients.active()
+        result = None if client not in (None, False) else _fast(statement, formats, threads,
+                                                                  dict(zip(names, operands)), optimize)
         if result is None:
             _check_ranks(subscripts, named, operands)
             named, operands = broadcast(named, operands)
             statement, names = _statement(named, output)
             if semiring is not None:
                 statement = _semiring_statement(statement, semiring)
-            result = evaluate(statement, formats, threads, optimize=optimize, **dict(zip(names, operands)))
+            result = evaluate(statement, formats, threads, optimize=optimize, client=client,
+                              **dict(zip(names, operands)))
     except DTypeError as error:  # named by its position, as the caller knows it, not by the statement's letter
         raise _by_position(error, names) from None
     return _delivered(result, out, order, casting)

@@ -3,6 +3,7 @@ single-process results (exactly for integers), a killed worker is survived, and 
 can meet are one-line errors naming the address, the statement or the block."""
 
 import os
+import re
 import signal
 import threading
 import time
@@ -105,16 +106,54 @@ def test_a_given_output_is_written_and_accumulated_in_place(client):
     np.testing.assert_allclose(y, 1 + a @ x, rtol=1e-12)
 
 
+def test_a_tensor_read_with_and_without_the_cut_index_is_sent_sliced_and_whole(client):
+    a, x = _sparse(300, 300, 0.02, 1, True), _dense(300, 2, True)
+    squared = es.evaluate("C[i,j] = A[i,k]*A[k,j]", A=a, client=client)
+    np.testing.assert_array_equal(squared.to_numpy(), (a @ a).toarray())
+    np.testing.assert_array_equal(es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=a, x=x, client=client), a @ (a @ x))
+    np.testing.assert_array_equal(es.evaluate("y[i] = A[i,j]*A[j,i]", A=a, client=client), (a.multiply(a.T)).sum(1).A1)
+
+
 def test_statements_that_cannot_be_cut_say_why(client):
     a, x = _sparse(30, 30, 0.2, 1), _dense(30, 2)
     with pytest.raises(es.NotSupportedError) as raised:
-        es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=a, x=x, client=client)
-    assert str(raised.value) == ("y[i] = A[i,j]*A[j,k]*x[k]: cannot run in blocks of its outermost loop over i: A "
-                                 "is read with i in different places (give each read its own name)")
+        es.evaluate("y[i] = A[i,i]*x[i]", A=a, x=x, client=client)
+    assert str(raised.value) == ("y[i] = A[i,i]*x[i]: cannot run in blocks of its outermost loop over i: A is read "
+                                 "on a diagonal of i")
     with pytest.raises(es.NotSupportedError) as raised:
         es.evaluate("y[i] = A[i,j]*i", A=a, client=client)
     assert str(raised.value) == ("y[i] = A[i,j]*i: cannot run in blocks of its outermost loop over i: "
                                  "i is used as a value")
+
+
+def _compiles_on_workers(client) -> dict:
+    """Kernels each worker compiled (Numba's cache misses) and loaded from its disk cache (hits)."""
+    def count():
+        import sys
+
+        misses = hits = 0
+        for name, module in list(sys.modules.items()):
+            if name.startswith("einsparse_"):
+                for value in vars(module).values():
+                    stats = getattr(value, "stats", None)
+                    if stats is not None and hasattr(stats, "cache_misses"):
+                        misses += sum(stats.cache_misses.values())
+                        hits += sum(stats.cache_hits.values())
+        return misses, hits
+    return client.run(count)
+
+
+def test_workers_compile_once_and_a_restarted_worker_loads_from_its_disk_cache(client):
+    statement = "C[i,j] = A[i,k]*B[k,j] + 2*A[i,j]*B[i,j]"
+    es.evaluate(statement, A=_sparse(300, 300, 0.02, 1), B=_sparse(300, 300, 0.02, 2), client=client)
+    before = _compiles_on_workers(client)
+    result = es.evaluate(statement, A=_sparse(400, 400, 0.02, 3), B=_sparse(400, 400, 0.02, 4), client=client)
+    assert _compiles_on_workers(client) == before  # warm: nothing compiled, nothing even loaded again
+    client.restart()
+    again = es.evaluate(statement, A=_sparse(400, 400, 0.02, 3), B=_sparse(400, 400, 0.02, 4), client=client)
+    after = _compiles_on_workers(client)
+    assert all(misses == 0 for misses, _ in after.values()) and any(hits > 0 for _, hits in after.values())
+    np.testing.assert_array_equal(again.to_numpy(), result.to_numpy())
 
 
 def test_an_unreachable_scheduler_fails_in_seconds_naming_its_address():
@@ -137,9 +176,9 @@ def test_a_block_whose_dense_output_exceeds_a_workers_memory_fails_naming_it(cli
     b = np.ones((10, 60_000))
     with pytest.raises(es.ClusterError) as raised:
         es.evaluate("C[i,j] = A[i,k]*B[k,j]", {"C": "dense"}, A=a, B=b, client=client)
-    message = str(raised.value)
-    assert message.startswith("C[i,j] = A[i,k]*B[k,j]: block 0 (i in 0..")
-    assert "GiB for its dense output, more than the worker's memory limit of" in message
+    assert re.fullmatch(r"C\[i,j\] = A\[i,k\]\*B\[k,j\]: block \d \(i in \d+\.\.\d+\) needs 2\d\.\d GiB for its "
+                        r"dense output, more than the worker's memory limit of [\d.]+ GiB \(use more blocks or "
+                        r"workers, or a sparse output\)", str(raised.value))
 
 
 def test_a_worker_killed_in_the_middle_of_a_run_is_survived(client):
@@ -165,3 +204,55 @@ def test_a_worker_killed_in_the_middle_of_a_run_is_survived(client):
     killer.join()
     assert killed, "no block was seen running"
     np.testing.assert_array_equal(spread.to_numpy(), alone)
+
+
+def test_the_command_line_runs_on_the_local_cluster(client, capsys, tmp_path):
+    from einsparse.cli import main
+    from einsparse.runtime import io
+
+    a = _sparse(300, 300, 0.02, 1)
+    io.write(tmp_path / "A.mtx", a)
+    status = main(["run", "C[i,j] = A[i,k]*A[k,j]", f"A={tmp_path / 'A.mtx'}", "--cluster", "local",
+                   "-o", str(tmp_path / "C.npz")])
+    out, err = capsys.readouterr()
+    assert (status, err) == (0, "")
+    np.testing.assert_allclose(sp.load_npz(tmp_path / "C.npz").toarray(), (a @ a).toarray(), rtol=1e-12)
+    assert main(["run", "y[i] = A[i,j]*x[j]", f"A={tmp_path / 'A.mtx'}", "x=ones", "--cluster", "nowhere"]) == 2
+    assert capsys.readouterr().err == ("einsparse run: error: --cluster nowhere: expected local, local:N or a "
+                                       "scheduler address such as tcp://host:8786\n")
+    assert main(["run", "y[i] = A[i,j]*x[j]", f"A={tmp_path / 'A.mtx'}", "x=ones", "--cluster",
+                 "tcp://127.0.0.1:9"]) == 3
+    assert capsys.readouterr().err.startswith("einsparse run: error: cannot reach the Dask scheduler at "
+                                              "tcp://127.0.0.1:9 within 5 s (")
+
+
+def test_einsum_on_dask_arrays_of_scipy_numpy_and_pydata_blocks(client):
+    da = pytest.importorskip("dask.array")
+    sparse = pytest.importorskip("sparse")
+    a, b = _sparse(400, 300, 0.05, 1, True), _sparse(300, 200, 0.05, 2, True)
+    x, m = _dense(300, 3, True), _dense((300, 20), 4, True)
+    blocks_a = da.from_array(a, chunks=(100, 150), asarray=False)
+    y = es.einsum("ij,j->i", blocks_a, da.from_array(x, chunks=150))
+    assert isinstance(y, da.Array) and y.chunks == ((100,) * 4,)
+    np.testing.assert_array_equal(y.compute(), es.einsum("ij,j->i", a, x))
+    np.testing.assert_array_equal(es.einsum("ij,jk->ik", blocks_a, da.from_array(m, chunks=(150, 10))).compute(),
+                                  a @ m)
+    pa = da.from_array(sparse.COO.from_scipy_sparse(a), chunks=(100, 150))
+    pb = da.from_array(sparse.COO.from_scipy_sparse(b), chunks=(150, 100))
+    product = es.einsum("ij,jk->ik", pa, pb)
+    computed = client.compute(product).result()  # on the cluster's workers
+    assert isinstance(computed, sparse.COO)
+    np.testing.assert_array_equal(computed.todense(), (a @ b).toarray())
+    assert es.einsum("ij,ij", blocks_a, blocks_a).compute() == a.multiply(a).sum()
+
+
+def test_einsum_on_dask_arrays_refuses_what_it_does_not_do():
+    da = pytest.importorskip("dask.array")
+    blocks = da.ones((4, 4), chunks=2)
+    with pytest.raises(es.NotSupportedError) as raised:
+        es.einsum("...j,j->...", blocks, da.ones(4, chunks=2))
+    assert str(raised.value) == ("einsum on dask arrays: '...' in the subscripts is not supported; write the "
+                                 "indices out")
+    with pytest.raises(es.StatementError) as raised:
+        es.einsum("ij,j->i", blocks, da.ones(4, chunks=2), out=np.empty(4))
+    assert str(raised.value) == "einsum on dask arrays: out= is not supported (a dask array is computed later)"

@@ -364,6 +364,6 @@ def test_every_public_error_is_an_einsparse_error():
     assert set(public) == set(defined)
     assert {cls.__name__ for cls in public} == {
         "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
-        "DTypeError", "NotSupportedError", "InternalError", "FileFormatError"}
+        "DTypeError", "NotSupportedError", "InternalError", "FileFormatError", "ClusterError"}
     for cls in public:
         assert issubclass(cls, es.EinsparseError), cls

@@ -12,8 +12,8 @@ from einsparse.cli.check import cmd_check
 from einsparse.cli.run import cmd_run
 from einsparse.cli.show import cmd_show
 from einsparse.cli.spy import cmd_spy
-from einsparse.cli.status import EXIT_DATA, EXIT_OK, EXIT_USAGE, UsageError
-from einsparse.errors import EinsparseError, NotSupportedError, ParseError, StatementError
+from einsparse.cli.status import EXIT_CLUSTER, EXIT_DATA, EXIT_OK, EXIT_USAGE, UsageError
+from einsparse.errors import ClusterError, EinsparseError, NotSupportedError, ParseError, StatementError
 
 # errors in the statement itself, whenever they are found: usage errors (exit 2)
 _STATEMENT_ERRORS = (ParseError, StatementError, NotSupportedError)
@@ -101,7 +101,8 @@ examples:
   einsparse spy matrix.mtx -o pattern.png
 
 exit status: 0 success, 2 usage or statement error, 1 data error (file missing or malformed, shapes
-that disagree, a format the data cannot take). Run 'einsparse COMMAND --help' for each command.
+that disagree, a format the data cannot take), 3 cluster failure (--cluster: the scheduler cannot be
+reached, a block's workers died). Run 'einsparse COMMAND --help' for each command.
 """
 
 
@@ -172,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_threads, default=None, metavar="N",
                      help="threads a call may use, 0 for every core (default $EINSPARSE_THREADS, else 1); "
                           "the outermost loop runs in chunks when it is over an output index")
+    run.add_argument("--cluster", metavar="local[:N]|ADDRESS", default=None,
+                     help="run on a Dask cluster: local[:N] starts N worker processes on this machine (2 by "
+                          "default), tcp://host:8786 connects to a scheduler (needs einsparse[cluster])")
     run.set_defaults(func=cmd_run)
 
     show = commands.add_parser("show", parents=[common], formatter_class=raw, epilog=_SHOW_EPILOG,
@@ -268,6 +272,8 @@ def main(argv=None) -> int:
         return _fail(f"einsparse {args.command}: error: {error}", EXIT_USAGE, debug)
     except _STATEMENT_ERRORS as error:
         return _fail(f"einsparse {args.command}: error: {error}", EXIT_USAGE, debug)
+    except ClusterError as error:
+        return _fail(f"einsparse {args.command}: error: {error}", EXIT_CLUSTER, debug)
     except EinsparseError as error:
         return _fail(f"einsparse {args.command}: error: {error}", EXIT_DATA, debug)
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ import time
 
 from einsparse.cli.loading import _Progress, load_operands
 from einsparse.cli.statement import _compile, _output_format, _statement
-from einsparse.cli.status import EXIT_OK
+from einsparse.cli.status import EXIT_OK, UsageError
 
 SMALL = 20  # outputs with at most this many entries are printed
 
@@ -33,7 +33,7 @@ def cmd_run(args) -> int:
         if name not in chosen:
             chosen[name] = natural_format(values[name], name=f"operand {name}")
     chosen[st.output] = _output_format(st, chosen, values)
-    kernel = _compile(st, chosen, args.threads)
+    kernel = _compile(st, chosen, args.threads, _cluster(args.cluster))
     if args.print_kernel:
         print(kernel.source)
     prepared = {}
@@ -62,6 +62,24 @@ def cmd_run(args) -> int:
     else:
         _print_result(st.output, result)
     return EXIT_OK
+
+
+def _cluster(option):
+    """`--cluster`'s value as `client=` takes it: local, local:N or a scheduler's address."""
+    if option is None:
+        return None
+    from einsparse.cluster.client import resolve
+    from einsparse.errors import OperandError
+
+    try:
+        with _Progress(f"starting or reaching the cluster {option}"):
+            return resolve(option)
+    except OperandError as error:
+        if "is not a dask.distributed Client" in str(error):
+            raise UsageError(f"--cluster {option}: expected local, local:N or a scheduler address such as "
+                             f"tcp://host:8786") from None
+        reason = str(error).removeprefix(f"client={option!r}").lstrip(": ")
+        raise UsageError(f"--cluster {option}: {reason}") from None
 
 
 def _storage_bytes(value) -> int:

@@ -59,7 +59,7 @@ def _output_format(st: _Statement, formats: dict, values: dict):
     return choose_output_format(st.assignment, resolve_formats(st.assignment, formats, st.text), fills)
 
 
-def _compile(st: _Statement, formats: dict, threads=None):
+def _compile(st: _Statement, formats: dict, threads=None, cluster=None):
     from einsparse.api import compile as compile_kernel
 
-    return compile_kernel(st.parsed, formats, threads)
+    return compile_kernel(st.parsed, formats, threads, client=cluster)

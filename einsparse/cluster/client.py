@@ -8,6 +8,9 @@ Nothing here schedules, moves data or retries: dask.distributed does, and its er
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
+import re
 import threading
 
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
@@ -17,6 +20,25 @@ LOCAL_WORKERS = 2     # worker processes of "local" (one thread each)
 
 _local: dict = {}      # workers -> (LocalCluster, Client) started by this process
 _lock = threading.Lock()
+_active = contextvars.ContextVar("einsparse_cluster", default=None)
+_ADDRESS = re.compile(r"^([a-z]+://)?[^\s:/]+:\d+$")  # tcp://host:8786, or host:8786
+
+
+def active():
+    """The client of the innermost `on_cluster` block around this call, or None."""
+    return _active.get()
+
+
+@contextlib.contextmanager
+def on_cluster(client="local"):
+    """Run every statement inside the block on a cluster (`client` as for `resolve`): `evaluate`,
+    `compile`, `einsum` and index-notation assignments alike. Yields the `distributed.Client`."""
+    resolved = resolve(client)
+    token = _active.set(resolved)
+    try:
+        yield resolved
+    finally:
+        _active.reset(token)
 
 
 def distributed():
@@ -39,7 +61,8 @@ def resolve(client):
     if isinstance(client, str):
         if client == "local" or client.startswith("local:"):
             return local(_workers(client))
-        return connect(client)
+        if _ADDRESS.match(client):
+            return connect(client)
     raise OperandError(f"client={client!r} is not a dask.distributed Client, 'local', 'local:N' or a "
                        f"scheduler address such as 'tcp://host:8786'")
 

@@ -16,13 +16,42 @@ import uuid
 import numpy as np
 
 from einsparse.cluster.client import distributed
+from einsparse.cluster.reads import separate_reads
 from einsparse.compiler import index_ir as ir
+from einsparse.compiler import syntax as syn
+from einsparse.compiler.parse import parse
 from einsparse.compiler.partition import cut_of
-from einsparse.errors import ClusterError, EinsparseError, OperandError
+from einsparse.compiler.pipeline import compile_plan
+from einsparse.errors import ClusterError, NotSupportedError, OperandError
 from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, joined, sliced
 from einsparse.runtime.convert import operand_shape
 
 BLOCKS_PER_THREAD = 2  # blocks per worker thread: a slow block is then not the whole run's tail
+
+
+class ClusterKernel:
+    """A compiled statement whose calls run on a cluster: `kernel` (a `Kernel` or a planned one) gives
+    the schedule the blocks are cut from and the formats the workers compile for."""
+
+    def __init__(self, kernel, statement: str, client, evaluate, threads=None, optimize=True):
+        self.kernel, self.statement, self.client = kernel, statement, client
+        self._evaluate, self._threads, self._optimize = evaluate, threads, optimize
+
+    def __call__(self, *positional, shape=None, **operands):
+        if positional:
+            raise OperandError(f"{self.statement}: on a cluster, operands are given by name")
+        if shape is not None:
+            raise NotSupportedError(f"{self.statement}: shape= is not cut into blocks on a cluster; pass the "
+                                    f"output by name instead")
+        formats = dict(self.kernel.plan.formats)
+        return run(self.client, self._evaluate, self.kernel, self.statement, formats, operands, self._threads,
+                   self._optimize)
+
+    def __getattr__(self, name):
+        return getattr(self.kernel, name)
+
+    def __repr__(self) -> str:
+        return f"ClusterKernel({self.kernel!r})"
 
 
 def run_block(evaluate, statement: str, formats: dict, threads, optimize, operands: dict, block: str,
@@ -44,9 +73,8 @@ def _memory_limit() -> int:
         return 0
 
 
-def block_plan(kernel, statement: str, operands: dict, blocks: int):
-    """(cut, ranges, extent) of a run of `kernel` on `operands` in about `blocks` blocks."""
-    plan = kernel.plan
+def block_plan(plan, statement: str, operands: dict, blocks: int):
+    """(cut, ranges, extent) of a run of `plan` on `operands` in about `blocks` blocks."""
     cut = cut_of(plan.index_notation, plan.order, statement)
     holders = [name for name in cut.modes if name in operands]
     if not holders:
@@ -59,6 +87,23 @@ def block_plan(kernel, statement: str, operands: dict, blocks: int):
     return cut, balanced_ranges(counts, blocks), extent
 
 
+def _reads_apart(plan, statement: str, formats: dict, operands: dict):
+    """(plan, statement, formats, operands) with the reads of a tensor that need it both sliced and
+    whole named apart (`cluster.reads`)."""
+    if not plan.order:
+        return plan, statement, formats, operands
+    text, aliases = separate_reads(statement, plan.order[0])
+    if not aliases:
+        return plan, statement, formats, operands
+    parsed = parse(text)
+    used = {parsed.output.name} | {access.name for access in syn.accesses(parsed.rhs)}
+    formats = {**formats, **{alias: formats[name] for alias, name in aliases.items()}}
+    operands = {**operands, **{alias: operands[name] for alias, name in aliases.items() if name in operands}}
+    formats = {name: fmt for name, fmt in formats.items() if name in used}
+    operands = {name: value for name, value in operands.items() if name in used}
+    return compile_plan(parsed, formats), text, formats, operands
+
+
 def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict, threads=None, optimize=True,
         blocks: "int | None" = None):
     """`statement` on `operands` (with the formats `kernel` was compiled for) on `client`'s workers."""
@@ -66,9 +111,10 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
     if blocks is None:
         workers = client.scheduler_info().get("workers", {})
         blocks = BLOCKS_PER_THREAD * max(1, sum(w.get("nthreads", 1) for w in workers.values()))
-    cut, ranges, _ = block_plan(kernel, statement, operands, blocks)
-    output = kernel.plan.output.tensor
-    extents = _extents(kernel.plan, operands)
+    plan, statement, formats, operands = _reads_apart(kernel.plan, statement, formats, operands)
+    cut, ranges, _ = block_plan(plan, statement, operands, blocks)
+    output = plan.output.tensor
+    extents = _extents(plan, operands)
     given = operands.get(output)
     whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
     shipped = {name: client.scatter(value, broadcast=True, hash=False) for name, value in whole.items()}
@@ -84,12 +130,14 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
         dense_bytes = 0
         if formats[output].is_dense:
             dense_bytes = 8 * math.prod((hi - lo) if i == cut.index else extents.get(i, 1)
-                                        for i in kernel.plan.output.indices)
+                                        for i in plan.output.indices)
         futures.append(client.submit(run_block, evaluate, statement, formats, threads, optimize, block, where,
                                      dense_bytes, key=f"einsparse-{token}-block-{number}", pure=False))
     try:
         if cut.reduced:
-            result = _tree(client, futures, cut.combine, token).result()
+            last = _tree(client, futures, cut.combine, token)
+            futures.append(last)
+            result = last.result()
         else:
             result = joined(client.gather(futures), cut.output_mode)
     except module.KilledWorker as error:
@@ -98,8 +146,9 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
             if number is not None else "a block"
         raise ClusterError(f"{statement}: {where} failed: the workers running it died (over their memory "
                            f"limit?), {error.args[-1] if error.args else ''}".rstrip(", ")) from None
-    except EinsparseError:
-        raise
+    finally:  # the scheduler forgets the blocks' results and the operands sent to every worker
+        for future in [*futures, *shipped.values()]:
+            future.release()
     if given is not None and isinstance(given, np.ndarray) and result is not given:
         np.copyto(given, result, casting="same_kind")
         return given

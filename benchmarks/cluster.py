@@ -1,0 +1,90 @@
+"""Statements on a Dask LocalCluster against one process (`client=`): K1 SpMV, K2 SpMM, K3 SpGEMM and
+K7 MTTKRP through `es.evaluate` as users call it, alone and on 1 and 2 worker processes of one thread
+each, medians of interleaved rounds; the per-task overhead; and the projection of
+`benchmarks.cluster_projection`, calibrated on these runs, against the measured times.
+
+    python -m benchmarks.cluster [scale]     (scale 1: each call about 0.1-0.5 s alone)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+import einsparse as es
+from benchmarks import cluster_projection as projection
+from benchmarks.timing import interleaved
+
+
+def _uniform(n: int, per_row: int, seed: int) -> sp.csr_matrix:
+    rng = np.random.default_rng(seed)
+    matrix = sp.csr_matrix((rng.uniform(-1, 1, n * per_row),
+                            (np.repeat(np.arange(n), per_row), rng.integers(0, n, n * per_row))), shape=(n, n))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def cases(scale: float = 1.0) -> list:
+    """(name, statement, formats, operands) of K1, K2, K3 and K7."""
+    rng = np.random.default_rng(0)
+    n1, n2, n3 = int(2_000_000 * scale), int(400_000 * scale), int(150_000 * scale)
+    a1, a2, a3, b3 = _uniform(n1, 10, 1), _uniform(n2, 10, 2), _uniform(n3, 10, 3), _uniform(n3, 10, 4)
+    dim, entries = int(400 * scale ** (1 / 3)), int(4_000_000 * scale)
+    coords = rng.integers(0, dim, (3, entries))
+    tensor = es.tensor((coords, rng.uniform(-1, 1, entries)), "csf", shape=(dim,) * 3)
+    return [
+        ("K1 SpMV", "y[i] = A[i,j]*x[j]", {"A": "csr"}, dict(A=a1, x=rng.uniform(-1, 1, n1))),
+        ("K2 SpMM", "C[i,j] = A[i,k]*B[k,j]", {"A": "csr"}, dict(A=a2, B=rng.uniform(-1, 1, (n2, 32)))),
+        ("K3 SpGEMM", "C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"}, dict(A=a3, B=b3)),
+        ("K7 MTTKRP", "M[i,j] = T[i,k,l]*U[k,j]*V[l,j]", {"T": "csf"},
+         dict(T=tensor, U=rng.uniform(-1, 1, (dim, 16)), V=rng.uniform(-1, 1, (dim, 16)))),
+    ]
+
+
+def measure(scale: float = 1.0, repeat: int = 3) -> list:
+    """(name, seconds alone, on 1 worker, on 2 workers, stats) for each case."""
+    from einsparse.cluster.client import local
+
+    one, two = local(1), local(2)
+    rows = []
+    for name, statement, formats, operands in cases(scale):
+        runners = [lambda c=c: es.evaluate(statement, formats, client=c, **operands) for c in (None, one, two)]
+        timed = interleaved(runners, repeat=repeat, budget_s=0.0)
+        result = es.evaluate(statement, formats, **operands)
+        rows.append((name, *[median for median, _, _ in timed], projection.statistics(statement, operands, result)))
+    return rows
+
+
+def task_overhead(repeat: int = 20) -> float:
+    """Seconds a block adds to a call: a tiny SpMV on 2 workers (4 blocks) against the same call alone."""
+    from einsparse.cluster.client import local
+
+    two = local(2)
+    a, x = _uniform(1000, 5, 9), np.ones(1000)
+    alone, spread = interleaved([lambda: es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=x),
+                                 lambda: es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=x, client=two)],
+                                repeat=repeat, budget_s=0.0)
+    return (spread[0] - alone[0]) / 4
+
+
+if __name__ == "__main__":
+    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    start = time.perf_counter()
+    overhead = task_overhead()
+    rows = measure(scale)
+    print(f"per-task overhead: {overhead * 1e3:.2f} ms (a tiny SpMV in 4 blocks on 2 workers, against alone)")
+    print()
+    print(f"{'kernel':12s} {'alone s':>8s} {'1 worker s':>10s} {'2 workers s':>11s} {'speed-up 2w':>11s} "
+          f"{'projected 2w s':>14s}")
+    for name, alone, one, two, stats in rows:
+        rates = projection.calibrate(alone, one, stats, overhead)
+        projected = projection.project(stats, 2, rates).seconds
+        print(f"{name:12s} {alone:8.3f} {one:10.3f} {two:11.3f} {alone / two:11.2f} {projected:14.3f}")
+    print()
+    for name, alone, one, two, stats in rows:
+        rates = projection.calibrate(alone, one, stats, overhead)
+        print(projection.project(stats.scaled_to(10 ** 10), 64, rates).describe(f"{name} at 10^10 entries"))
+    print(f"\n(benchmark took {time.perf_counter() - start:.0f} s)")

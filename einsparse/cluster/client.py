@@ -83,8 +83,9 @@ def local(workers: int = LOCAL_WORKERS):
         found = _local.get(workers)
         if found is not None and found[1].status == "running":
             return found[1]
+        # Its HTTP endpoints on a free port: two sessions on one machine do not fight over 8787.
         cluster = module.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None)
+                                      host="127.0.0.1", dashboard_address="127.0.0.1:0")
         client = module.Client(cluster, set_as_default=False)
         _local[workers] = (cluster, client)
         return client

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import uuid
+import warnings
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from einsparse.compiler.parse import parse
 from einsparse.compiler.partition import cut_of
 from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
-from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, joined, sliced
+from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, joined, slices
 from einsparse.runtime.convert import operand_shape
 
 BLOCKS_PER_THREAD = 2  # blocks per worker thread: a slow block is then not the whole run's tail
@@ -119,20 +120,24 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
     whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
     shipped = {name: client.scatter(value, broadcast=True, hash=False) for name, value in whole.items()}
     token = uuid.uuid4().hex[:12]
+    pieces = {name: slices(operands[name], mode, ranges) for name, mode in cut.modes.items() if name in operands}
+    if given is not None and cut.output_mode is not None:
+        pieces[output] = slices(given, cut.output_mode, ranges)
     futures = []
     for number, (lo, hi) in enumerate(ranges):
         block = dict(shipped)
-        block.update({name: sliced(operands[name], mode, lo, hi) for name, mode in cut.modes.items()
-                      if name in operands})
-        if given is not None and cut.output_mode is not None:
-            block[output] = sliced(given, cut.output_mode, lo, hi)
+        block.update({name: parts[number] for name, parts in pieces.items()})
         where = f"block {number} ({cut.index} in {lo}..{hi - 1})"
         dense_bytes = 0
         if formats[output].is_dense:
             dense_bytes = 8 * math.prod((hi - lo) if i == cut.index else extents.get(i, 1)
                                         for i in plan.output.indices)
-        futures.append(client.submit(run_block, evaluate, statement, formats, threads, optimize, block, where,
-                                     dense_bytes, key=f"einsparse-{token}-block-{number}", pure=False))
+        with warnings.catch_warnings():
+            # The block's operands travel in the task graph on purpose: the scheduler keeps them, so a
+            # block whose worker dies runs again elsewhere (data scattered to that worker would be lost).
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            futures.append(client.submit(run_block, evaluate, statement, formats, threads, optimize, block,
+                                         where, dense_bytes, key=f"einsparse-{token}-block-{number}", pure=False))
     try:
         if cut.reduced:
             last = _tree(client, futures, cut.combine, token)

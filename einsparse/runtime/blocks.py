@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
 from einsparse.errors import NotSupportedError
-from einsparse.runtime.convert import build, from_coo
+from einsparse.runtime.convert import as_tensor, build, from_coo
 from einsparse.runtime.stored import is_scipy
 from einsparse.runtime.tensor import Tensor
 
@@ -45,31 +46,45 @@ def balanced_ranges(counts: np.ndarray, blocks: int) -> list[tuple[int, int]]:
     return [(int(lo), int(hi)) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo]
 
 
-def sliced(value, mode: int, lo: int, hi: int):
-    """`value` restricted to coordinates lo..hi-1 of `mode`, as an object of the same kind."""
+def slices(value, mode: int, ranges: list) -> list:
+    """`value` restricted to each range lo..hi-1 of coordinates of `mode`, as objects of its kind (a
+    sparse tensor of 2 modes as a scipy matrix: the worker reads it in the tensor's format)."""
+    if isinstance(value, Tensor) and not value.format.is_dense:
+        if value.ndim == 2 and value.fill == 0:
+            value = value.to_scipy()
+        else:
+            return _tensor_slices(value, mode, ranges)
     if isinstance(value, Tensor):
-        if value.format.is_dense:
-            return _dense_slice(value, mode, lo, hi)
-        coords, vals = value.to_coo()
-        keep = (coords[mode] >= lo) & (coords[mode] < hi)
-        coords = coords[:, keep]
-        coords[mode] -= lo
-        shape = value.shape[:mode] + (hi - lo,) + value.shape[mode + 1:]
-        made = from_coo(coords, vals[keep], shape, value.format)
-        return made if value.fill == 0 else made.with_fill(value.fill)
+        value = value.to_numpy()
     if is_scipy(value):
-        if mode == 0:
-            return value.tocsr()[lo:hi]
-        return value.tocsc()[:, lo:hi]
-    index = (slice(None),) * mode + (slice(lo, hi),)
+        matrix = value.tocsr() if mode == 0 else value.tocsc()
+        return [matrix[lo:hi] if mode == 0 else matrix[:, lo:hi] for lo, hi in ranges]
+    index = [(slice(None),) * mode + (slice(lo, hi),) for lo, hi in ranges]
     if hasattr(value, "coords") and hasattr(value, "fill_value"):  # pydata/sparse
-        return value[index]
-    return np.ascontiguousarray(np.asarray(value)[index])
+        return [value[i] for i in index]
+    array = np.asarray(value)
+    return [np.ascontiguousarray(array[i]) for i in index]
 
 
-def _dense_slice(value: Tensor, mode: int, lo: int, hi: int) -> np.ndarray:
-    index = (slice(None),) * mode + (slice(lo, hi),)
-    return np.ascontiguousarray(value.to_numpy()[index])
+def _tensor_slices(value: Tensor, mode: int, ranges: list) -> list:
+    """Slices of a sparse tensor: runs of its entries when `mode` is stored first (no sorting), else
+    the entries of each range sorted again."""
+    coords, vals = value.to_coo()  # sorted in storage order
+    first = value.format.mode_order[0] == mode
+    made = []
+    for lo, hi in ranges:
+        if first:
+            start, stop = np.searchsorted(coords[mode], [lo, hi])
+            keys, kept = coords[:, start:stop].copy(), vals[start:stop]
+        else:
+            keep = (coords[mode] >= lo) & (coords[mode] < hi)
+            keys, kept = coords[:, keep], vals[keep]
+        keys[mode] -= lo
+        shape = value.shape[:mode] + (hi - lo,) + value.shape[mode + 1:]
+        part = (build(value.format, shape, keys[list(value.format.mode_order)], kept) if first
+                else from_coo(keys, kept, shape, value.format))
+        made.append(part if value.fill == 0 else part.with_fill(value.fill))
+    return made
 
 
 def joined(parts: list, mode: int):
@@ -78,6 +93,9 @@ def joined(parts: list, mode: int):
     if not isinstance(parts[0], Tensor):
         return np.concatenate([np.asarray(part) for part in parts], axis=mode)
     fmt, fill = parts[0].format, parts[0].fill
+    if fill == 0 and fmt.name in ("csr", "csc") and fmt.mode_order[0] == mode:  # scipy stacks the arrays
+        stack = sp.vstack if mode == 0 else sp.hstack
+        return as_tensor(stack([part.to_scipy() for part in parts], format=fmt.name), fmt)
     shape = parts[0].shape[:mode] + (sum(part.shape[mode] for part in parts),) + parts[0].shape[mode + 1:]
     keys, vals, offset = [], [], 0
     for part in parts:

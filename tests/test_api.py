@@ -31,7 +31,7 @@ def test_compile_spmv_shows_readable_source(matrices):
     x = np.arange(200.0)
     np.testing.assert_allclose(kernel(A=A, x=x), A @ x, rtol=1e-13)
     assert "for pA2 in range(A2_pos[u(pA1)], A2_pos[u(pA1 + 1)]):" in kernel.source
-    assert "t0 = sum_add(t0, A_vals[u(pA2)] * x_vals[u(px1)])" in kernel.source
+    assert "t0 = sum_add_in_order(t0, A_vals[u(pA2)] * x_vals[u(px1)])" in kernel.source
     assert kernel.formats == {"y": "dense", "A": "csr", "x": "dense"}
 
 

@@ -256,3 +256,26 @@ def test_einsum_on_dask_arrays_refuses_what_it_does_not_do():
     with pytest.raises(es.StatementError) as raised:
         es.einsum("ij,j->i", blocks, da.ones(4, chunks=2), out=np.empty(4))
     assert str(raised.value) == "einsum on dask arrays: out= is not supported (a dask array is computed later)"
+
+
+def test_a_cluster_kernel_explains_its_blocks(client):
+    kernel = es.compile("y[j] = A[i,j]*x[i]", {"A": "csr"}, client=client)
+    assert kernel.explain().split("\n")[-1] == (
+        "cluster:        blocks of the outermost loop over i, balanced by stored entries, two per worker thread; "
+        "sliced: A along mode 0, x along mode 0; every other operand sent whole to each worker once; i is "
+        "reduced, so each block gives a partial result over the whole output, combined by add in a tree of tasks")
+    squared = es.compile("C[i,j] = A[i,k]*A[k,j]", {"A": "csr", "C": "csr"}, client=client)
+    assert squared.explain().split("\n")[-1] == (
+        "cluster:        blocks of the outermost loop over i, balanced by stored entries, two per worker thread; "
+        "sliced: A_i0 along mode 0; every other operand sent whole to each worker once; each block gives the "
+        "output's entries in its range of i, joined in order")
+
+
+def test_an_active_dask_client_changes_nothing_unless_asked(client):
+    def einsparse_tasks(dask_scheduler):
+        return sum(1 for key in dask_scheduler.tasks if "einsparse" in str(key))
+
+    with distributed.Client(client.scheduler.address, set_as_default=True) as default:
+        before = default.run_on_scheduler(einsparse_tasks)
+        assert es.evaluate("y[i] = A[i,j]*x[j]", A=_sparse(30, 30, 0.2, 1), x=_dense(30, 2)).shape == (30,)
+        assert default.run_on_scheduler(einsparse_tasks) == before

@@ -48,11 +48,28 @@ class ClusterKernel:
         return run(self.client, self._evaluate, self.kernel, self.statement, formats, operands, self._threads,
                    self._optimize)
 
+    def explain(self) -> str:
+        """The kernel's explanation, then how a call is cut into blocks for the cluster."""
+        plan, statement, _, _ = _reads_apart(self.kernel.plan, self.statement, dict(self.kernel.plan.formats), {})
+        return self.kernel.explain() + "\n" + describe(cut_of(plan.index_notation, plan.order, statement), statement)
+
     def __getattr__(self, name):
         return getattr(self.kernel, name)
 
     def __repr__(self) -> str:
         return f"ClusterKernel({self.kernel!r})"
+
+
+def describe(cut, statement: str) -> str:
+    """How a call of `statement` is cut for a cluster, in words."""
+    sliced = ", ".join(f"{name} along mode {mode}" for name, mode in cut.modes.items()) or "nothing"
+    if cut.reduced:
+        how = (f"{cut.index} is reduced, so each block gives a partial result over the whole output, "
+               f"combined by {cut.combine} in a tree of tasks")
+    else:
+        how = f"each block gives the output's entries in its range of {cut.index}, joined in order"
+    return (f"cluster:        blocks of the outermost loop over {cut.index}, balanced by stored entries, two "
+            f"per worker thread; sliced: {sliced}; every other operand sent whole to each worker once; {how}")
 
 
 def run_block(evaluate, statement: str, formats: dict, threads, optimize, operands: dict, block: str,

@@ -81,12 +81,14 @@ class Loops:
             self.unwritten = False  # each iteration of a reduction loop writes the same entries again
         sums = self._leaf_sums(stmt.body)  # registers this loop adds to directly: summed in blocks
         self.blocking.update(sums)
+        self.leaf_sums = sums
         try:
             nodes = self._loop(stmt, bound, positions, depth)
         finally:
             self.unwritten = unwritten and self._writes_output(stmt.body) is None
             self.covering = covering
             self.blocking.difference_update(sums)
+            self.in_order.difference_update(sums)
         return self._blocked(sums, self.names.index(stmt.index), nodes) if sums else nodes
 
     def _loop(self, stmt: cin.Forall, bound, positions, depth) -> list[loop.Node]:
@@ -120,6 +122,8 @@ class Loops:
             points = {lat.Point(keys)}
         if iterators or tested:
             self.covering = False  # the loop visits only some coordinates
+        if iterators:  # its terms are gathered at a sparse level's coordinates: added in order
+            self.in_order.update(self.leaf_sums)
         described = lat.describe(points, lambda k: found[k].label)
         if tested:
             described += f", locating and testing {', '.join(it.label for it in tested)}"

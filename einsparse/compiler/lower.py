@@ -103,6 +103,8 @@ class Lowerer(Loops, Merges, Runs, Assembly, Workspaces, Sums):
         # adds go to a block register while their leaf loop is lowered, and those folded in blocks.
         self.summing: dict[str, bool] = {}
         self.blocking: set[str] = set()
+        self.leaf_sums: list[str] = []  # the sums the loop being lowered adds to directly
+        self.in_order: set[str] = set()  # sums added in a loop over a sparse level (`sum_add_in_order`)
         self.folded: set[str] = set()
         self.assigns_in_full: Optional[bool] = None
         self.root = None                    # the statement being lowered: its outermost loop may be split

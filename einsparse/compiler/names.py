@@ -14,7 +14,7 @@ _RESERVED = {
     "np", "numba", "kernel", "zero", "u", "range", "min", "max", "abs",
     "chunk_lo", "chunk_hi", "DEBRUIJN", "BIT_INDEX", "llvm_ir", "llvm", "types", "intrinsic", "platform", "X86_64",
     # the helpers of compiler.emit a kernel may import
-    "grow", "extend", "merge_pairs", "sort_touched", "sort_prefix", "prefetch", "gallop", "sum_add", "pick",
+    "grow", "extend", "merge_pairs", "sort_touched", "sort_prefix", "prefetch", "gallop", "sum_add", "sum_add_in_order", "pick",
     "as_type_of", "widen", "two_sum", "prefix_sum",
 } | set(dir(builtins))
 

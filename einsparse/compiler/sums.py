@@ -68,10 +68,11 @@ class Sums:
     def _sum_add(self, name: str, rhs: str) -> list[loop.Node]:
         """An add to the sum in register `name`: to its block while its leaf loop is lowered, counted
         when the sum is to a single value (so that runs of merges fill blocks of `BLOCK` terms)."""
+        helper = "sum_add_in_order" if name in self.in_order else "sum_add"  # see `Loops._loop`
         if name not in self.blocking:
-            return [loop.Line(f"{name} = sum_add({name}, {rhs})")]
+            return [loop.Line(f"{name} = {helper}({name}, {rhs})")]
         block, _, count = self._sum_names(name)
-        add = [loop.Line(f"{block} = sum_add({block}, {rhs})")]
+        add = [loop.Line(f"{block} = {helper}({block}, {rhs})")]
         return add + [loop.Line(f"{count} += 1")] if self.summing[name] else add
 
     def _leaf_sums(self, body: cin.Stmt) -> list[str]:
@@ -157,8 +158,9 @@ def _unblocked(node, registers: dict[str, str]):
     """`node` with adds to block registers put back on their sums' registers."""
     def edit(line):
         for block, name in registers.items():
-            if line.text.startswith(f"{block} = sum_add({block},"):
-                return loop.Line(line.text.replace(f"{block} = sum_add({block},", f"{name} = sum_add({name},", 1))
+            for helper in ("sum_add", "sum_add_in_order"):
+                if line.text.startswith(f"{block} = {helper}({block},"):
+                    return loop.Line(line.text.replace(f"{block} = {helper}({block},", f"{name} = {helper}({name},", 1))
         return line
     return _rewritten(node, edit)
 

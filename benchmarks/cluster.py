@@ -1,6 +1,7 @@
 """Statements on a Dask LocalCluster against one process (`client=`): K1 SpMV, K2 SpMM, K3 SpGEMM and
 K7 MTTKRP through `es.evaluate` as users call it, alone and on 1 and 2 worker processes of one thread
-each, medians of interleaved rounds; the per-task overhead; and the projection of
+each, medians of interleaved rounds; K1 with its operands already on the workers (dask arrays); the
+per-task overhead; and the projection of
 `benchmarks.cluster_projection`, calibrated on these runs, against the measured times.
 
     python -m benchmarks.cluster [scale]     (scale 1: each call about 0.1-0.5 s alone)
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +60,26 @@ def measure(scale: float = 1.0, repeat: int = 3) -> list:
     return rows
 
 
+def resident(scale: float = 1.0, repeat: int = 3) -> tuple[float, float]:
+    """K1 with A and x already on the 2 workers (dask arrays persisted there, 4 row blocks of A), through
+    `es.einsum` on dask arrays, against the same call alone: (seconds alone, seconds on the workers)."""
+    import dask.array as da
+
+    from einsparse.cluster.client import local
+
+    two = local(2)
+    name, statement, formats, operands = cases(scale)[0]
+    a, x = operands["A"], operands["x"]
+    with warnings.catch_warnings():  # sending A to the workers once, in the graph: what is measured is after
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        blocks = two.persist(da.from_array(a, chunks=(-(-a.shape[0] // 4), a.shape[1]), asarray=False))
+        vector = two.persist(da.from_array(x, chunks=len(x)))
+    timed = interleaved([lambda: es.evaluate(statement, formats, **operands),
+                         lambda: two.compute(es.einsum("ij,j->i", blocks, vector)).result()],
+                        repeat=repeat, budget_s=0.0)
+    return timed[0][0], timed[1][0]
+
+
 def task_overhead(repeat: int = 20) -> float:
     """Seconds a block adds to a call: a tiny SpMV on 2 workers (4 blocks) against the same call alone."""
     from einsparse.cluster.client import local
@@ -76,6 +98,8 @@ if __name__ == "__main__":
     overhead = task_overhead()
     rows = measure(scale)
     print(f"per-task overhead: {overhead * 1e3:.2f} ms (a tiny SpMV in 4 blocks on 2 workers, against alone)")
+    alone, on_workers = resident(scale)
+    print(f"K1 SpMV with A and x on the 2 workers (persisted dask arrays): {on_workers:.3f} s, alone {alone:.3f} s")
     print()
     print(f"{'kernel':12s} {'alone s':>8s} {'1 worker s':>10s} {'2 workers s':>11s} {'speed-up 2w':>11s} "
           f"{'projected 2w s':>14s}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import contextvars
+import logging
 import re
 import threading
 
@@ -87,6 +88,8 @@ def local(workers: int = LOCAL_WORKERS):
         cluster = module.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                       host="127.0.0.1", dashboard_address="127.0.0.1:0")
         client = module.Client(cluster, set_as_default=False)
+        if not _local:  # after dask's own exit handlers, so that it runs before them
+            atexit.register(_close_local)
         _local[workers] = (cluster, client)
         return client
 
@@ -102,8 +105,10 @@ def connect(address: str):
                            f"({reason})") from None
 
 
-@atexit.register
 def _close_local() -> None:
+    # At exit, what the workers still hold is dropped on purpose: the scheduler need not warn of it.
+    for name in [name for name in logging.root.manager.loggerDict if name.startswith("distributed")]:
+        logging.getLogger(name).setLevel(logging.ERROR)
     for cluster, client in list(_local.values()):
         try:
             client.close()

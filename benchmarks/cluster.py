@@ -101,14 +101,18 @@ if __name__ == "__main__":
     alone, on_workers = resident(scale)
     print(f"K1 SpMV with A and x on the 2 workers (persisted dask arrays): {on_workers:.3f} s, alone {alone:.3f} s")
     print()
-    print(f"{'kernel':12s} {'alone s':>8s} {'1 worker s':>10s} {'2 workers s':>11s} {'speed-up 2w':>11s} "
-          f"{'projected 2w s':>14s}")
+    from einsparse.cluster.client import local
+
+    bandwidth = projection.probe_bandwidth(local(1))
+    print(f"driver to worker: {bandwidth / 1e9:.2f} GB/s (a 64 MiB array in a task's arguments)")
+    print(f"{'kernel':12s} {'alone s':>8s} {'1 worker s':>10s} {'projected':>9s} {'2 workers s':>11s} "
+          f"{'projected':>9s} {'speed-up 2w':>11s}")
     for name, alone, one, two, stats in rows:
-        rates = projection.calibrate(alone, one, stats, overhead)
-        projected = projection.project(stats, 2, rates).seconds
-        print(f"{name:12s} {alone:8.3f} {one:10.3f} {two:11.3f} {alone / two:11.2f} {projected:14.3f}")
+        rates = projection.calibrate(alone, stats, overhead, bandwidth)
+        first, second = (projection.project(stats, n, rates).seconds for n in (1, 2))
+        print(f"{name:12s} {alone:8.3f} {one:10.3f} {first:9.3f} {two:11.3f} {second:9.3f} {alone / two:11.2f}")
     print()
     for name, alone, one, two, stats in rows:
-        rates = projection.calibrate(alone, one, stats, overhead)
+        rates = projection.calibrate(alone, stats, overhead, bandwidth)
         print(projection.project(stats.scaled_to(10 ** 10), 64, rates).describe(f"{name} at 10^10 entries"))
     print(f"\n(benchmark took {time.perf_counter() - start:.0f} s)")

@@ -22,6 +22,7 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 
 BLOCKS_PER_WORKER = 2
+TASK_SECONDS = 0.0065  # a block's cost to a call, as `benchmarks.cluster.task_overhead` measures it here
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,32 @@ def statistics(statement: str, operands: dict, result) -> Statistics:
     return Statistics(statement, entries, sliced, whole, _bytes(result))
 
 
-def calibrate(alone: float, one_worker: float, stats: Statistics, task_seconds: float) -> Rates:
-    """Rates from a call's time alone and on one worker: what one worker adds is moving the data
-    through the driver and scheduling its blocks."""
-    moved = stats.sliced_bytes + stats.whole_bytes + stats.result_bytes
-    moving = max(one_worker - alone - BLOCKS_PER_WORKER * task_seconds, 1e-6)
-    return Rates(alone / stats.entries, moved / moving, task_seconds)
+def calibrate(alone: float, stats: Statistics, task_seconds: float, bytes_per_second: float) -> Rates:
+    """Rates from a call's time alone, the per-task overhead and the driver's bandwidth to a worker
+    (`probe_bandwidth`), each measured apart, so that the 1- and 2-worker times check the model."""
+    return Rates(alone / max(stats.entries, 1), bytes_per_second, task_seconds)
+
+
+def probe_bandwidth(client, megabytes: int = 64) -> float:
+    """Bytes per second from the driver to a worker: an array in a task's arguments, as blocks travel,
+    against an empty task (medians of 3)."""
+    import statistics as stats_module
+    import time
+    import warnings
+
+    payload = np.ones(megabytes * 2 ** 20 // 8)
+
+    def timed(argument) -> float:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+                client.submit(len, argument, pure=False).result()
+            runs.append(time.perf_counter() - start)
+        return stats_module.median(runs)
+
+    return payload.nbytes / max(timed(payload) - timed(()), 1e-6)
 
 
 def project(stats: Statistics, workers: int, rates: Rates) -> Projection:
@@ -121,3 +142,44 @@ def _bytes(value) -> int:
         return value.vals.nbytes + sum(getattr(level, name).nbytes for level in value.levels
                                        for name in ("pos", "crd") if hasattr(level, name))
     return int(np.asarray(value).nbytes)
+
+
+def main(argv: list) -> None:
+    """`python -m benchmarks.cluster_projection STATEMENT NAME=VALUE... [--workers N] [--entries E]`:
+    operands as `einsparse run` takes them; the call is timed alone and on one local worker to calibrate,
+    then projected on 1, 2 and N workers, and on N workers at E stored entries (every size scaled)."""
+    import argparse
+
+    import einsparse as es
+    from benchmarks.timing import interleaved
+    from einsparse.cli.loading import load_operands
+    from einsparse.cli.statement import _statement
+    from einsparse.cluster.client import local
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster_projection")
+    parser.add_argument("statement")
+    parser.add_argument("operands", nargs="+", metavar="NAME=VALUE")
+    parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument("--entries", type=float, default=None)
+    args = parser.parse_args(argv)
+    st = _statement(args.statement)
+    values, _, formats, _ = load_operands(argparse.Namespace(operands=args.operands, format=[], shape=[], seed=0), st)
+    one, two = local(1), local(2)
+    result = es.evaluate(args.statement, formats, **values)
+    timed = interleaved([lambda c=c: es.evaluate(args.statement, formats, client=c, **values) for c in (None, one, two)],
+                        repeat=3, budget_s=0.0)
+    alone, on_one, on_two = (median for median, _, _ in timed)
+    stats = statistics(args.statement, values, result)
+    rates = calibrate(alone, stats, TASK_SECONDS, probe_bandwidth(one))
+    print(f"measured: alone {alone:.3f} s, 1 worker {on_one:.3f} s (projected {project(stats, 1, rates).seconds:.3f}), "
+          f"2 workers {on_two:.3f} s (projected {project(stats, 2, rates).seconds:.3f})")
+    print(project(stats, args.workers, rates).describe("projected"))
+    if args.entries:
+        print(project(stats.scaled_to(int(args.entries)), args.workers, rates).describe(
+            f"projected at {args.entries:.3g} entries"))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

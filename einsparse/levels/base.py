@@ -288,3 +288,18 @@ class LevelStorage(ABC):
     def work_pointer(self):
         """The cumulative positions under each parent (`pos`), or None when the level has none."""
         return None
+
+    def top_window(self, lo: int, hi: int) -> "tuple[LevelStorage, int, int] | None":
+        """As level 0: (this level holding only the coordinates in [lo, hi), shifted to start at 0, and
+        the positions [first, last) they had), or None when the level cannot be cut so."""
+        return None
+
+    def child_bounds(self, bounds: np.ndarray) -> "np.ndarray | None":
+        """Below level 0: for parent positions marking runs (b[0], b[1]), (b[1], b[2]), ..., the
+        positions of this level marking the runs of their children; None when the level cannot say."""
+        return None
+
+    def window(self, lo: int, hi: int) -> "tuple[LevelStorage, int, int] | None":
+        """Below level 0: (this level under parent positions [lo, hi) only, renumbered from 0, and the
+        positions [first, last) its entries had), or None when the level cannot be cut so."""
+        return None

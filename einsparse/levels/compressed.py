@@ -151,3 +151,15 @@ class CompressedLevel(LevelStorage):
 
     def work_pointer(self):
         return self.pos
+
+    def top_window(self, lo: int, hi: int) -> tuple["CompressedLevel", int, int]:
+        first, last = self.span(lo, hi)
+        pos = np.array([0, last - first], dtype=self.pos.dtype)
+        return CompressedLevel(pos, (self.crd[first:last] - lo).astype(self.crd.dtype), self.unique), first, last
+
+    def child_bounds(self, bounds: np.ndarray) -> np.ndarray:
+        return self.pos[bounds].astype(np.int64)
+
+    def window(self, lo: int, hi: int) -> tuple["CompressedLevel", int, int]:
+        first, last = int(self.pos[lo]), int(self.pos[hi])
+        return CompressedLevel(self.pos[lo:hi + 1] - self.pos[lo], self.crd[first:last], self.unique), first, last

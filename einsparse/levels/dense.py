@@ -74,3 +74,12 @@ class DenseLevel(LevelStorage):
 
     def span(self, lo: int, hi: int) -> tuple[int, int]:
         return lo, hi
+
+    def top_window(self, lo: int, hi: int) -> tuple["DenseLevel", int, int]:
+        return DenseLevel(hi - lo), lo, hi
+
+    def child_bounds(self, bounds: np.ndarray) -> np.ndarray:
+        return bounds * self.size
+
+    def window(self, lo: int, hi: int) -> tuple["DenseLevel", int, int]:
+        return self, lo * self.size, hi * self.size

@@ -100,3 +100,9 @@ class SingletonLevel(LevelStorage):
 
     def span(self, lo: int, hi: int) -> tuple[int, int]:
         raise FormatError("a singleton level is never level 0")
+
+    def child_bounds(self, bounds: np.ndarray) -> np.ndarray:
+        return bounds
+
+    def window(self, lo: int, hi: int) -> tuple["SingletonLevel", int, int]:
+        return SingletonLevel(self.crd[lo:hi], self.unique), lo, hi

@@ -24,7 +24,8 @@ def entries_along(value, mode: int, extent: int) -> np.ndarray:
     if isinstance(value, Tensor):
         if value.format.is_dense:
             return np.full(extent, math.prod(value.shape) // max(extent, 1), dtype=np.int64)
-        return np.bincount(value.to_coo()[0][mode], minlength=extent)
+        counts = _counts_from_levels(value, extent) if value.format.mode_order[0] == mode else None
+        return counts if counts is not None else np.bincount(value.to_coo()[0][mode], minlength=extent)
     if is_scipy(value):
         matrix = value.tocsr() if mode == 0 else value.tocsc()
         return np.diff(matrix.indptr)
@@ -32,6 +33,25 @@ def entries_along(value, mode: int, extent: int) -> np.ndarray:
         return np.bincount(np.asarray(value.coords[mode], dtype=np.int64), minlength=extent)
     shape = np.shape(value)
     return np.full(extent, math.prod(shape) // max(extent, 1), dtype=np.int64)
+
+
+def _counts_from_levels(value: Tensor, extent: int) -> "np.ndarray | None":
+    """Entries stored under each coordinate of the mode stored first, from the levels' positions."""
+    top = value.levels[0]
+    found = top.top_window(0, extent)
+    if found is None:
+        return None
+    _, first, last = found
+    bounds = np.arange(first, last + 1, dtype=np.int64)
+    for level in value.levels[1:]:
+        bounds = level.child_bounds(bounds)
+        if bounds is None:
+            return None
+    runs = np.diff(bounds)
+    if len(runs) == extent:  # a dense top level: one run per coordinate
+        return runs
+    # a compressed top level: runs of its stored coordinates (repeated ones in a COO's)
+    return np.bincount(top.crd[first:last], weights=runs, minlength=extent).astype(np.int64)
 
 
 def balanced_ranges(counts: np.ndarray, blocks: int) -> list[tuple[int, int]]:
@@ -66,9 +86,32 @@ def slices(value, mode: int, ranges: list) -> list:
     return [np.ascontiguousarray(array[i]) for i in index]
 
 
+def _windows(value: Tensor, lo: int, hi: int) -> "Tensor | None":
+    """`value` cut to coordinates [lo, hi) of the mode it stores first, from its levels' arrays (each
+    level kind says how it is cut), or None when a level cannot be cut so."""
+    found = value.levels[0].top_window(lo, hi)
+    if found is None:
+        return None
+    level, first, last = found
+    levels = [level]
+    for below in value.levels[1:]:
+        found = below.window(first, last)
+        if found is None:
+            return None
+        level, first, last = found
+        levels.append(level)
+    mode = value.format.mode_order[0]
+    shape = value.shape[:mode] + (hi - lo,) + value.shape[mode + 1:]
+    return Tensor(shape, value.format, tuple(levels), value.vals[first:last], fill=value._fill)
+
+
 def _tensor_slices(value: Tensor, mode: int, ranges: list) -> list:
-    """Slices of a sparse tensor: runs of its entries when `mode` is stored first (no sorting), else
-    the entries of each range sorted again."""
+    """Slices of a sparse tensor: windows of its levels when `mode` is stored first, else the entries of
+    each range sorted again."""
+    if value.format.mode_order[0] == mode:
+        windows = [_windows(value, lo, hi) for lo, hi in ranges]
+        if all(window is not None for window in windows):
+            return windows
     coords, vals = value.to_coo()  # sorted in storage order
     first = value.format.mode_order[0] == mode
     made = []

@@ -166,8 +166,8 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
         number = _block_number(str(error))
         where = f"block {number} ({cut.index} in {ranges[number][0]}..{ranges[number][1] - 1})" \
             if number is not None else "a block"
-        raise ClusterError(f"{statement}: {where} failed: the workers running it died (over their memory "
-                           f"limit?), {error.args[-1] if error.args else ''}".rstrip(", ")) from None
+        raise ClusterError(f"{statement}: {where} failed: each worker that ran it died, and Dask gave up "
+                           f"(a worker past its memory limit is killed): {error}") from None
     finally:  # the scheduler forgets the blocks' results and the operands sent to every worker
         for future in [*futures, *shipped.values()]:
             future.release()

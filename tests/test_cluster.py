@@ -279,3 +279,27 @@ def test_an_active_dask_client_changes_nothing_unless_asked(client):
         before = default.run_on_scheduler(einsparse_tasks)
         assert es.evaluate("y[i] = A[i,j]*x[j]", A=_sparse(30, 30, 0.2, 1), x=_dense(30, 2)).shape == (30,)
         assert default.run_on_scheduler(einsparse_tasks) == before
+
+
+def test_an_address_that_is_not_a_dask_scheduler_is_named_quickly():
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer_garbage():
+        connection, _ = server.accept()
+        connection.sendall(b"\xff" * 64)  # no Dask handshake: a frame length no one can allocate
+        time.sleep(2)
+        connection.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    start = time.perf_counter()
+    with pytest.raises(es.ClusterError) as raised:
+        es.evaluate("y[i] = A[i,j]*x[j]", A=_sparse(30, 30, 0.2, 1), x=_dense(30, 2), client=address)
+    assert time.perf_counter() - start < 15
+    assert str(raised.value) == (f"cannot reach the Dask scheduler at {address} within 5 s (the other end did "
+                                 f"not answer as a Dask scheduler)")
+    server.close()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import contextvars
 import logging
 import re
+import sys
 import threading
 
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
@@ -95,14 +97,39 @@ def local(workers: int = LOCAL_WORKERS):
 
 
 def connect(address: str):
-    """A client of the scheduler at `address`; ClusterError within `CONNECT_SECONDS` when nobody answers."""
+    """A client of the scheduler at `address`; ClusterError within `CONNECT_SECONDS` when nobody answers
+    there as a Dask scheduler."""
     module = distributed()
     try:
         return module.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as error:
-        reason = str(error).split("\n")[0] or type(error).__name__
+    except Exception as error:  # noqa: BLE001 (whatever the other end made the handshake raise)
+        _close_half_made(error, module.Client)
+        if isinstance(error, (OSError, TimeoutError)):
+            reason = str(error).split("\n")[0] or type(error).__name__
+        else:
+            reason = "the other end did not answer as a Dask scheduler"
         raise ClusterError(f"cannot reach the Dask scheduler at {address} within {CONNECT_SECONDS} s "
                            f"({reason})") from None
+
+
+def _close_half_made(error: Exception, client_class) -> None:
+    """Close the client a failed constructor left behind now, quietly: left to the garbage collector,
+    it would print a traceback of its own at exit after a 10-second wait."""
+    frame, made = error.__traceback__, []
+    while frame is not None:
+        candidate = frame.tb_frame.f_locals.get("self")
+        if isinstance(candidate, client_class) and candidate not in made:
+            made.append(candidate)
+        frame = frame.tb_next
+    hook, sys.unraisablehook = sys.unraisablehook, lambda *_: None
+    try:
+        for client in made:
+            with contextlib.suppress(Exception):
+                client.close(timeout=1)
+        del made
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _close_local() -> None:

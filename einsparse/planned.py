@@ -91,27 +91,39 @@ class PlannedKernel:
             self._plans[key] = plan
         return plan
 
-    def __call__(self, shape=None, **operands):
+    def steps_for(self, operands: dict, shape=None):
+        """(the plan, its steps' kernels) of a call on `operands`, or None when the fused kernel runs."""
         plannable_call = (shape is None and self.optimize is not False
                           and all(_zero(operand_fill(value)) for value in operands.values()))
         plan = self.plan_for(operands) if plannable_call else None
         if plan is None:
-            self.last = (None, {})
-            return self.fused(shape=shape, **operands)
-        values, measured = dict(operands), {}
+            return None
         kernels = self._kernels.get(plan)
         if kernels is None:
             kernels = self._kernels[plan] = self._compiled(plan)
+        return plan, kernels
+
+    def run_steps(self, plan, kernels: list, operands: dict, call=None):
+        """The plan's steps one after another, each temporary handed to the next; `call(step, kernel,
+        given)` runs a step (default: the kernel on `given`, here)."""
+        values, measured = dict(operands), {}
         output = self.assignment.output.tensor
         for step, kernel in zip(plan.steps, kernels):
             given = {name: values[name] for name in step.inputs}
             if step.output == output and output in operands:
                 given[output] = operands[output]
-            result = values[step.output] = kernel(**given)
+            result = values[step.output] = kernel(**given) if call is None else call(step, kernel, given)
             if step.output != output:
                 measured[step.output] = result.nnz if isinstance(result, Tensor) else int(np.size(result))
         self.last = (plan, measured)
         return values[output]
+
+    def __call__(self, shape=None, **operands):
+        found = self.steps_for(operands, shape)
+        if found is None:
+            self.last = (None, {})
+            return self.fused(shape=shape, **operands)
+        return self.run_steps(*found, operands)
 
     def _compiled(self, plan) -> list:
         """The kernels of `plan`'s steps: operands in their formats, temporaries in the plan's."""

@@ -303,3 +303,19 @@ def test_an_address_that_is_not_a_dask_scheduler_is_named_quickly():
     assert str(raised.value) == (f"cannot reach the Dask scheduler at {address} within 5 s (the other end did "
                                  f"not answer as a Dask scheduler)")
     server.close()
+
+
+def test_a_planned_long_product_runs_its_steps_each_cut_on_the_cluster(client):
+    rng = np.random.default_rng(7)
+    n = 3000
+    a = sp.csr_matrix((rng.integers(1, 9, n * 20).astype(np.int64),
+                       (np.repeat(np.arange(n), 20), rng.integers(0, n, n * 20))), shape=(n, n))
+    x = rng.integers(-9, 10, n).astype(np.int64)
+    kernel = es.compile("y[i] = A[i,j]*A[j,k]*x[k]", {"A": "csr"}, client=client)
+    with distributed.get_task_stream(client=client) as stream:
+        np.testing.assert_array_equal(kernel(A=a, x=x), a @ (a @ x))
+    runs = {str(task["key"]).split("-block-")[0] for task in stream.data if "-block-" in str(task["key"])}
+    assert len(runs) == 2  # one cut run per step
+    plan, measured = kernel.last
+    assert [step.statement for step in plan.steps] == ["T0[j] = A[j,k]*x[k]", "y[i] = A[i,j]*T0[j]"]
+    assert measured == {"T0": n}

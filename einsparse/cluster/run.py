@@ -50,6 +50,9 @@ class ClusterKernel:
 
     def explain(self) -> str:
         """The kernel's explanation, then how a call is cut into blocks for the cluster."""
+        if hasattr(self.kernel, "steps_for"):
+            return (self.kernel.explain() + "\ncluster:        each kernel of the plan runs in blocks of its own "
+                    "outermost loop; a step of dense operands only runs on this machine")
         plan, statement, _, _ = _reads_apart(self.kernel.plan, self.statement, dict(self.kernel.plan.formats), {})
         return self.kernel.explain() + "\n" + describe(cut_of(plan.index_notation, plan.order, statement), statement)
 
@@ -124,7 +127,23 @@ def _reads_apart(plan, statement: str, formats: dict, operands: dict):
 
 def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict, threads=None, optimize=True,
         blocks: "int | None" = None):
-    """`statement` on `operands` (with the formats `kernel` was compiled for) on `client`'s workers."""
+    """`statement` on `operands` (with the formats `kernel` was compiled for) on `client`'s workers. A
+    long product planned into steps (`planned.PlannedKernel`) runs step by step, each step cut on its
+    own; a step of dense operands only runs here (NumPy's BLAS)."""
+    found = kernel.steps_for(operands) if hasattr(kernel, "steps_for") else None
+    if found is not None:
+        def step_on_cluster(step, step_kernel, given):
+            if not hasattr(step_kernel, "plan"):
+                return step_kernel(**given)
+            return _run_cut(client, evaluate, step_kernel, step.statement, dict(step_kernel.plan.formats), given,
+                            threads, False, blocks)
+        return kernel.run_steps(*found, operands, call=step_on_cluster)
+    return _run_cut(client, evaluate, kernel, statement, formats, operands, threads, optimize, blocks)
+
+
+def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: dict, threads, optimize,
+             blocks: "int | None"):
+    """One kernel's statement on the cluster, in blocks of its outermost loop."""
     module = distributed()
     if blocks is None:
         workers = client.scheduler_info().get("workers", {})

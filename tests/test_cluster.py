@@ -319,3 +319,24 @@ def test_a_planned_long_product_runs_its_steps_each_cut_on_the_cluster(client):
     plan, measured = kernel.last
     assert [step.statement for step in plan.steps] == ["T0[j] = A[j,k]*x[k]", "y[i] = A[i,j]*T0[j]"]
     assert measured == {"T0": n}
+
+
+def test_a_block_whose_worker_dies_of_its_memory_fails_naming_it():
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="700MiB",
+                                           host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    small = distributed.Client(cluster, set_as_default=False)
+    try:
+        rng = np.random.default_rng(0)
+        n = 20_000  # A @ A holds about 200M entries: 2.4 GB, far past 700 MiB
+        a = sp.csr_matrix((rng.random(n * 100), (np.repeat(np.arange(n), 100), rng.integers(0, n, n * 100))),
+                          shape=(n, n))
+        with pytest.raises(es.ClusterError) as raised:
+            es.evaluate("C[i,j] = A[i,k]*B[k,j]", {"C": "csr"}, A=a, B=a, client=small)
+        assert re.fullmatch(r"C\[i,j\] = A\[i,k\]\*B\[k,j\]: block \d \(i in \d+\.\.\d+\) failed: each worker that "
+                            r"ran it died and Dask gave up \(a worker past its memory limit is killed; the workers' "
+                            r"logs say why\)", str(raised.value))
+    finally:
+        small.close()
+        cluster.close()

@@ -182,11 +182,11 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
         else:
             result = joined(client.gather(futures), cut.output_mode)
     except module.KilledWorker as error:
-        number = _block_number(str(error))
+        number = _block_number(str(error.args[0] if error.args else error))
         where = f"block {number} ({cut.index} in {ranges[number][0]}..{ranges[number][1] - 1})" \
             if number is not None else "a block"
-        raise ClusterError(f"{statement}: {where} failed: each worker that ran it died, and Dask gave up "
-                           f"(a worker past its memory limit is killed): {error}") from None
+        raise ClusterError(f"{statement}: {where} failed: each worker that ran it died and Dask gave up (a "
+                           f"worker past its memory limit is killed; the workers' logs say why)") from None
     finally:  # the scheduler forgets the blocks' results and the operands sent to every worker
         for future in [*futures, *shipped.values()]:
             future.release()

@@ -46,8 +46,8 @@ def cases(scale: float = 1.0) -> list:
     ]
 
 
-def measure(scale: float = 1.0, repeat: int = 3) -> list:
-    """(name, seconds alone, on 1 worker, on 2 workers, stats) for each case."""
+def measure(scale: float = 1.0, repeat: int = 5) -> list:
+    """(name, seconds alone, on 1 worker, on 2 workers, stats, the driver's own work) for each case."""
     from einsparse.cluster.client import local
 
     one, two = local(1), local(2)
@@ -56,7 +56,9 @@ def measure(scale: float = 1.0, repeat: int = 3) -> list:
         runners = [lambda c=c: es.evaluate(statement, formats, client=c, **operands) for c in (None, one, two)]
         timed = interleaved(runners, repeat=repeat, budget_s=0.0)
         result = es.evaluate(statement, formats, **operands)
-        rows.append((name, *[median for median, _, _ in timed], projection.statistics(statement, operands, result)))
+        preparing = projection.preparing_seconds(statement, formats, operands, result)
+        rows.append((name, *[median for median, _, _ in timed], projection.statistics(statement, operands, result),
+                     preparing))
     return rows
 
 
@@ -107,12 +109,12 @@ if __name__ == "__main__":
     print(f"driver to worker: {bandwidth / 1e9:.2f} GB/s (a 64 MiB array in a task's arguments)")
     print(f"{'kernel':12s} {'alone s':>8s} {'1 worker s':>10s} {'projected':>9s} {'2 workers s':>11s} "
           f"{'projected':>9s} {'speed-up 2w':>11s}")
-    for name, alone, one, two, stats in rows:
-        rates = projection.calibrate(alone, stats, overhead, bandwidth)
+    for name, alone, one, two, stats, preparing in rows:
+        rates = projection.calibrate(alone, stats, overhead, bandwidth, preparing)
         first, second = (projection.project(stats, n, rates).seconds for n in (1, 2))
         print(f"{name:12s} {alone:8.3f} {one:10.3f} {first:9.3f} {two:11.3f} {second:9.3f} {alone / two:11.2f}")
     print()
-    for name, alone, one, two, stats in rows:
-        rates = projection.calibrate(alone, stats, overhead, bandwidth)
+    for name, alone, one, two, stats, preparing in rows:
+        rates = projection.calibrate(alone, stats, overhead, bandwidth, preparing)
         print(projection.project(stats.scaled_to(10 ** 10), 64, rates).describe(f"{name} at 10^10 entries"))
     print(f"\n(benchmark took {time.perf_counter() - start:.0f} s)")

@@ -6,9 +6,11 @@ index into 2 blocks per worker and sends each block once, sends the other operan
 and receives the results; the workers compute their blocks in parallel (balanced by stored entries);
 the scheduler handles the tasks one after another. So on N workers
 
-    time = bytes through the driver / its bandwidth + time alone / N + 2N tasks * overhead per task
+    time = driver's work on the operands and the result + bytes through the driver / its bandwidth
+           + time alone / N + 2N tasks * overhead per task
 
-where the bytes through the driver are the sliced operands once, the whole ones N times and the result.
+where the bytes through the driver are the sliced operands once, the whole ones N times and the result,
+and the driver's work (slicing, pickling, unpickling and joining) is timed on the call's own operands.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Rates:
     compute_seconds_per_entry: float  # one process, the whole call
     driver_bytes_per_second: float
     task_seconds: float
+    preparing_seconds_per_byte: float = 0.0  # the driver slicing, pickling and joining, per operand byte
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,11 @@ class Projection:
 
     @property
     def parts(self) -> tuple[float, float, float]:
-        """(moving data through the driver, computing, scheduling tasks) in seconds."""
-        r = self.rates
-        return (self.driver_bytes / r.driver_bytes_per_second,
-                self.stats.entries * r.compute_seconds_per_entry / self.workers, self.blocks * r.task_seconds)
+        """(the driver's work and moving data through it, computing, scheduling tasks) in seconds."""
+        r, s = self.rates, self.stats
+        preparing = (s.sliced_bytes + s.whole_bytes + s.result_bytes) * r.preparing_seconds_per_byte
+        return (preparing + self.driver_bytes / r.driver_bytes_per_second,
+                s.entries * r.compute_seconds_per_entry / self.workers, self.blocks * r.task_seconds)
 
     @property
     def seconds(self) -> float:
@@ -82,8 +86,8 @@ class Projection:
             f"{s.entries / self.blocks:.3g} stored entries",
             f"  bytes moved per worker: {per_worker / 1e9:.3g} GB in ({s.sliced_bytes / self.workers / 1e9:.3g} GB "
             f"of blocks, {s.whole_bytes / 1e9:.3g} GB whole), {s.result_bytes / self.workers / 1e9:.3g} GB out",
-            f"  projected: {self.seconds:.3g} s = {moving:.3g} s moving {self.driver_bytes / 1e9:.3g} GB through "
-            f"the driver + {computing:.3g} s computing + {scheduling:.3g} s scheduling"])
+            f"  projected: {self.seconds:.3g} s = {moving:.3g} s preparing and moving {self.driver_bytes / 1e9:.3g} GB "
+            f"through the driver + {computing:.3g} s computing + {scheduling:.3g} s scheduling"])
 
 
 def statistics(statement: str, operands: dict, result) -> Statistics:
@@ -103,10 +107,42 @@ def statistics(statement: str, operands: dict, result) -> Statistics:
     return Statistics(statement, entries, sliced, whole, _bytes(result))
 
 
-def calibrate(alone: float, stats: Statistics, task_seconds: float, bytes_per_second: float) -> Rates:
-    """Rates from a call's time alone, the per-task overhead and the driver's bandwidth to a worker
-    (`probe_bandwidth`), each measured apart, so that the 1- and 2-worker times check the model."""
-    return Rates(alone / max(stats.entries, 1), bytes_per_second, task_seconds)
+def calibrate(alone: float, stats: Statistics, task_seconds: float, bytes_per_second: float,
+              preparing: float = 0.0) -> Rates:
+    """Rates from a call's time alone, the per-task overhead, the driver's bandwidth to a worker
+    (`probe_bandwidth`) and its own work (`preparing_seconds`), each measured apart, so that the 1- and
+    2-worker times check the model."""
+    moved = stats.sliced_bytes + stats.whole_bytes + stats.result_bytes
+    return Rates(alone / max(stats.entries, 1), bytes_per_second, task_seconds, preparing / max(moved, 1))
+
+
+def preparing_seconds(statement: str, formats: dict, operands: dict, result, blocks: int = 4) -> float:
+    """The driver's own work on a call, timed here without a cluster: slicing the operands into blocks
+    and pickling them with the whole ones, then unpickling the blocks' results and joining them."""
+    import pickle
+    import time
+
+    import einsparse as es
+    from einsparse.cluster.run import block_plan
+    from einsparse.runtime.blocks import joined, slices
+
+    kernel = es.compile(statement, formats, optimize=False)
+    cut, ranges, _ = block_plan(kernel.plan, statement, operands, blocks)
+    start = time.perf_counter()
+    for name, value in operands.items():
+        parts = slices(value, cut.modes[name], ranges) if name in cut.modes else [value]
+        for part in parts:
+            pickle.dumps(part, protocol=5)  # unpickled on the workers, in parallel: not the driver's
+    sending = time.perf_counter() - start
+    parts = slices(result, cut.output_mode, ranges) if not cut.reduced else [result] * len(ranges)
+    if isinstance(result, es.Tensor):  # as the workers return them
+        parts = [part if isinstance(part, es.Tensor) else es.tensor(part, result.format) for part in parts]
+    blobs = [pickle.dumps(part, protocol=5) for part in parts]
+    start = time.perf_counter()
+    back = [pickle.loads(blob) for blob in blobs]
+    if not cut.reduced:
+        joined(back, cut.output_mode)
+    return sending + time.perf_counter() - start
 
 
 def probe_bandwidth(client, megabytes: int = 64) -> float:
@@ -170,7 +206,8 @@ def main(argv: list) -> None:
                         repeat=3, budget_s=0.0)
     alone, on_one, on_two = (median for median, _, _ in timed)
     stats = statistics(args.statement, values, result)
-    rates = calibrate(alone, stats, TASK_SECONDS, probe_bandwidth(one))
+    rates = calibrate(alone, stats, TASK_SECONDS, probe_bandwidth(one),
+                      preparing_seconds(args.statement, formats, values, result))
     print(f"measured: alone {alone:.3f} s, 1 worker {on_one:.3f} s (projected {project(stats, 1, rates).seconds:.3f}), "
           f"2 workers {on_two:.3f} s (projected {project(stats, 2, rates).seconds:.3f})")
     print(project(stats, args.workers, rates).describe("projected"))

@@ -5,11 +5,13 @@ workers run names the sliced reads apart (`C[i,j] = A_i0[i,k]*A[k,j]`)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.parse import parse
 
 
+@functools.lru_cache(maxsize=256)
 def separate_reads(statement: str, index: str) -> tuple[str, dict]:
     """(the statement with each read of a tensor that holds `index` where another read of it does not,
     or holds it elsewhere, renamed; {new name: the tensor it reads}). Unchanged when no tensor is so read."""

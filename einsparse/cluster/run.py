@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import uuid
 import warnings
+import weakref
 
 import numpy as np
 
@@ -28,6 +30,10 @@ from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, j
 from einsparse.runtime.convert import operand_shape
 
 BLOCKS_PER_THREAD = 2  # blocks per worker thread: a slow block is then not the whole run's tail
+SMALLEST_BLOCK = 100_000  # stored entries below which a block costs more in Dask's round trips than it saves
+SENT_IN_GRAPH = 2 ** 18  # bytes below which an operand every block reads travels in each task, not scattered
+THREADS_KEPT_FOR = 10.0  # seconds a cluster's thread count is trusted before it is asked again
+_threads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class ClusterKernel:
@@ -72,7 +78,8 @@ def describe(cut, statement: str) -> str:
     else:
         how = f"each block gives the output's entries in its range of {cut.index}, joined in order"
     return (f"cluster:        blocks of the outermost loop over {cut.index}, balanced by stored entries, two "
-            f"per worker thread; sliced: {sliced}; every other operand sent whole to each worker once; {how}")
+            f"per worker thread and none under {SMALLEST_BLOCK:,} entries; sliced: {sliced}; every other operand "
+            f"sent whole to each worker once; {how}")
 
 
 def run_block(evaluate, statement: str, formats: dict, threads, optimize, operands: dict, block: str,
@@ -105,6 +112,7 @@ def block_plan(plan, statement: str, operands: dict, blocks: int):
     driver = (sparse or holders)[0]  # the operand whose stored entries balance the blocks
     extent = operand_shape(operands[driver], name=f"operand {driver}")[cut.modes[driver]]
     counts = entries_along(operands[driver], cut.modes[driver], extent)
+    blocks = max(1, min(blocks, int(counts.sum()) // SMALLEST_BLOCK))
     return cut, balanced_ranges(counts, blocks), extent
 
 
@@ -146,15 +154,15 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
     """One kernel's statement on the cluster, in blocks of its outermost loop."""
     module = distributed()
     if blocks is None:
-        workers = client.scheduler_info().get("workers", {})
-        blocks = BLOCKS_PER_THREAD * max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+        blocks = BLOCKS_PER_THREAD * _thread_count(client)
     plan, statement, formats, operands = _reads_apart(kernel.plan, statement, formats, operands)
     cut, ranges, _ = block_plan(plan, statement, operands, blocks)
     output = plan.output.tensor
     extents = _extents(plan, operands)
     given = operands.get(output)
     whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
-    shipped = {name: client.scatter(value, broadcast=True, hash=False) for name, value in whole.items()}
+    shipped = {name: client.scatter(value, broadcast=True, hash=False) if _bytes(value) >= SENT_IN_GRAPH else value
+               for name, value in whole.items()}
     token = uuid.uuid4().hex[:12]
     pieces = {name: slices(operands[name], mode, ranges) for name, mode in cut.modes.items() if name in operands}
     if given is not None and cut.output_mode is not None:
@@ -189,11 +197,32 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
                            f"worker past its memory limit is killed; the workers' logs say why)") from None
     finally:  # the scheduler forgets the blocks' results and the operands sent to every worker
         for future in [*futures, *shipped.values()]:
-            future.release()
+            if isinstance(future, module.Future):
+                future.release()
     if given is not None and isinstance(given, np.ndarray) and result is not given:
         np.copyto(given, result, casting="same_kind")
         return given
     return result
+
+
+def _thread_count(client) -> int:
+    """The cluster's worker threads, asked of its scheduler at most every `THREADS_KEPT_FOR` seconds."""
+    known = _threads.get(client)
+    if known is None or time.monotonic() - known[1] > THREADS_KEPT_FOR:
+        workers = client.scheduler_info().get("workers", {})
+        known = _threads[client] = (max(1, sum(w.get("nthreads", 1) for w in workers.values())), time.monotonic())
+    return known[0]
+
+
+def _bytes(value) -> int:
+    """About how many bytes `value` takes (its arrays'), to choose how it travels."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    arrays = [getattr(value, name, None) for name in ("data", "indices", "indptr", "vals", "coords")]
+    found = sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
+    levels = getattr(value, "levels", ())
+    found += sum(getattr(level, name).nbytes for level in levels for name in ("pos", "crd") if hasattr(level, name))
+    return found if found or arrays.count(None) < len(arrays) else np.asarray(value).nbytes
 
 
 def _extents(plan, operands: dict) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
+from einsparse.runtime.stored import storage_bytes
 
 BLOCKS_PER_WORKER = 2
 TASK_SECONDS = 0.0065  # a block's cost to a call, as `benchmarks.cluster.task_overhead` measures it here
@@ -98,13 +99,13 @@ def statistics(statement: str, operands: dict, result) -> Statistics:
     sliced = whole = entries = 0
     for access in {a.tensor: a for a in ir.accesses(assignment.rhs)}.values():
         value = operands[access.tensor]
-        size = _bytes(value)
+        size = storage_bytes(value)
         if index in access.indices:
             sliced += size
             entries += int(getattr(value, "nnz", np.size(value)))
         else:
             whole += size
-    return Statistics(statement, entries, sliced, whole, _bytes(result))
+    return Statistics(statement, entries, sliced, whole, storage_bytes(result))
 
 
 def calibrate(alone: float, stats: Statistics, task_seconds: float, bytes_per_second: float,
@@ -169,16 +170,6 @@ def probe_bandwidth(client, megabytes: int = 64) -> float:
 
 def project(stats: Statistics, workers: int, rates: Rates) -> Projection:
     return Projection(stats, workers, rates)
-
-
-def _bytes(value) -> int:
-    if hasattr(value, "data") and hasattr(value, "indices"):  # scipy CSR/CSC
-        return value.data.nbytes + value.indices.nbytes + value.indptr.nbytes
-    if hasattr(value, "vals") and hasattr(value, "levels"):  # an einsparse tensor
-        return value.vals.nbytes + sum(getattr(level, name).nbytes for level in value.levels
-                                       for name in ("pos", "crd") if hasattr(level, name))
-    return int(np.asarray(value).nbytes)
-
 
 def main(argv: list) -> None:
     """`python -m benchmarks.cluster_projection STATEMENT NAME=VALUE... [--workers N] [--entries E]`:

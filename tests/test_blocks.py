@@ -67,3 +67,15 @@ def test_partial_results_combine_with_their_fills(op, reduce):
     np.testing.assert_array_equal(result.to_numpy(), reduce(a.to_numpy(), b.to_numpy()))
     assert result.fill == reduce(a.fill, b.fill)
     np.testing.assert_array_equal(combined(np.arange(3.0), np.ones(3), op), reduce(np.arange(3.0), np.ones(3)))
+
+
+def test_storage_bytes_counts_the_arrays_of_every_kind():
+    from einsparse.runtime.stored import storage_bytes
+
+    matrix = sp.random(17, 13, density=0.3, format="csr", random_state=1)
+    csr_bytes = matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+    assert storage_bytes(matrix) == csr_bytes
+    coo = matrix.tocoo()
+    assert storage_bytes(coo) == coo.data.nbytes + coo.row.nbytes + coo.col.nbytes
+    assert storage_bytes(es.tensor(matrix)) == csr_bytes  # shares scipy's arrays
+    assert storage_bytes(np.ones((3, 4))) == 96 and storage_bytes(2.5) == 8

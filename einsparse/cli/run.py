@@ -82,23 +82,10 @@ def _cluster(option):
         raise UsageError(f"--cluster {option}: {reason}") from None
 
 
-def _storage_bytes(value) -> int:
-    import numpy as np
-    from einsparse.runtime.tensor import Tensor
-
-    if isinstance(value, Tensor):
-        total = value.vals.nbytes
-        for level in value.levels:
-            for attr in ("pos", "crd"):
-                array = getattr(level, attr, None)
-                if isinstance(array, np.ndarray):
-                    total += array.nbytes
-        return total
-    return np.asarray(value).nbytes
-
-
 def _report_times(call, count: int, first: float, prepared: dict, result) -> None:
     import numpy as np
+    from einsparse.runtime.stored import storage_bytes
+
     times = []
     for _ in range(count):
         start = time.perf_counter()
@@ -109,7 +96,7 @@ def _report_times(call, count: int, first: float, prepared: dict, result) -> Non
     print(f"first call: {_ms(first)} (compile, or load from the kernel cache, then run)")
     print(f"{count} call{'s' if count != 1 else ''}: min {_ms(best)}, median {_ms(float(np.median(times)))}, "
           f"max {_ms(times[-1])}")
-    moved = sum(_storage_bytes(t) for t in prepared.values()) + _storage_bytes(result)
+    moved = sum(storage_bytes(t) for t in prepared.values()) + storage_bytes(result)
     if best > 0:
         print(f"~{moved / best / 1e9:.2f} GB/s (operand and result storage, {moved / 1e6:.2f} MB, "
               f"each read or written once in the fastest call)")

@@ -137,9 +137,7 @@ def _close_local() -> None:
     for name in [name for name in logging.root.manager.loggerDict if name.startswith("distributed")]:
         logging.getLogger(name).setLevel(logging.ERROR)
     for cluster, client in list(_local.values()):
-        try:
+        with contextlib.suppress(Exception):  # closing at exit: nothing is left to tell
             client.close()
             cluster.close()
-        except Exception:  # noqa: BLE001 (closing at exit: nothing left to tell)
-            pass
     _local.clear()

@@ -28,6 +28,7 @@ from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
 from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, joined, slices
 from einsparse.runtime.convert import operand_shape
+from einsparse.runtime.stored import storage_bytes
 
 BLOCKS_PER_THREAD = 2  # blocks per worker thread: a slow block is then not the whole run's tail
 SMALLEST_BLOCK = 100_000  # stored entries below which a block costs more in Dask's round trips than it saves
@@ -161,8 +162,8 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
     extents = _extents(plan, operands)
     given = operands.get(output)
     whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
-    shipped = {name: client.scatter(value, broadcast=True, hash=False) if _bytes(value) >= SENT_IN_GRAPH else value
-               for name, value in whole.items()}
+    shipped = {name: client.scatter(value, broadcast=True, hash=False)
+               if storage_bytes(value) >= SENT_IN_GRAPH else value for name, value in whole.items()}
     token = uuid.uuid4().hex[:12]
     pieces = {name: slices(operands[name], mode, ranges) for name, mode in cut.modes.items() if name in operands}
     if given is not None and cut.output_mode is not None:
@@ -212,17 +213,6 @@ def _thread_count(client) -> int:
         workers = client.scheduler_info().get("workers", {})
         known = _threads[client] = (max(1, sum(w.get("nthreads", 1) for w in workers.values())), time.monotonic())
     return known[0]
-
-
-def _bytes(value) -> int:
-    """About how many bytes `value` takes (its arrays'), to choose how it travels."""
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    arrays = [getattr(value, name, None) for name in ("data", "indices", "indptr", "vals", "coords")]
-    found = sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
-    levels = getattr(value, "levels", ())
-    found += sum(getattr(level, name).nbytes for level in levels for name in ("pos", "crd") if hasattr(level, name))
-    return found if found or arrays.count(None) < len(arrays) else np.asarray(value).nbytes
 
 
 def _extents(plan, operands: dict) -> dict:

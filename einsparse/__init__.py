@@ -28,7 +28,7 @@ from einsparse.version import __version__
 
 _LAZY = {
     "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.numpy_einsum",
-    "einsum_path": "einsparse.numpy_einsum", "on_cluster": "einsparse.cluster.client",
+    "einsum_path": "einsparse.numpy_einsum", "on_cluster": "einsparse.cluster.client", "persist": "einsparse.api",
     "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
     "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
     "scalar": "einsparse.notation", "statement": "einsparse.notation",

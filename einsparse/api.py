@@ -21,8 +21,9 @@ from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
 from einsparse import semirings
 from einsparse.cluster import client as clients
+from einsparse.cluster.persisted import HELD_SEMIRING, PersistedTensor, persisted_client
 from einsparse.memo import CallMemo
-from einsparse.planned import PlannedKernel, check_optimize, plannable
+from einsparse.planned import PlannedKernel, check_optimize, plannable, statistics
 
 class BuiltStatement:
     """A statement built in Python rather than written as text (`es.statement(C[i, j], expr)` in
@@ -171,6 +172,8 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
     """
     if semiring is not None:
         ring = semirings.semiring(semiring)
+        if persisted_client(operands.values()) is not None:
+            raise NotSupportedError(HELD_SEMIRING)
         operands = {name: semirings.refilled(value, name, ring) for name, value in operands.items()}
         statement = semirings.rewrite(statement, semiring)
     if isinstance(statement, BuiltStatement):
@@ -186,6 +189,11 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
     key = _call_key(statement, formats, threads, operands, optimize)
     kernel = _calls.get(key) if key is not None else None
     if kernel is None:
+        holder = persisted_client(operands.values()) if key is None else None  # a persisted operand's kind is no key
+        if holder is not None:
+            if client is False:
+                raise OperandError("client=False: an operand is persisted on a cluster; gather() it to run here")
+            return _on_cluster(holder, statement, formats, threads, optimize, shape, operands)
         kernel = _kernel_for(statement, formats, threads, operands, optimize)
         if key is not None:
             _calls.put(key, kernel)
@@ -202,7 +210,8 @@ def _on_cluster(client, statement, formats, threads, optimize, shape, operands: 
             return statement.run(threads)
     if shape is not None:
         raise NotSupportedError("client=: shape= is not cut into blocks; pass the output by name instead")
-    kernel = _kernel_for(statement, formats, threads, operands, optimize)
+    seen = {name: value.stand_in if isinstance(value, PersistedTensor) else value for name, value in operands.items()}
+    kernel = _kernel_for(statement, formats, threads, seen, optimize)
     formats = {name: fmt for name, fmt in kernel.plan.formats.items()}
     return run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads, optimize)
 
@@ -259,3 +268,24 @@ def _kernel_for(statement, formats, threads, operands: dict, optimize=True) -> K
 
 
 __all__ = ["compile", "evaluate", "tensor", "Format", "parse_format", "Kernel"]
+
+
+def persist(value, client=None, along: int = 0) -> PersistedTensor:
+    """`value` (any operand `evaluate` reads) kept on a Dask cluster's workers for the calls that follow.
+
+    It is cut along mode `along` into blocks balanced by stored entries, each held by a worker. A call
+    given the result as an operand runs on that cluster and reads the blocks where they are: a call cut
+    along the same index sends nothing of it; one that reads it whole or cut along another mode gets it
+    joined or cut again on the workers, never through this process. `client` as for `evaluate` (default:
+    the one of an enclosing `es.on_cluster`). `gather()` brings it back, `release()` frees the workers.
+    """
+    from einsparse.cluster.persisted import persist as scattered
+
+    if client is None:
+        client = clients.active()
+    if client is None or client is False:
+        raise OperandError("persist needs a cluster: pass client= (a distributed.Client, 'local', 'local:N' "
+                           "or a scheduler address) or call it inside `with es.on_cluster(...)`")
+    made = scattered(value, clients.resolve(client), along)
+    made.planning_stats = statistics(value)
+    return made

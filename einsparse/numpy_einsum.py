@@ -20,8 +20,10 @@ from einsparse.api import _call_key, _calls, evaluate
 from einsparse.cluster import client as clients
 from einsparse.cluster.arrays import einsum as dask_einsum
 from einsparse.cluster.arrays import is_dask_array
+from einsparse.cluster.persisted import HELD_SEMIRING as _HELD_SEMIRING
+from einsparse.cluster.persisted import persisted_client
 from einsparse.planned import check_optimize
-from einsparse.errors import DTypeError, OperandError, ShapeError, StatementError
+from einsparse.errors import DTypeError, NotSupportedError, OperandError, ShapeError, StatementError
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
 from einsparse.runtime.tensor import Tensor
 
@@ -53,6 +55,10 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
             raise StatementError("einsum on dask arrays: out= is not supported (a dask array is computed later)")
         return dask_einsum(subscripts, operands, einsum, dtype=dtype, casting=casting, optimize=optimize,
                            format=format, threads=threads, semiring=semiring)
+    held = persisted_client(operands)
+    if held is not None and client is not False:
+        return _delivered(_on_held(subscripts, operands, client or held, dtype, optimize, format, threads, semiring),
+                          out, order, casting)
     if not isinstance(order, str) or order.upper() not in ("C", "F", "A", "K"):
         raise StatementError(f"einsum: order={order!r} is not one of 'C', 'F', 'A' or 'K'")
     if casting not in _CASTINGS:
@@ -87,6 +93,18 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     except DTypeError as error:  # named by its position, as the caller knows it, not by the statement's letter
         raise _by_position(error, names) from None
     return _delivered(result, out, order, casting)
+
+
+def _on_held(subscripts: str, operands: tuple, client, dtype, optimize, format, threads, semiring):  # noqa: A002
+    if semiring is not None:
+        raise NotSupportedError(_HELD_SEMIRING)
+    """einsum with operands persisted on a cluster (`es.persist`): run there, each index named."""
+    if "." in subscripts or dtype is not None or len({np.dtype(op.dtype) for op in operands}) > 1:
+        raise NotSupportedError("einsum on persisted operands: name every index (no '...'), give operands "
+                                "of one dtype and no dtype=")
+    _, _, statement, names = _letters_only(subscripts, len(operands))
+    return evaluate(statement, {} if format is None else {"out": format}, threads, optimize=optimize,
+                    client=client, **dict(zip(names, operands)))
 
 
 @functools.lru_cache(maxsize=512)

@@ -226,9 +226,17 @@ def _key(name: str, value, fmt) -> tuple:
     return name, stats.shape, stats.dense, round(2 * math.log2(stats.stored + 1))
 
 
+def statistics(value) -> Stats:
+    """What the planner knows of an operand read in its own format (`_stats`)."""
+    return _stats(value, None)
+
+
 def _stats(value, fmt, occupied: bool = True) -> Stats:
     """An operand's shape, stored entries and (when `occupied`, at a pass over its indices) coordinates
     holding any along each mode, and whether it is read dense."""
+    known = getattr(value, "planning_stats", None)  # a tensor held elsewhere (`cluster.persisted`) brings its own
+    if known is not None:
+        return known
     shape = tuple(value.shape) if isinstance(value, Tensor) or hasattr(value, "nnz") else operand_shape(value)
     if isinstance(value, Tensor):
         dense = value.format.is_dense if fmt is None else fmt.is_dense

@@ -27,9 +27,9 @@ def client():
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     """These operands are small: cut them into blocks all the same, so that joining and combining run."""
-    from einsparse.cluster import run
+    from einsparse.cluster import sizing
 
-    monkeypatch.setattr(run, "SMALLEST_BLOCK", 1)
+    monkeypatch.setattr(sizing, "SMALLEST_BLOCK", 1)
 
 
 def _sparse(rows, cols, density, seed, integers=False):
@@ -270,13 +270,13 @@ def test_a_cluster_kernel_explains_its_blocks(client):
     kernel = es.compile("y[j] = A[i,j]*x[i]", {"A": "csr"}, client=client)
     assert kernel.explain().split("\n")[-1] == (
         "cluster:        blocks of the outermost loop over i, balanced by stored entries, two per worker thread "
-        "and none under 1 entries; "
+        "and none under 1 entries (or a persisted operand's own blocks along i); "
         "sliced: A along mode 0, x along mode 0; every other operand sent whole to each worker once; i is "
         "reduced, so each block gives a partial result over the whole output, combined by add in a tree of tasks")
     squared = es.compile("C[i,j] = A[i,k]*A[k,j]", {"A": "csr", "C": "csr"}, client=client)
     assert squared.explain().split("\n")[-1] == (
         "cluster:        blocks of the outermost loop over i, balanced by stored entries, two per worker thread "
-        "and none under 1 entries; "
+        "and none under 1 entries (or a persisted operand's own blocks along i); "
         "sliced: A_i0 along mode 0; every other operand sent whole to each worker once; each block gives the "
         "output's entries in its range of i, joined in order")
 
@@ -353,9 +353,9 @@ def test_a_block_whose_worker_dies_of_its_memory_fails_naming_it():
 
 
 def test_a_small_call_runs_in_one_block(client, monkeypatch):
-    from einsparse.cluster import run
+    from einsparse.cluster import sizing
 
-    monkeypatch.setattr(run, "SMALLEST_BLOCK", 100_000)
+    monkeypatch.setattr(sizing, "SMALLEST_BLOCK", 100_000)
     a, x = _sparse(300, 200, 0.05, 1, True), _dense(200, 2, True)
     with distributed.get_task_stream(client=client) as stream:
         np.testing.assert_array_equal(es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=x, client=client), a @ x)

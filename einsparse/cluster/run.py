@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 import uuid
 import warnings
-import weakref
 
 import numpy as np
 
+from einsparse.cluster import sizing
 from einsparse.cluster.client import distributed
+from einsparse.cluster.persisted import PersistedTensor
 from einsparse.cluster.reads import separate_reads
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
@@ -30,11 +30,7 @@ from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, j
 from einsparse.runtime.convert import operand_shape
 from einsparse.runtime.stored import storage_bytes
 
-BLOCKS_PER_THREAD = 2  # blocks per worker thread: a slow block is then not the whole run's tail
-SMALLEST_BLOCK = 100_000  # stored entries below which a block costs more in Dask's round trips than it saves
 SENT_IN_GRAPH = 2 ** 18  # bytes below which an operand every block reads travels in each task, not scattered
-THREADS_KEPT_FOR = 10.0  # seconds a cluster's thread count is trusted before it is asked again
-_threads: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class ClusterKernel:
@@ -79,7 +75,8 @@ def describe(cut, statement: str) -> str:
     else:
         how = f"each block gives the output's entries in its range of {cut.index}, joined in order"
     return (f"cluster:        blocks of the outermost loop over {cut.index}, balanced by stored entries, two "
-            f"per worker thread and none under {SMALLEST_BLOCK:,} entries; sliced: {sliced}; every other operand "
+            f"per worker thread and none under {sizing.SMALLEST_BLOCK:,} entries (or a persisted operand's own "
+            f"blocks along {cut.index}); sliced: {sliced}; every other operand "
             f"sent whole to each worker once; {how}")
 
 
@@ -103,18 +100,26 @@ def _memory_limit() -> int:
 
 
 def block_plan(plan, statement: str, operands: dict, blocks: int):
-    """(cut, ranges, extent) of a run of `plan` on `operands` in about `blocks` blocks."""
+    """(cut, ranges, extent) of a run of `plan` on `operands` in about `blocks` blocks; an operand
+    persisted along the cut index gives its own blocks."""
     cut = cut_of(plan.index_notation, plan.order, statement)
     holders = [name for name in cut.modes if name in operands]
     if not holders:
         raise OperandError(f"{statement}: no operand holds {cut.index}, the index its blocks are cut along")
+    for name in holders:
+        value = operands[name]
+        if isinstance(value, PersistedTensor) and value.along == cut.modes[name]:
+            return cut, list(value.ranges), value.shape[value.along]
     sparse = [name for name in holders if not plan.formats[name].is_dense
               and plan.formats[name].mode_order[0] == cut.modes[name]]
     driver = (sparse or holders)[0]  # the operand whose stored entries balance the blocks
-    extent = operand_shape(operands[driver], name=f"operand {driver}")[cut.modes[driver]]
-    counts = entries_along(operands[driver], cut.modes[driver], extent)
-    blocks = max(1, min(blocks, int(counts.sum()) // SMALLEST_BLOCK))
-    return cut, balanced_ranges(counts, blocks), extent
+    value, mode = operands[driver], cut.modes[driver]
+    if isinstance(value, PersistedTensor):
+        counts, extent = value.counts[mode], value.shape[mode]
+    else:
+        extent = operand_shape(value, name=f"operand {driver}")[mode]
+        counts = entries_along(value, mode, extent)
+    return cut, balanced_ranges(counts, sizing.block_count(int(counts.sum()), blocks)), extent
 
 
 def _reads_apart(plan, statement: str, formats: dict, operands: dict):
@@ -139,11 +144,18 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
     """`statement` on `operands` (with the formats `kernel` was compiled for) on `client`'s workers. A
     long product planned into steps (`planned.PlannedKernel`) runs step by step, each step cut on its
     own; a step of dense operands only runs here (NumPy's BLAS)."""
-    found = kernel.steps_for(operands) if hasattr(kernel, "steps_for") else None
+    for name, value in operands.items():
+        if isinstance(value, PersistedTensor):
+            value.check_client(client, name)
+    if isinstance(operands.get(kernel.plan.output.tensor), PersistedTensor):
+        raise OperandError(f"{statement}: the output {kernel.plan.output.tensor} is a persisted tensor; a call "
+                           f"writes its output here (gather() it, or leave it out for a new one)")
+    found = kernel.steps_for(_for_planning(operands)) if hasattr(kernel, "steps_for") else None
     if found is not None:
         def step_on_cluster(step, step_kernel, given):
-            if not hasattr(step_kernel, "plan"):
-                return step_kernel(**given)
+            if not hasattr(step_kernel, "plan"):  # dense operands only: here, with NumPy
+                return step_kernel(**{name: value.gather() if isinstance(value, PersistedTensor) else value
+                                      for name, value in given.items()})
             return _run_cut(client, evaluate, step_kernel, step.statement, dict(step_kernel.plan.formats), given,
                             threads, False, blocks)
         return kernel.run_steps(*found, operands, call=step_on_cluster)
@@ -155,17 +167,21 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
     """One kernel's statement on the cluster, in blocks of its outermost loop."""
     module = distributed()
     if blocks is None:
-        blocks = BLOCKS_PER_THREAD * _thread_count(client)
+        blocks = sizing.BLOCKS_PER_THREAD * sizing.thread_count(client)
     plan, statement, formats, operands = _reads_apart(kernel.plan, statement, formats, operands)
     cut, ranges, _ = block_plan(plan, statement, operands, blocks)
     output = plan.output.tensor
     extents = _extents(plan, operands)
     given = operands.get(output)
     whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
-    shipped = {name: client.scatter(value, broadcast=True, hash=False)
-               if storage_bytes(value) >= SENT_IN_GRAPH else value for name, value in whole.items()}
+    shipped = {name: value.whole() if isinstance(value, PersistedTensor)
+               else client.scatter(value, broadcast=True, hash=False) if storage_bytes(value) >= SENT_IN_GRAPH
+               else value for name, value in whole.items()}
     token = uuid.uuid4().hex[:12]
-    pieces = {name: slices(operands[name], mode, ranges) for name, mode in cut.modes.items() if name in operands}
+    pieces = {name: operands[name].pieces(mode, ranges) if isinstance(operands[name], PersistedTensor)
+              else slices(operands[name], mode, ranges) for name, mode in cut.modes.items() if name in operands}
+    kept = {future.key for value in operands.values() if isinstance(value, PersistedTensor)
+            for future in [*value.parts, *([value._whole] if value._whole is not None else [])]}
     if given is not None and cut.output_mode is not None:
         pieces[output] = slices(given, cut.output_mode, ranges)
     futures = []
@@ -196,9 +212,10 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
             if number is not None else "a block"
         raise ClusterError(f"{statement}: {where} failed: each worker that ran it died and Dask gave up (a "
                            f"worker past its memory limit is killed; the workers' logs say why)") from None
-    finally:  # the scheduler forgets the blocks' results and the operands sent to every worker
-        for future in [*futures, *shipped.values()]:
-            if isinstance(future, module.Future):
+    finally:  # the scheduler forgets the blocks' results and the operands sent for this call
+        sent = [*shipped.values(), *(part for parts in pieces.values() for part in parts)]
+        for future in [*futures, *sent]:
+            if isinstance(future, module.Future) and future.key not in kept:
                 future.release()
     if given is not None and isinstance(given, np.ndarray) and result is not given:
         np.copyto(given, result, casting="same_kind")
@@ -206,13 +223,11 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
     return result
 
 
-def _thread_count(client) -> int:
-    """The cluster's worker threads, asked of its scheduler at most every `THREADS_KEPT_FOR` seconds."""
-    known = _threads.get(client)
-    if known is None or time.monotonic() - known[1] > THREADS_KEPT_FOR:
-        workers = client.scheduler_info().get("workers", {})
-        known = _threads[client] = (max(1, sum(w.get("nthreads", 1) for w in workers.values())), time.monotonic())
-    return known[0]
+def _for_planning(operands: dict) -> dict:
+    """The operands as the planner sees them: a persisted tensor by its statistics (its stand-in when
+    its fill is not 0: such products are not planned)."""
+    return {name: value.stand_in if isinstance(value, PersistedTensor) and (
+        value.planning_stats is None or not value.fill_is_zero) else value for name, value in operands.items()}
 
 
 def _extents(plan, operands: dict) -> dict:
@@ -220,7 +235,9 @@ def _extents(plan, operands: dict) -> dict:
     extents = {}
     for access in [plan.output, *ir.accesses(plan.index_notation.rhs)]:
         if access.tensor in operands:
-            shape = operand_shape(operands[access.tensor], name=f"operand {access.tensor}")
+            value = operands[access.tensor]
+            shape = value.shape if isinstance(value, PersistedTensor) else operand_shape(
+                value, name=f"operand {access.tensor}")
             extents.update(zip(access.indices, shape))
     return extents
 

@@ -1,0 +1,109 @@
+"""Operands persisted on a cluster's workers (`es.persist`), on the 2-worker LocalCluster of
+test_cluster.py: the same results as one process, blocks read where they are, clear refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import einsparse as es
+
+distributed = pytest.importorskip("distributed")
+
+from einsparse.cluster import client as clients  # noqa: E402
+from einsparse.cluster import sizing  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    return clients.local(2)
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch):
+    """Small operands, cut into blocks all the same."""
+    monkeypatch.setattr(sizing, "SMALLEST_BLOCK", 1)
+
+
+def _ints(rows, cols, density, seed):
+    rng = np.random.default_rng(seed)
+    matrix = sp.random(rows, cols, density=density, format="csr", random_state=rng)
+    matrix.data = rng.integers(-9, 10, matrix.nnz).astype(np.int64)
+    return matrix
+
+
+def test_products_on_a_persisted_matrix_equal_one_process(client):
+    a, b = _ints(400, 300, 0.03, 1), _ints(300, 50, 0.05, 2)
+    x, y = np.arange(300, dtype=np.int64) - 150, np.arange(400, dtype=np.int64) % 7
+    held = es.persist(a, client=client)
+    assert held.shape == (400, 300) and held.nnz == a.nnz and held.format.name == "csr"
+    assert len(held.parts) == 4 and held.ranges[0][0] == 0 and held.ranges[-1][1] == 400
+    np.testing.assert_array_equal(es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=x), a @ x)
+    np.testing.assert_array_equal(es.evaluate("z[j] = A[i,j]*y[i]", A=held, y=y), a.T @ y)
+    assert held._whole is None  # both calls were cut along i: A's own blocks, never joined
+    product = es.evaluate("C[i,j] = A[i,k]*B[k,j]", A=held, B=b)
+    np.testing.assert_array_equal(product.to_scipy().toarray(), (a @ b).toarray())
+    held_b = es.persist(b, client=client)
+    product = es.evaluate("C[i,j] = A[i,k]*B[k,j]", A=a, B=held_b)
+    np.testing.assert_array_equal(product.to_scipy().toarray(), (a @ b).toarray())
+    assert held_b._whole is not None  # B is read whole: joined once, on the workers
+    both = es.evaluate("C[i,j] = A[i,k]*B[k,j]", A=held, B=held_b)
+    np.testing.assert_array_equal(both.to_scipy().toarray(), (a @ b).toarray())
+
+
+def test_a_persisted_operand_cut_along_another_mode(client):
+    d = np.arange(300 * 40, dtype=np.int64).reshape(300, 40) % 11
+    b = _ints(200, 300, 0.05, 3)
+    held = es.persist(d, client=client, along=1)
+    assert held.format.is_dense and [hi - lo for lo, hi in held.ranges] == [10, 10, 10, 10]
+    np.testing.assert_array_equal(es.evaluate("C[i,j] = B[i,k]*D[k,j]", B=b, D=held), b @ d)
+    np.testing.assert_array_equal(held.gather(), d)
+
+
+def test_compiled_kernels_einsum_and_on_cluster_take_persisted_operands(client):
+    a = _ints(300, 300, 0.02, 4)
+    x = np.arange(300, dtype=np.int64) % 5
+    with es.on_cluster(client):
+        held = es.persist(es.tensor(a, "csr"))
+    kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}, client=client)
+    np.testing.assert_array_equal(kernel(A=held, x=x), a @ x)
+    np.testing.assert_array_equal(es.einsum("ij,j->i", held, x), a @ x)
+    back = held.gather()
+    assert isinstance(back, es.Tensor) and back.format.name == "csr"
+    np.testing.assert_array_equal(back.to_scipy().toarray(), a.toarray())
+
+
+def test_a_long_product_on_a_persisted_matrix_is_planned(client):
+    a = _ints(500, 500, 0.04, 5)
+    x = np.arange(500, dtype=np.int64) % 3
+    held = es.persist(a, client=client)
+    np.testing.assert_array_equal(es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=held, x=x), a @ (a @ x))
+    kernel = es.compile("y[i] = A[i,j]*A[j,k]*x[k]", {"A": "csr"}, client=client)
+    np.testing.assert_array_equal(kernel(A=held, x=x), a @ (a @ x))
+    plan, measured = kernel.kernel.last
+    # planned from the statistics persist took: both steps are cut on the cluster
+    assert [step.statement for step in plan.steps] == ["T0[j] = A[j,k]*x[k]", "y[i] = A[i,j]*T0[j]"]
+    assert measured == {"T0": 500}
+
+
+def test_persisted_operands_refused_with_reasons(client):
+    a = _ints(50, 40, 0.1, 6)
+    held = es.persist(a, client=client)
+    with pytest.raises(es.OperandError, match=r"^persist needs a cluster: pass client="):
+        es.persist(a)
+    with pytest.raises(es.OperandError, match=r"^persist: along=2 is not a mode of a tensor of 2 modes$"):
+        es.persist(a, client=client, along=2)
+    with pytest.raises(es.OperandError, match=r"^persist: the tensor is persisted already$"):
+        es.persist(held, client=client)
+    with pytest.raises(es.OperandError, match=r"^client=False: an operand is persisted on a cluster; gather"):
+        es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(40), client=False)
+    with pytest.raises(es.OperandError, match=r"the output y is a persisted tensor"):
+        es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=np.ones(40), y=es.persist(np.zeros(50), client=client))
+    with pytest.raises(es.NotSupportedError, match=r"^semiring= on persisted operands: not supported"):
+        es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(40), semiring="min_plus")
+    with pytest.raises(es.NotSupportedError, match=r"^einsum on persisted operands: name every index"):
+        es.einsum("...j,j->...", held, np.ones(40))
+    held.release()
+    with pytest.raises(es.ClusterError, match=r"^operand A was released from its cluster; persist it again$"):
+        es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(40))

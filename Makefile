@@ -1,7 +1,9 @@
 # The two jobs the README opens with, each from a clean clone on a fresh machine:
 #   make run   sets up .venv and runs the main job: a fused sparse statement on examples/data
 #   make test  sets up .venv with the test extra and runs the test suite on every core
-.PHONY: run test
+# and, to package it:
+#   make dist  builds the sdist and the wheel into dist/ (an isolated build: pip fetches setuptools)
+.PHONY: run test dist
 
 run:
 	python3 -m venv .venv && .venv/bin/pip install --quiet .
@@ -10,3 +12,7 @@ run:
 test:
 	python3 -m venv .venv && .venv/bin/pip install --quiet ".[test]"
 	.venv/bin/python -m pytest -n auto
+
+dist:
+	python3 -m venv .venv && .venv/bin/pip install --quiet build
+	.venv/bin/python -m build

@@ -24,7 +24,8 @@ from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.runtime.stored import storage_bytes
 
-BLOCKS_PER_WORKER = 2
+from einsparse.cluster.sizing import BLOCKS_PER_THREAD as BLOCKS_PER_WORKER  # one thread per worker here
+from einsparse.cluster.sizing import block_count
 TASK_SECONDS = 0.0065  # a block's cost to a call, as `benchmarks.cluster.task_overhead` measures it here
 
 
@@ -59,7 +60,7 @@ class Projection:
 
     @property
     def blocks(self) -> int:
-        return BLOCKS_PER_WORKER * self.workers
+        return block_count(self.stats.entries, BLOCKS_PER_WORKER * self.workers)
 
     @property
     def driver_bytes(self) -> int:
@@ -83,7 +84,7 @@ class Projection:
         per_worker = s.sliced_bytes / self.workers + s.whole_bytes
         return "\n".join([
             f"{title}: {s.statement} on {self.workers} workers",
-            f"  blocks: {self.blocks} ({BLOCKS_PER_WORKER} per worker), each about "
+            f"  blocks: {self.blocks} (at most {BLOCKS_PER_WORKER} per worker), each about "
             f"{s.entries / self.blocks:.3g} stored entries",
             f"  bytes moved per worker: {per_worker / 1e9:.3g} GB in ({s.sliced_bytes / self.workers / 1e9:.3g} GB "
             f"of blocks, {s.whole_bytes / 1e9:.3g} GB whole), {s.result_bytes / self.workers / 1e9:.3g} GB out",

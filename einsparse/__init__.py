@@ -9,6 +9,7 @@ Names are imported when first used, so `import einsparse` (and `einsparse --help
 compiler, NumPy, Numba and SciPy load only when something needs them.
 """
 
+import logging
 from importlib import import_module
 
 from einsparse.errors import (
@@ -25,6 +26,10 @@ from einsparse.errors import (
     StatementError,
 )
 from einsparse.version import __version__
+
+# Compiles and kernel-cache loads are logged under "einsparse" (runtime/compile_log.py): silent unless the
+# application configures logging.
+logging.getLogger("einsparse").addHandler(logging.NullHandler())
 
 _LAZY = {
     "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.numpy_einsum",

@@ -100,6 +100,9 @@ examples:
   einsparse cache info
   einsparse spy matrix.mtx -o pattern.png
 
+Slow steps (reading a file, converting an operand, compiling a kernel) show a status line on stderr
+after a second when stderr is a terminal; --quiet turns these off.
+
 exit status: 0 success, 2 usage or statement error, 1 data error (file missing or malformed, shapes
 that disagree, a format the data cannot take), 3 cluster failure (--cluster: the scheduler cannot be
 reached, a block's workers died). Run 'einsparse COMMAND --help' for each command.
@@ -131,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="print the Python traceback of an error")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="show no status lines on stderr for slow steps (reading, converting, compiling)")
     raw = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="einsparse", parents=[common], formatter_class=raw, epilog=_MAIN_EPILOG,
                      description="Compile sparse tensor algebra statements to fused Numba kernels, "

@@ -36,7 +36,7 @@ _LAZY = {
     "einsum_path": "einsparse.numpy_einsum", "on_cluster": "einsparse.cluster.client",
     "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
     "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
-    "scalar": "einsparse.notation", "statement": "einsparse.notation",
+    "scalar": "einsparse.notation", "statement": "einsparse.notation", "show_config": "einsparse.diagnostics",
 }
 # The statement language's functions for index notation (`es.exp(A[i, j])`, `es.where(...)`).
 _LAZY.update({name: "einsparse.operators" for name in (
@@ -65,7 +65,7 @@ def __dir__():
 
 __all__ = [
     "compile", "evaluate", "einsum", "einsum_path", "on_cluster", "tensor", "Format", "Tensor", "Kernel", "__version__",
-    "indices", "empty", "scalar", "statement",
+    "indices", "empty", "scalar", "statement", "show_config",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
     "DTypeError", "NotSupportedError", "InternalError", "FileFormatError", "ClusterError",
 ]

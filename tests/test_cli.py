@@ -359,7 +359,7 @@ def test_spy_draws(capsys, tmp_path):
 # ---------------------------------------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["show"], ["check"], ["cache"], ["spy"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["show"], ["check"], ["cache"], ["spy"], ["info"]])
 def test_help_has_examples(capsys, command):
     status, out, _ = run(capsys, *command, "--help")
     assert status == 0
@@ -369,6 +369,13 @@ def test_help_has_examples(capsys, command):
 def test_version(capsys):
     status, out, _ = run(capsys, "--version")
     assert status == 0 and out.startswith(f"einsparse {es.__version__} (numba ")
+
+
+def test_info_prints_the_versions(capsys):
+    status, out, err = run(capsys, "info")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0] == f"einsparse {es.__version__}"
+    assert f"  numpy             {np.__version__}" in out.splitlines()
 
 
 # ---------------------------------------------------------------------------------------------- status lines

@@ -9,6 +9,7 @@ Names are imported when first used, so `import einsparse` (and `einsparse --help
 compiler, NumPy, Numba and SciPy load only when something needs them.
 """
 
+import logging
 from importlib import import_module
 
 from einsparse.errors import (
@@ -26,12 +27,16 @@ from einsparse.errors import (
 )
 from einsparse.version import __version__
 
+# Compiles and kernel-cache loads are logged under "einsparse" (runtime/compile_log.py): silent unless the
+# application configures logging.
+logging.getLogger("einsparse").addHandler(logging.NullHandler())
+
 _LAZY = {
     "compile": "einsparse.api", "evaluate": "einsparse.api", "einsum": "einsparse.numpy_einsum",
     "einsum_path": "einsparse.numpy_einsum", "on_cluster": "einsparse.cluster.client", "persist": "einsparse.api",
     "tensor": "einsparse.api", "Format": "einsparse.compiler.formats", "Kernel": "einsparse.runtime.kernel",
     "Tensor": "einsparse.runtime.tensor", "indices": "einsparse.notation", "empty": "einsparse.notation",
-    "scalar": "einsparse.notation", "statement": "einsparse.notation",
+    "scalar": "einsparse.notation", "statement": "einsparse.notation", "show_config": "einsparse.diagnostics",
 }
 # The statement language's functions for index notation (`es.exp(A[i, j])`, `es.where(...)`).
 _LAZY.update({name: "einsparse.operators" for name in (
@@ -60,7 +65,7 @@ def __dir__():
 
 __all__ = [
     "compile", "evaluate", "einsum", "einsum_path", "on_cluster", "tensor", "Format", "Tensor", "Kernel", "__version__",
-    "indices", "empty", "scalar", "statement",
+    "indices", "empty", "scalar", "statement", "show_config",
     "EinsparseError", "ParseError", "StatementError", "OperandError", "FormatError", "ShapeError",
     "DTypeError", "NotSupportedError", "InternalError", "FileFormatError", "ClusterError",
 ]

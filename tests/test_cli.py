@@ -7,9 +7,12 @@ A[i,j] + B[i,j]` for a sparse output.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ import scipy.sparse as sp
 
 import einsparse as es
 from einsparse import cli, reference
+from einsparse.cli import progress
 from einsparse.runtime import io
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -355,7 +359,7 @@ def test_spy_draws(capsys, tmp_path):
 # ---------------------------------------------------------------------------------------------- help
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["show"], ["check"], ["cache"], ["spy"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["show"], ["check"], ["cache"], ["spy"], ["info"]])
 def test_help_has_examples(capsys, command):
     status, out, _ = run(capsys, *command, "--help")
     assert status == 0
@@ -365,6 +369,50 @@ def test_help_has_examples(capsys, command):
 def test_version(capsys):
     status, out, _ = run(capsys, "--version")
     assert status == 0 and out.startswith(f"einsparse {es.__version__} (numba ")
+
+
+def test_info_prints_the_versions(capsys):
+    status, out, err = run(capsys, "info")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0] == f"einsparse {es.__version__}"
+    assert f"  numpy             {np.__version__}" in out.splitlines()
+
+
+# ---------------------------------------------------------------------------------------------- status lines
+
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_no_status_lines_when_stderr_is_not_a_terminal(capsys, files, monkeypatch):
+    tmp, A, x = files
+    monkeypatch.setattr(progress, "DELAY", 0.0)  # every step counts as slow
+    status, out, err = run(capsys, "run", "y[i] = 59*A[i,j]*x[j]", f"A={tmp / 'A.mtx'}", f"x={tmp / 'x.npy'}")
+    assert (status, err) == (0, "")
+    assert out.startswith("y: dense, shape (6,)")
+
+
+def test_a_terminal_sees_the_compile_and_quiet_sees_nothing(capsys, files, monkeypatch):
+    tmp, A, x = files
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["run", "y[i] = 61*A[i,j]*x[j]", f"A={tmp / 'A.mtx'}", f"x={tmp / 'x.npy'}"]) == 0
+    lines = terminal.getvalue().splitlines()
+    assert re.fullmatch(r"einsparse: reading .*A\.mtx\.\.\. done in \d+\.\d s", lines[0])
+    compiling = re.escape("einsparse: compiling y[i] = 61*A[i,j]*x[j] (A: csr, x: dense, y: dense)... done in ")
+    assert any(re.fullmatch(compiling + r"\d+\.\d s", line) for line in lines), lines
+    assert logging.getLogger("einsparse.runtime.compile_log").handlers == []  # the status handler is gone
+
+    terminal.seek(0)
+    terminal.truncate()
+    for quiet in (["run", "-q"], ["--quiet", "run"]):
+        statement = f"y[i] = {67 + len(quiet[0])}*A[i,j]*x[j]"  # a compile each time
+        assert cli.main([*quiet, statement, f"A={tmp / 'A.mtx'}", f"x={tmp / 'x.npy'}"]) == 0
+    assert terminal.getvalue() == ""
+    assert "y: dense, shape (6,)" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------- subprocess

@@ -5,6 +5,7 @@
     einsparse check "C[i,j] = A[i,k]*B[k,j] + D[i,j]" --format A=csc --trials 20
     einsparse cache info | einsparse cache clear
     einsparse spy matrix.mtx -o pattern.png
+    einsparse info
 
 `main(argv)` returns the exit status instead of exiting, so tests call it in-process: 0 on success, 2 for
 a usage or statement error, 1 for a data error (a file missing or malformed, shapes that disagree, a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from einsparse.cli.cache import cmd_cache
 from einsparse.cli.check import cmd_check
+from einsparse.cli.info import cmd_info
 from einsparse.cli.operands import GENERATED
 from einsparse.cli.parser import build_parser, main
 from einsparse.cli.run import SMALL, cmd_run

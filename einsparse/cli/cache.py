@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from einsparse.cli.status import EXIT_OK
+from einsparse.diagnostics import readable_size
 from einsparse.errors import FileFormatError
 
 
@@ -13,7 +14,7 @@ def cmd_cache(args) -> int:
         info = cache.info()
         print(f"directory: {info['directory']}")
         print(f"kernels:   {info['kernels']}")
-        print(f"size:      {_size(info['bytes'])}")
+        print(f"size:      {readable_size(info['bytes'])}")
         return EXIT_OK
     directory = cache.cache_dir()
     removed, freed = 0, 0
@@ -31,13 +32,6 @@ def cmd_cache(args) -> int:
                 raise FileFormatError(f"cannot remove {path}: {error.strerror or error}") from None
             freed += size
             removed += path.suffix == ".py"
-    print(f"removed {removed} kernel{'s' if removed != 1 else ''} ({_size(freed)}) from {directory}")
+    print(f"removed {removed} kernel{'s' if removed != 1 else ''} ({readable_size(freed)}) from {directory}")
     return EXIT_OK
 
-
-def _size(count: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"

@@ -1,11 +1,9 @@
 """Operands of `run` and `show` read from the command line: files, numbers and generated arrays, with
-their --shape and --format options, and a status line on stderr for slow steps."""
+their --shape and --format options."""
 
 from __future__ import annotations
 
 import math
-import sys
-import threading
 
 from einsparse.cli.operands import (
     GENERATED,
@@ -18,40 +16,9 @@ from einsparse.cli.operands import (
     _parse_operand,
     _shape_option,
 )
+from einsparse.cli.progress import Progress, quiet
 from einsparse.cli.status import UsageError
 from einsparse.runtime.convert import _guard
-
-
-class _Progress:
-    """Prints `message` on stderr when the work takes more than `delay` seconds, on a terminal only."""
-
-    def __init__(self, message: str, delay: float = 1.0):
-        self.message, self.delay, self.shown = message, delay, False
-        self.timer = None
-
-    def _show(self):
-        self.shown = True
-        sys.stderr.write(f"einsparse: {self.message}...")
-        sys.stderr.flush()
-
-    def __enter__(self):
-        try:
-            terminal = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            terminal = False
-        if terminal:
-            self.timer = threading.Timer(self.delay, self._show)
-            self.timer.daemon = True
-            self.timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.timer is not None:
-            self.timer.cancel()
-            if self.shown:
-                sys.stderr.write(" done\n")
-                sys.stderr.flush()
-        return False
 
 
 def load_operands(args, st):
@@ -87,7 +54,7 @@ def load_operands(args, st):
     values, sources = {}, {}
     for name, operand in operands.items():
         if operand.kind == "file":
-            with _Progress(f"reading {operand.path}"):
+            with Progress(f"reading {operand.path}", quiet(args)):
                 values[name] = _as_rank(io.read(operand.path, shape=shapes.get(name), as_tensor=True),
                                         st.ranks[name])
             sources[name] = operand.path

@@ -9,6 +9,7 @@ import traceback
 
 from einsparse.cli.cache import cmd_cache
 from einsparse.cli.check import cmd_check
+from einsparse.cli.info import cmd_info
 from einsparse.cli.run import cmd_run
 from einsparse.cli.show import cmd_show
 from einsparse.cli.spy import cmd_spy
@@ -83,6 +84,15 @@ examples:
   einsparse cache clear
 """
 
+_INFO_EPILOG = """\
+Paste its output into a bug report: the versions of einsparse, Python, NumPy, Numba, llvmlite, lark,
+SciPy and the optional packages (Dask, python-graphblas, pydata/sparse), the platform, the kernel
+cache's directory, entries and size, and the thread settings. In Python: einsparse.show_config().
+
+examples:
+  einsparse info
+"""
+
 _SPY_EPILOG = """\
 A matrix gives one picture; a tensor of rank 3 or more gives one per pair of modes (the pattern
 projected onto them). Needs matplotlib: pip install einsparse[plot]
@@ -99,6 +109,10 @@ examples:
   einsparse check "C[i,j] = A[i,k]*B[k,j] + D[i,j]" --format A=csc --trials 20
   einsparse cache info
   einsparse spy matrix.mtx -o pattern.png
+  einsparse info                  versions, platform, kernel cache and threads, for a bug report
+
+Slow steps (reading a file, converting an operand, compiling a kernel) show a status line on stderr
+after a second when stderr is a terminal; --quiet turns these off.
 
 exit status: 0 success, 2 usage or statement error, 1 data error (file missing or malformed, shapes
 that disagree, a format the data cannot take), 3 cluster failure (--cluster: the scheduler cannot be
@@ -131,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="print the Python traceback of an error")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="show no status lines on stderr for slow steps (reading, converting, compiling)")
     raw = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="einsparse", parents=[common], formatter_class=raw, epilog=_MAIN_EPILOG,
                      description="Compile sparse tensor algebra statements to fused Numba kernels, "
@@ -220,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     spy.add_argument("-o", "--output", metavar="PNG", help="the picture (default: PATH's name with .png)")
     spy.add_argument("--shape", metavar="d0,d1,...", help="the shape of a .tns file")
     spy.set_defaults(func=cmd_spy)
+
+    info = commands.add_parser("info", parents=[common], formatter_class=raw, epilog=_INFO_EPILOG,
+                               help="print versions, platform, kernel cache and threads (for bug reports)",
+                               description="Print what a bug report needs to say about this installation.")
+    info.set_defaults(func=cmd_info)
     return parser
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from einsparse.cli.loading import _Progress, load_operands
+from einsparse.cli.loading import load_operands
+from einsparse.cli.progress import CompileStatus, Progress, quiet
 from einsparse.cli.statement import _compile, _output_format, _statement
 from einsparse.cli.status import EXIT_OK, UsageError
 
@@ -33,12 +34,12 @@ def cmd_run(args) -> int:
         if name not in chosen:
             chosen[name] = natural_format(values[name], name=f"operand {name}")
     chosen[st.output] = _output_format(st, chosen, values)
-    kernel = _compile(st, chosen, args.threads, _cluster(args.cluster))
+    kernel = _compile(st, chosen, args.threads, _cluster(args.cluster, quiet(args)))
     if args.print_kernel:
         print(kernel.source)
     prepared = {}
     for name in st.inputs:
-        with _Progress(f"converting {name} to {chosen[name].name}"):
+        with Progress(f"converting {name} to {chosen[name].name}", quiet(args)):
             prepared[name] = as_tensor(values[name], kernel.plan.formats[name],
                                        name=f"operand {name} ({sources[name]})")
     given_output = values.get(st.output)
@@ -48,14 +49,14 @@ def cmd_run(args) -> int:
             return kernel(**prepared, shape=output_shape)
         return kernel(**prepared, **{st.output: given_output})
 
-    start = time.perf_counter()
-    with _Progress("compiling the kernel"):
+    with CompileStatus(quiet(args)):  # kernels compile at their first call (a planned product's later too)
+        start = time.perf_counter()
         result = call()
-    first = time.perf_counter() - start
-    if args.explain:
-        print(kernel.explain())
-    if args.time:
-        _report_times(call, args.time, first, prepared, result)
+        first = time.perf_counter() - start
+        if args.explain:
+            print(kernel.explain())
+        if args.time:
+            _report_times(call, args.time, first, prepared, result)
     if args.output:
         io.write(args.output, result)
         print(f"wrote {st.output}: {_describe(result)} to {args.output}")
@@ -64,7 +65,7 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
-def _cluster(option):
+def _cluster(option, silent: bool):
     """`--cluster`'s value as `client=` takes it: local, local:N or a scheduler's address."""
     if option is None:
         return None
@@ -72,7 +73,7 @@ def _cluster(option):
     from einsparse.errors import OperandError
 
     try:
-        with _Progress(f"starting or reaching the cluster {option}"):
+        with Progress(f"starting or reaching the cluster {option}", silent):
             return resolve(option)
     except OperandError as error:
         if "is not a dask.distributed Client" in str(error):

@@ -32,6 +32,7 @@ import types
 import warnings
 from pathlib import Path
 
+from einsparse.runtime.compile_log import log_compiles
 from einsparse.version import __version__ as VERSION
 
 _lock = threading.Lock()
@@ -66,13 +67,17 @@ def kernel_key(source: str) -> str:
     return hashlib.sha256(f"{versions()}\n{source}".encode()).hexdigest()[:24]
 
 
-def load_kernel(source: str):
-    """The Numba dispatcher of the kernel in `source`, from the disk cache when possible."""
+def load_kernel(source: str, label: "str | None" = None):
+    """The Numba dispatcher of the kernel in `source`, from the disk cache when possible. With `label`
+    (the statement and its formats), its cache hits, misses and compiles are logged (`compile_log`)."""
     from einsparse.compiler.emit import HELPERS_MODULE, HELPERS_SOURCE
 
     with _lock:
         _load(HELPERS_MODULE, HELPERS_SOURCE)  # what kernel modules import their helpers from
-        return _load(f"einsparse_{kernel_key(source)}", source).kernel
+        dispatcher = _load(f"einsparse_{kernel_key(source)}", source).kernel
+        if label is not None:
+            log_compiles(dispatcher, label)
+        return dispatcher
 
 
 def helpers():

@@ -15,6 +15,7 @@ from einsparse.compiler.reductions import BY_OP, typed_identity
 from einsparse.compiler.room import output_room
 from einsparse.errors import InternalError
 from einsparse.runtime import cache, parallel
+from einsparse.runtime.compile_log import kernel_label
 from einsparse.runtime.convert import as_tensor, from_coo
 from einsparse.runtime.dense_output import FreshDense
 from einsparse.runtime.output import make_output
@@ -108,7 +109,7 @@ class Call:
         it counts every row's entries into the counts of one output (chunks count disjoint rows), and a
         chunk's room is the sum over its rows. The numeric pass then checks no room."""
         if self.counter is None:
-            self.counter = cache.load_kernel(self.plan.count_source)
+            self.counter = cache.load_kernel(self.plan.count_source, f"{kernel_label(self.plan)}, counting pass")
         counted = make(0)
         tasks = [self._task(arrays, counted, extents, dtype, chunk, self.counter) for chunk in chunks]
         parallel.run_all(tasks, threads)

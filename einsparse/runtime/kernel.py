@@ -25,6 +25,7 @@ from einsparse.errors import (DTypeError, EinsparseError, InternalError, NotSupp
                               point_at)
 from einsparse.runtime import cache
 from einsparse.runtime.call import Call
+from einsparse.runtime.compile_log import kernel_label
 from einsparse.runtime.convert import as_tensor, operand_shape
 from einsparse.runtime.shim import FULL, make_shim
 from einsparse.runtime.stored import stored_reader
@@ -92,7 +93,7 @@ class Kernel:
     def dispatcher(self):
         """The Numba dispatcher (compiled on first call, or loaded from the disk cache)."""
         if self._dispatcher is None:
-            self._dispatcher = cache.load_kernel(self.plan.source)
+            self._dispatcher = cache.load_kernel(self.plan.source, kernel_label(self.plan))
         return self._dispatcher
 
     def __call__(self, *positional, shape=None, **operands):
@@ -187,7 +188,7 @@ class Kernel:
             else:
                 plan = compile_plan(self.plan.statement, self.plan.formats, workspace=PAIR_LIST,
                                     fills=dict(self.plan.fills))
-                call = Call(plan, cache.load_kernel(plan.source))
+                call = Call(plan, cache.load_kernel(plan.source, f"{kernel_label(plan)} with pair-list workspaces"))
             self._calls[workspace] = call
         return call
 

@@ -107,3 +107,23 @@ def test_persisted_operands_refused_with_reasons(client):
     held.release()
     with pytest.raises(es.ClusterError, match=r"^operand A was released from its cluster; persist it again$"):
         es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(40))
+
+
+def test_blocks_lost_with_their_worker_fail_naming_the_operand(client):
+    import os
+    import signal
+    import time
+
+    a = _ints(300, 200, 0.05, 7)
+    held = es.persist(a, client=client)
+    address = next(iter(client.who_has(held.parts[0]).values()))[0]
+    pid = client.run(os.getpid, workers=[address])[address]
+    os.kill(pid, signal.SIGKILL)  # its nanny starts a new worker, without the block
+    deadline = time.monotonic() + 30
+    while held.parts[0].status == "finished" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with pytest.raises(es.ClusterError) as raised:
+        es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(200, dtype=np.int64))
+    assert str(raised.value) == ("y[i] = A[i,j]*x[j]: persisted operand A lost blocks when a worker died "
+                                 "(scattered data is not recomputed); persist it again")
+    client.wait_for_workers(2, timeout=60)

@@ -9,6 +9,7 @@ once (scattered with broadcast); the others are sliced per block.
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import math
 import uuid
@@ -212,6 +213,13 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
             if number is not None else "a block"
         raise ClusterError(f"{statement}: {where} failed: each worker that ran it died and Dask gave up (a "
                            f"worker past its memory limit is killed; the workers' logs say why)") from None
+    except concurrent.futures.CancelledError:
+        lost = [name for name, value in operands.items() if isinstance(value, PersistedTensor)
+                and any(part.status != "finished" for part in value.parts)]
+        if not lost:
+            raise ClusterError(f"{statement}: Dask cancelled a block (the workers' logs say why)") from None
+        raise ClusterError(f"{statement}: persisted operand {', '.join(lost)} lost blocks when a worker died "
+                           f"(scattered data is not recomputed); persist it again") from None
     finally:  # the scheduler forgets the blocks' results and the operands sent for this call
         sent = [*shipped.values(), *(part for parts in pieces.values() for part in parts)]
         for future in [*futures, *sent]:

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import einsparse as es
+from einsparse.cluster.run import ClusterKernel
 from einsparse.runtime.display import MOST_PIXELS, binned_counts, png
 from einsparse.runtime.tensor import Tensor
 
@@ -198,6 +199,25 @@ def test_a_kernel_shows_its_statement_formats_and_explanation():
                           "B": "csc: dense, compressed (modes 1, 0)"}
     assert parts.pre == [kernel.explain()]
     assert "threads &gt; 1" in text  # the explanation's own '>' escaped
+
+
+def test_the_wrappers_show_their_own_explanation():
+    planned = es.compile("y[i] = A[i,j]*B[j,k]*x[k]", {"A": "csr", "B": "csr"})
+    assert type(planned).__name__ == "PlannedKernel"
+    parts = _Parts(planned._repr_html_())
+    assert parts.caption == "PlannedKernel: y[i] = A[i,j]*B[j,k]*x[k]"
+    assert parts.pre == [planned.explain()] and parts.pre != [planned.fused.explain()]
+
+    ring = es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr"}, semiring="min_plus")
+    parts = _Parts(ring._repr_html_())
+    assert parts.caption == f"SemiringKernel (min_plus): {ring.kernel.statement}"
+    assert "min=" in parts.caption and parts.pre == [ring.explain()]
+
+    kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    cluster = ClusterKernel(kernel, "y[i] = A[i,j]*x[j]", client=None, evaluate=None)
+    parts = _Parts(cluster._repr_html_())
+    assert parts.caption == "ClusterKernel: y[i] = A[i,j]*x[j]" and parts.rows["A"] == "csr: dense, compressed"
+    assert parts.pre == [cluster.explain()] and "cluster:" in parts.pre[0]
 
 
 def test_png_round_trips_any_gray_levels():

@@ -18,6 +18,7 @@ from einsparse.compiler.formats import Format
 from einsparse.compiler.planner import Stats, plan_product, product_factors
 from einsparse.errors import StatementError
 from einsparse.runtime.convert import as_tensor, operand_shape
+from einsparse.runtime.display import kernel_html
 from einsparse.runtime.stored import operand_fill
 from einsparse.runtime.tensor import Tensor
 
@@ -77,6 +78,9 @@ class PlannedKernel:
 
     def __repr__(self) -> str:
         return f"Planned{self.fused!r}"
+
+    def _repr_html_(self) -> str:  # its own explain(), which __getattr__ would take from the fused kernel
+        return kernel_html(self)
 
     def plan_for(self, operands: dict):
         """The plan for these operands (None: the fused kernel), memoized by a bucket of their statistics."""

@@ -23,6 +23,7 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.parse import parse
 from einsparse.errors import NotSupportedError, StatementError
 from einsparse.runtime.convert import as_tensor
+from einsparse.runtime.display import kernel_html
 from einsparse.runtime.tensor import Tensor
 
 
@@ -147,3 +148,6 @@ class SemiringKernel:
 
     def __repr__(self) -> str:
         return f"SemiringKernel({self.semiring.name}, {self.kernel!r})"
+
+    def _repr_html_(self) -> str:
+        return kernel_html(self, title=f"SemiringKernel ({self.semiring.name})")

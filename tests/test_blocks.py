@@ -79,3 +79,8 @@ def test_storage_bytes_counts_the_arrays_of_every_kind():
     assert storage_bytes(coo) == coo.data.nbytes + coo.row.nbytes + coo.col.nbytes
     assert storage_bytes(es.tensor(matrix)) == csr_bytes  # shares scipy's arrays
     assert storage_bytes(np.ones((3, 4))) == 96 and storage_bytes(2.5) == 8
+    banded = np.diag(np.arange(1.0, 6.0)) + np.diag(np.ones(4), 1)
+    band, bitmap = es.tensor(banded, "db"), es.tensor(banded, "dm")
+    assert storage_bytes(band) == band.vals.nbytes + band.levels[1].pos.nbytes + band.levels[1].lo.nbytes
+    assert storage_bytes(bitmap) == bitmap.vals.nbytes + sum(getattr(bitmap.levels[1], name).nbytes
+                                                             for name in ("pos", "crd", "tbl"))

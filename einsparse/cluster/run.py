@@ -29,6 +29,7 @@ from einsparse.compiler.pipeline import compile_plan
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
 from einsparse.runtime.blocks import balanced_ranges, combined, entries_along, joined, slices
 from einsparse.runtime.convert import operand_shape
+from einsparse.runtime.display import kernel_html
 from einsparse.runtime.stored import storage_bytes
 
 SENT_IN_GRAPH = 2 ** 18  # bytes below which an operand every block reads travels in each task, not scattered
@@ -65,6 +66,9 @@ class ClusterKernel:
 
     def __repr__(self) -> str:
         return f"ClusterKernel({self.kernel!r})"
+
+    def _repr_html_(self) -> str:  # its own explain(), which __getattr__ would take from the kernel
+        return kernel_html(self)
 
 
 def describe(cut, statement: str) -> str:

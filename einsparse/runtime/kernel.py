@@ -27,6 +27,7 @@ from einsparse.runtime import cache
 from einsparse.runtime.call import Call
 from einsparse.runtime.compile_log import kernel_label
 from einsparse.runtime.convert import as_tensor, operand_shape
+from einsparse.runtime.display import kernel_html
 from einsparse.runtime.shim import FULL, make_shim
 from einsparse.runtime.stored import stored_reader
 from einsparse.runtime.parallel import thread_count
@@ -88,6 +89,10 @@ class Kernel:
         formats = ", ".join(f"{k}={v}" for k, v in self.formats.items())
         threads = f", threads={self.threads}" if self.threads != 1 else ""
         return f"Kernel({self.statement!r}, {formats}{threads})"
+
+    def _repr_html_(self) -> str:
+        """How Jupyter shows a kernel: its statement, formats and `explain()`."""
+        return kernel_html(self)
 
     @property
     def dispatcher(self):

@@ -298,6 +298,11 @@ class Tensor:
             f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz}{fill})"
         )
 
+    def _repr_html_(self) -> str:
+        """How Jupyter shows a tensor: a table of its facts and a spy picture of a matrix."""
+        from einsparse.runtime.display import tensor_html  # display reads stored.py, which imports this module
+        return tensor_html(self)
+
 
 def _checked_fill(fill, dtype: np.dtype, fmt: Format):
     """`fill` as a value of `dtype`, None for zero; refused when the type cannot hold it, or when the

@@ -68,6 +68,10 @@ class PersistedTensor:
             raise ClusterError(f"operand {name} is persisted on the cluster at {self.client.scheduler.address}, "
                                f"not on the one at {client.scheduler.address} this call runs on")
 
+    def futures(self) -> list:
+        """The futures holding the tensor on the workers: its blocks, and the whole once joined."""
+        return [*self.parts, *([self._whole] if self._whole is not None else [])]
+
     def whole(self):
         """A future of the whole tensor, joined from its blocks on a worker (made once)."""
         if self._whole is None:
@@ -92,7 +96,7 @@ class PersistedTensor:
 
     def release(self) -> None:
         """Let the workers drop the blocks (the tensor cannot be used afterwards)."""
-        for future in [*self.parts, *([self._whole] if self._whole is not None else [])]:
+        for future in self.futures():
             future.release()
         self._whole, self.released = None, True
 

@@ -186,7 +186,7 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
     pieces = {name: operands[name].pieces(mode, ranges) if isinstance(operands[name], PersistedTensor)
               else slices(operands[name], mode, ranges) for name, mode in cut.modes.items() if name in operands}
     kept = {future.key for value in operands.values() if isinstance(value, PersistedTensor)
-            for future in [*value.parts, *([value._whole] if value._whole is not None else [])]}
+            for future in value.futures()}
     if given is not None and cut.output_mode is not None:
         pieces[output] = slices(given, cut.output_mode, ranges)
     futures = []

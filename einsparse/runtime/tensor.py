@@ -3,7 +3,8 @@
 Building levels from coordinates and walking them back is `storage.py`'s (with each level kind's own
 code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s. Index notation on a tensor
 (`A[i, k]`, `C[i, j] = ...`) belongs to the front end, `einsparse.notation`, which installs itself with
-`use_notation` when imported: the runtime never imports it.
+`use_notation` when imported: the runtime never imports it. Operators and NumPy's protocols are
+`array_methods.py`'s, which `Tensor` inherits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, NotSupportedError, OperandError, ShapeError
 from einsparse.levels import DenseLevel
 from einsparse.runtime import storage
+from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
 from einsparse.runtime.scipy_export import to_scipy
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
@@ -30,7 +32,7 @@ SUPPORTED_DTYPES = ("use a NumPy number type (bool, int8 to int64, uint8 to uint
                     "complex64 or complex128)")
 
 
-class Tensor:
+class Tensor(ArrayMethods):
     """A tensor in TACO's level storage. Build one with `einsparse.tensor(...)`, not directly.
 
     `nnz` is the number of stored values, `len(vals)`: for formats with a dense innermost level this
@@ -168,129 +170,9 @@ class Tensor:
             dense = dense.copy()
         return dense
 
-    # -- as an array (einsparse.arrays: operators compile through evaluate's memoized path) ---------
-    __hash__ = object.__hash__  # == compares entries, as NumPy's does; a tensor stays usable as a key
-
-    def __matmul__(self, other):
-        return _arrays_module().matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _arrays_module().matmul(other, self)
-
-    def __add__(self, other):
-        return _arrays_module().elementwise("+", self, other)
-
-    def __radd__(self, other):
-        return _arrays_module().elementwise("+", other, self)
-
-    def __sub__(self, other):
-        return _arrays_module().elementwise("-", self, other)
-
-    def __rsub__(self, other):
-        return _arrays_module().elementwise("-", other, self)
-
-    def __mul__(self, other):
-        return _arrays_module().elementwise("*", self, other)
-
-    def __rmul__(self, other):
-        return _arrays_module().elementwise("*", other, self)
-
-    def __truediv__(self, other):
-        return _arrays_module().elementwise("/", self, other)
-
-    def __rtruediv__(self, other):
-        return _arrays_module().elementwise("/", other, self)
-
-    def __pow__(self, other):
-        return _arrays_module().elementwise("**", self, other)
-
-    def __rpow__(self, other):
-        return _arrays_module().elementwise("**", other, self)
-
-    def __mod__(self, other):
-        return _arrays_module().elementwise("%", self, other)
-
-    def __rmod__(self, other):
-        return _arrays_module().elementwise("%", other, self)
-
-    def __abs__(self):
-        return _arrays_module().apply_ufunc(np.absolute, "__call__", (self,), {})
-
-    def __neg__(self):
-        return _arrays_module().negative(self)
-
-    def __pos__(self):
-        return self
-
-    def __lt__(self, other):
-        return _arrays_module().compare("<", self, other)
-
-    def __le__(self, other):
-        return _arrays_module().compare("<=", self, other)
-
-    def __gt__(self, other):
-        return _arrays_module().compare(">", self, other)
-
-    def __ge__(self, other):
-        return _arrays_module().compare(">=", self, other)
-
-    def __eq__(self, other):
-        return _arrays_module().compare("==", self, other)
-
-    def __ne__(self, other):
-        return _arrays_module().compare("!=", self, other)
-
-    @property
-    def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
-        return _arrays_module().transpose(self)
-
-    def transpose(self, *axes) -> "Tensor":
-        """The tensor with its axes permuted (no copy: the format's mode order changes)."""
-        return _arrays_module().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
-                                          else axes)
-
-    def sum(self, axis=None, dtype=None, keepdims=False):
-        return _arrays_module().total(self, axis, dtype, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "min", axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "max", axis, keepdims)
-
-    def prod(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "prod", axis, keepdims)
-
-    def any(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "any", axis, keepdims)
-
-    def all(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "all", axis, keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        return _arrays_module().arg_reduced(self, "argmin", axis, keepdims)
-
-    def argmax(self, axis=None, keepdims=False):
-        return _arrays_module().arg_reduced(self, "argmax", axis, keepdims)
-
-    def dot(self, other):
-        return _arrays_module().dot(self, other)
-
-    def reshape(self, *shape, order="C"):
-        return _arrays_module().reshape(self, shape[0] if len(shape) == 1 else shape, order)
-
-    def astype(self, dtype) -> "Tensor":
-        return _arrays_module().astype(self, dtype)
-
     def todense(self) -> np.ndarray:
         """A dense array (pydata/sparse's name for `to_numpy`)."""
         return self.to_numpy()
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return _arrays_module().apply_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return _arrays_module().apply_function(func, args, kwargs)
 
     def __repr__(self) -> str:
         fill = "" if self._fill is None else f", fill={self._fill}"
@@ -325,22 +207,6 @@ def use_notation(notation) -> None:
     """Called by `einsparse.notation` when imported: tensors then index with its variables."""
     global _notation
     _notation = notation
-
-
-_arrays = None  # the front end's array operations (einsparse.arrays)
-
-
-def use_arrays(arrays) -> None:
-    """Called by `einsparse.arrays` when imported: tensors then take operators and NumPy's functions."""
-    global _arrays
-    _arrays = arrays
-
-
-def _arrays_module():
-    if _arrays is None:
-        raise NotSupportedError("tensor operators are installed by einsparse's front end: use tensors made "
-                                "with es.tensor, es.evaluate or es.einsum")
-    return _arrays
 
 
 def _notation_of(key):

@@ -1,0 +1,52 @@
+"""Type aliases of the public API: what a statement reads, what it returns, and how its options are given.
+
+For annotations only: nothing here is checked at run time (the functions check their arguments
+themselves and raise einsparse's errors). scipy, pydata/sparse and dask.distributed ship no complete
+type information, so their types are `Any` to a type checker; the aliases still name them for readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from scipy.sparse import sparray, spmatrix
+    from sparse import SparseArray
+
+    from einsparse.cluster.persisted import PersistedTensor
+    from einsparse.compiler.formats import Format
+    from einsparse.runtime.tensor import Tensor
+
+__all__ = ["Array", "ClusterClient", "FormatSpec", "Formats", "Operand", "Optimize", "Result"]
+
+# A NumPy array of any shape and value type.
+Array = np.ndarray[Any, np.dtype[Any]]
+
+# What a statement reads as an operand: NumPy arrays, numbers and nested lists, einsparse tensors,
+# scipy.sparse matrices and arrays, pydata/sparse arrays, and tensors persisted on a cluster.
+Operand = Union[npt.ArrayLike, "Tensor", "spmatrix", "sparray", "SparseArray", "PersistedTensor"]
+
+# What a statement returns: a dense NumPy array, a sparse einsparse tensor, or a NumPy scalar for a
+# 0-d output.
+Result = Union[Array, "Tensor", np.generic]
+
+# A storage format: a name ("csr", "dense", ...), letters with an optional mode order ("dc:1,0"), or
+# a `Format`.
+FormatSpec = Union[str, "Format"]
+
+# Formats by tensor name, as `compile` and `evaluate` take them: {"A": "csr", "C": "dense"}.
+Formats = Mapping[str, FormatSpec]
+
+# NumPy's `optimize=`: False, True, "greedy", "optimal", or a contraction path such as
+# ["einsum_path", (0, 1), (0, 1)] (the leading "einsum_path" may be left out).
+Optimize = Union[bool, str, Sequence[Union[str, Sequence[int]]]]
+
+# Where a call runs: a `distributed.Client`, "local" or "local:N" (a local cluster of N worker
+# processes), a scheduler's address ("tcp://host:8786"), None (an enclosing `es.on_cluster`, else
+# here) or False (here, whatever encloses the call).
+ClusterClient = Union["Client", str, bool, None]

@@ -6,6 +6,7 @@ import os
 
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
@@ -25,20 +26,23 @@ from einsparse.cluster.persisted import HELD_SEMIRING, PersistedTensor, persiste
 from einsparse.memo import CallMemo
 from einsparse.planned import PlannedKernel, check_optimize, plannable, statistics
 
+if TYPE_CHECKING:
+    from einsparse.types import ClusterClient, Compiled, Formats, Operand, Optimize, Result
+
 class BuiltStatement:
     """A statement built in Python rather than written as text (`es.statement(C[i, j], expr)` in
     `einsparse.notation`, which subclasses this): `syntax` is its syntax tree, `formats` its tensors'
     formats, and `run(threads)` runs it on its own tensors and returns its output."""
 
     syntax: syn.Statement
-    formats: dict
+    formats: dict[str, Format]
 
-    def run(self, threads=None):
+    def run(self, threads: int | str | None = None) -> Result:
         raise NotSupportedError(f"{type(self).__name__} does not say how to run itself")
 
 
-_kernels: dict[tuple, Kernel] = {}
-_planned: dict[tuple, PlannedKernel] = {}
+_kernels: dict[tuple[Any, ...], Kernel] = {}
+_planned: dict[tuple[Any, ...], PlannedKernel] = {}
 _kernels_lock = threading.Lock()
 # What `evaluate` and `einsum` found for a call (the statement's text, the formats asked for, what kind
 # of object each operand is, the threads): the kernel, so that the next such call does no parsing and
@@ -46,8 +50,9 @@ _kernels_lock = threading.Lock()
 _calls = CallMemo(256)
 
 
-def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None,  # noqa: A001
-            semiring: "str | None" = None, optimize=True, client=None) -> Kernel:
+def compile(statement: str | BuiltStatement | syn.Statement, formats: Formats | None = None,  # noqa: A001
+            threads: int | str | None = None, semiring: str | None = None, optimize: Optimize = True,
+            client: ClusterClient = None) -> Compiled:
     """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
 
     `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
@@ -70,15 +75,16 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
         return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads,
                                                 client=client), ring)
     if isinstance(statement, BuiltStatement):
-        statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
+        formats = {**statement.formats, **_checked_formats(formats)}
+        statement = statement.syntax
     parsed = _parsed(statement)
-    formats = _checked_formats(formats)
+    checked = _checked_formats(formats)
     count = thread_count(threads)
-    plan_key = (syn.deparse(parsed), _format_key(formats, parsed))
+    plan_key = (syn.deparse(parsed), _format_key(checked, parsed))
     kernel = _kernels.get((plan_key, count))
     if kernel is None:
         serial = _kernels.get((plan_key, 1))
-        kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, formats), count)
+        kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, checked), count)
         with _kernels_lock:
             kernel = _kernels.setdefault((plan_key, count), kernel)
     if optimize is not False and plannable(kernel.plan.index_notation):
@@ -90,22 +96,24 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
                                     optimize)
             with _kernels_lock:
                 planned = _planned.setdefault(planned_key, planned)
-        kernel = planned
+        chosen: Kernel | PlannedKernel = planned
+    else:
+        chosen = kernel
     if client is not None and client is not False:
         from einsparse.cluster.run import ClusterKernel
 
-        return ClusterKernel(kernel, plan_key[0], clients.resolve(client), evaluate, threads, optimize)
-    return kernel
+        return ClusterKernel(chosen, plan_key[0], clients.resolve(client), evaluate, threads, optimize)
+    return chosen
 
 
-def _optimize_key(optimize):
+def _optimize_key(optimize: Optimize) -> Any:
     """`optimize` as a dict key (a contraction path's lists as tuples)."""
     if isinstance(optimize, (list, tuple)):
         return tuple(step if isinstance(step, str) else tuple(int(k) for k in step) for step in optimize)
     return optimize if isinstance(optimize, str) else bool(optimize)
 
 
-def _parsed(statement) -> syn.Statement:
+def _parsed(statement: object) -> syn.Statement:
     if isinstance(statement, syn.Statement):
         return statement
     if isinstance(statement, str):
@@ -114,7 +122,7 @@ def _parsed(statement) -> syn.Statement:
                      f"not {type(statement).__name__}")
 
 
-def _checked_formats(formats) -> dict:
+def _checked_formats(formats: object) -> dict[str, Any]:
     """`formats` as a dict from tensor names to format specs; FormatError if it is something else."""
     if formats is None:
         return {}
@@ -128,7 +136,7 @@ def _checked_formats(formats) -> dict:
     return dict(formats)
 
 
-def _format_key(formats, statement: syn.Statement) -> tuple:
+def _format_key(formats: dict[str, Any], statement: syn.Statement) -> tuple[tuple[str, str], ...]:
     """The formats as a cache key: each read as a `Format`, so `"csr"`, `"dc"` and a `Format` agree, and
     plain dense ones left out, as a tensor with no format is dense. A spec that does not fit a tensor of
     the statement keeps its text: compiling it reports the mistake, so it is never cached."""
@@ -155,8 +163,9 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
     return ranks
 
 
-def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, shape=None,
-             semiring: "str | None" = None, optimize=True, client=None, **operands):
+def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
+             shape: int | tuple[int, ...] | None = None, semiring: str | None = None, optimize: Optimize = True,
+             client: ClusterClient = None, **operands: Operand) -> Result:
     """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
     `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
     extent (`a[i,j] = i + j`); passing the output array by name does too.
@@ -197,10 +206,12 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         kernel = _kernel_for(statement, formats, threads, operands, optimize)
         if key is not None:
             _calls.put(key, kernel)
-    return kernel(**operands) if shape is None else kernel(shape=shape, **operands)
+    given: dict[str, Any] = operands  # by name; `shape` is no operand's name (a keyword of this function)
+    return kernel(**given) if shape is None else kernel(shape=shape, **given)
 
 
-def _on_cluster(client, statement, formats, threads, optimize, shape, operands: dict):
+def _on_cluster(client: ClusterClient, statement: str | BuiltStatement, formats: Formats | None,
+                threads: int | str | None, optimize: Optimize, shape: Any, operands: dict[str, Operand]) -> Result:
     from einsparse.cluster import run
 
     if isinstance(statement, BuiltStatement):
@@ -213,10 +224,13 @@ def _on_cluster(client, statement, formats, threads, optimize, shape, operands: 
     seen = {name: value.stand_in if isinstance(value, PersistedTensor) else value for name, value in operands.items()}
     kernel = _kernel_for(statement, formats, threads, seen, optimize)
     formats = {name: fmt for name, fmt in kernel.plan.formats.items()}
-    return run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads, optimize)
+    result: Result = run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads,
+                             optimize)
+    return result
 
 
-def _call_key(statement, formats, threads, operands: dict, optimize=True) -> "tuple | None":
+def _call_key(statement: object, formats: object, threads: object, operands: dict[str, Any],
+              optimize: Optimize = True) -> tuple[Any, ...] | None:
     """What decides the kernel of an `evaluate` call, or None when a part of it cannot be a key (the
     call then takes the full path every time). Extents and values are not in it: the kernel checks them."""
     if type(statement) is not str:
@@ -241,7 +255,8 @@ def _call_key(statement, formats, threads, operands: dict, optimize=True) -> "tu
     return key
 
 
-def _kernel_for(statement, formats, threads, operands: dict, optimize=True) -> Kernel:
+def _kernel_for(statement: str | syn.Statement, formats: Formats | None, threads: int | str | None,
+                operands: dict[str, Any], optimize: Optimize = True) -> Compiled:
     """The kernel `evaluate` runs: the statement parsed and checked against its operands, the formats
     not given taken from the operands, the output's chosen."""
     parsed = _parsed(statement)
@@ -270,7 +285,7 @@ def _kernel_for(statement, formats, threads, operands: dict, optimize=True) -> K
 __all__ = ["compile", "evaluate", "tensor", "Format", "parse_format", "Kernel"]
 
 
-def persist(value, client=None, along: int = 0) -> PersistedTensor:
+def persist(value: Operand, client: ClusterClient = None, along: int = 0) -> PersistedTensor:
     """`value` (any operand `evaluate` reads) kept on a Dask cluster's workers for the calls that follow.
 
     It is cut along mode `along` into blocks balanced by stored entries, each held by a worker. A call

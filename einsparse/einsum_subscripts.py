@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ _OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-25 are A-Z, 26-51 a-z
 
 
-def from_sublists(arguments: tuple) -> tuple[str, tuple]:
+def from_sublists(arguments: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
     """`einsum(a, [0, 1], b, [1, 2], [0, 2])` -> ("Ab,bC->AC"-like subscripts, (a, b))."""
     operands, terms = arguments[0::2], arguments[1::2]
     output = None
@@ -34,7 +36,7 @@ def from_sublists(arguments: tuple) -> tuple[str, tuple]:
     return text, tuple(operands)
 
 
-def _sublist_text(term, position) -> str:
+def _sublist_text(term: Any, position: int | None) -> str:
     where = "the output sublist" if position is None else f"the sublist of operand {position}"
     if isinstance(term, np.ndarray) and term.ndim == 1 and term.dtype.kind in "iu":
         term = term.tolist()  # NumPy takes an integer array as a sublist too
@@ -90,8 +92,8 @@ def parse(subscripts: str, ranks: tuple[int, ...]) -> tuple[tuple[tuple[str, ...
                 raise StatementError(f"einsum subscripts {subscripts!r}: output index {index} is not in any "
                                      f"operand's subscripts")
     else:
-        letters = "".join(inputs.replace("...", "").split(","))
-        out = ellipsis + tuple(sorted(c for c in set(letters) if letters.count(c) == 1))
+        written = "".join(inputs.replace("...", "").split(","))
+        out = ellipsis + tuple(sorted(c for c in set(written) if written.count(c) == 1))
     return named, out
 
 
@@ -109,7 +111,7 @@ def _expand(term: str, ellipsis: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(before) + (ellipsis if dots else ()) + tuple(after)
 
 
-def statement(named, output) -> tuple[str, tuple[str, ...]]:
+def statement(named: Sequence[Sequence[str]], output: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     """The statement text for index names `named` (one tuple per operand) and `output`, and the
     operand names it uses: A, B, ... skipping the subscripts' letters, then T0, T1, ..."""
     letters = {index for term in named for index in term} | set(output)
@@ -119,5 +121,5 @@ def statement(named, output) -> tuple[str, tuple[str, ...]]:
     return f"{_access('out', output)} = {factors}", names
 
 
-def _access(name: str, indices) -> str:
+def _access(name: str, indices: Sequence[str]) -> str:
     return f"{name}[{','.join(indices)}]" if indices else name

@@ -11,8 +11,11 @@ broadcast: the operand is read at coordinate 0 of it and the index dropped from 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from einsparse import semirings
 from einsparse.api import _call_key, _calls, evaluate
@@ -27,11 +30,19 @@ from einsparse.errors import DTypeError, NotSupportedError, OperandError, ShapeE
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
 from einsparse.runtime.tensor import Tensor
 
+if TYPE_CHECKING:
+    from einsparse.types import Array, ClusterClient, EinsumResult, FormatSpec, Operand, Optimize, Result
+
+Casting = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
+Named = tuple[tuple[str, ...], ...]  # the index names of each operand
+
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 
 
-def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=True, format=None,  # noqa: A002
-           threads=None, semiring=None, client=None):
+def einsum(*arguments: Any, out: Array | None = None, dtype: npt.DTypeLike | None = None, order: str = "K",
+           casting: Casting = "safe", optimize: Optimize = True, format: FormatSpec | None = None,  # noqa: A002
+           threads: int | str | None = None, semiring: str | None = None,
+           client: ClusterClient = None) -> EinsumResult:
     """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
     the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
     and `optimize` as NumPy takes them (a product of three or more operands is planned from their
@@ -93,10 +104,12 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     return _delivered(result, out, order, casting)
 
 
-def _on_held(subscripts: str, operands: tuple, client, dtype, optimize, format, threads, semiring):  # noqa: A002
+def _on_held(subscripts: str, operands: tuple[Any, ...], client: ClusterClient, dtype: npt.DTypeLike | None,
+             optimize: Optimize, format: FormatSpec | None, threads: int | str | None,  # noqa: A002
+             semiring: str | None) -> Result:
+    """einsum with operands persisted on a cluster (`es.persist`): run there, each index named."""
     if semiring is not None:
         raise NotSupportedError(_HELD_SEMIRING)
-    """einsum with operands persisted on a cluster (`es.persist`): run there, each index named."""
     if "." in subscripts or dtype is not None or len({np.dtype(op.dtype) for op in operands}) > 1:
         raise NotSupportedError("einsum on persisted operands: name every index (no '...'), give operands "
                                 "of one dtype and no dtype=")
@@ -110,7 +123,7 @@ def _semiring_statement(statement: str, semiring: str) -> str:
     return semirings.rewrite(statement, semiring)
 
 
-def _by_position(error: DTypeError, names) -> DTypeError:
+def _by_position(error: DTypeError, names: Sequence[str]) -> DTypeError:
     message = str(error)
     for position, name in enumerate(names):
         if message.startswith(f"operand {name} "):
@@ -118,19 +131,19 @@ def _by_position(error: DTypeError, names) -> DTypeError:
     return error
 
 
-def _ranks(operands: tuple) -> tuple[int, ...]:
+def _ranks(operands: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(len(operand_shape(op, name=f"einsum operand {k}")) for k, op in enumerate(operands))
 
 
 @functools.lru_cache(maxsize=512)
-def _letters_only(subscripts: str, count: int):
+def _letters_only(subscripts: str, count: int) -> tuple[Named, tuple[str, ...], str, tuple[str, ...]]:
     """`parse` and `statement` of subscripts without '...', whose ranks are their letters' counts."""
     terms = subscripts.replace(" ", "").partition("->")[0].split(",")
     named, output = parse(subscripts, tuple(len(term) for term in terms) if len(terms) == count else (0,) * count)
     return (named, output, *_statement(named, output))
 
 
-def _check_ranks(subscripts: str, named, operands: tuple) -> None:
+def _check_ranks(subscripts: str, named: Named, operands: tuple[Any, ...]) -> None:
     terms = subscripts.replace(" ", "").partition("->")[0].split(",")
     for position, (term, indices, operand) in enumerate(zip(terms, named, operands)):
         shape = operand_shape(operand, name=f"einsum operand {position}")
@@ -139,7 +152,8 @@ def _check_ranks(subscripts: str, named, operands: tuple) -> None:
                                f"subscripts {term!r} name {len(indices)} ind{'ex' if len(indices) == 1 else 'ices'}")
 
 
-def _fast(statement: str, formats: dict, threads, named: dict, optimize=True):
+def _fast(statement: str, formats: dict[str, Any], threads: int | str | None, named: dict[str, Any],
+          optimize: Optimize = True) -> Result | None:
     """The result from a kernel met before with these kinds of operands, or None (first call, or
     extents that need broadcasting: `broadcast` then reports any real mismatch)."""
     key = _call_key(statement, formats, threads, named, optimize)
@@ -147,17 +161,18 @@ def _fast(statement: str, formats: dict, threads, named: dict, optimize=True):
     if kernel is None:
         return None
     try:
-        return kernel(**named)
+        result: Result = kernel(**named)
     except ShapeError:
         return None
+    return result
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(named, output):
+def _statement(named: Named, output: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     return statement(named, output)
 
 
-def _cast(operand, dtype, casting: str, position: int):
+def _cast(operand: Any, dtype: npt.DTypeLike, casting: Casting, position: int) -> Array | Tensor:
     """`operand` in `dtype`, if NumPy's `casting` rule allows it (einsum's `dtype=`)."""
     dtype = np.dtype(dtype)
     source = as_tensor(operand, natural_format(operand), name=f"einsum operand {position}") \
@@ -171,7 +186,7 @@ def _cast(operand, dtype, casting: str, position: int):
     return Tensor(source.shape, source.format, source.levels, source.vals.astype(dtype, copy=False))
 
 
-def _in_one_type(operands: tuple) -> tuple:
+def _in_one_type(operands: tuple[Any, ...]) -> tuple[Any, ...]:
     """Operands of different types cast to their common type first, as NumPy's einsum does: it computes
     every product in the result's type (int8 times int16 is an int16 product), not step by step as
     index notation does."""
@@ -189,11 +204,11 @@ def _in_one_type(operands: tuple) -> tuple:
                  for k, (op, t) in enumerate(zip(operands, types)))
 
 
-def _delivered(result, out, order: str, casting: str):
+def _delivered(result: Result, out: Array | None, order: str, casting: Casting) -> Result:
     """`result` written into `out` (NumPy's rule: `casting`), or laid out in `order`."""
     if out is None:
         if isinstance(result, np.ndarray) and order.upper() in ("C", "F") and result.ndim > 1:
-            return np.asarray(result, order=order.upper())
+            return np.asarray(result, order=cast(Literal["C", "F"], order.upper()))
         return result
     if not isinstance(out, np.ndarray):
         raise OperandError(f"einsum: out must be a NumPy array, not {type(out).__name__}")
@@ -207,7 +222,7 @@ def _delivered(result, out, order: str, casting: str):
     return out
 
 
-def broadcast(named, operands: tuple) -> tuple[tuple, tuple]:
+def broadcast(named: Named, operands: tuple[Any, ...]) -> tuple[Named, tuple[Any, ...]]:
     """Operands and their index names with every extent-1 dimension under an index that is larger
     elsewhere taken out (read at coordinate 0), as NumPy broadcasts; ShapeError for other mismatches."""
     shapes = [operand_shape(op, name=f"einsum operand {k}") for k, op in enumerate(operands)]
@@ -238,7 +253,7 @@ def _shown(index: str) -> str:
     return f"'...' dimension {index[1:]}" if len(index) > 1 else index
 
 
-def _without_axes(operand, shape: tuple, axes: list):
+def _without_axes(operand: Any, shape: tuple[int, ...], axes: list[int]) -> Any:
     """`operand` read at coordinate 0 of each of `axes` (all of extent 1)."""
     kept = [axis for axis in range(len(shape)) if axis not in axes]
     if not isinstance(operand, (np.ndarray, np.generic, int, float, complex, list, tuple)):
@@ -253,7 +268,7 @@ def _without_axes(operand, shape: tuple, axes: list):
     return array[tuple(0 if axis in axes else slice(None) for axis in range(array.ndim))]
 
 
-def einsum_path(subscripts: str, *operands, optimize="greedy"):
+def einsum_path(subscripts: str, *operands: Operand, optimize: Optimize = "greedy") -> tuple[list[Any], str]:
     """NumPy's `einsum_path`: the contraction path einsparse takes for these operands, as
     `["einsum_path", (0, 1), ...]` (each step's operands removed and its result put last), and a report
     of the plan: each kernel, its temporary's format, estimated and measured size (the plan is run once to
@@ -267,10 +282,12 @@ def einsum_path(subscripts: str, *operands, optimize="greedy"):
         raise StatementError("einsum_path takes subscripts without '...', such as einsum_path('ij,jk,k->i', A, B, x)")
     named, output, statement, names = _letters_only(subscripts, len(operands))
     _check_ranks(subscripts, named, operands)
-    given = dict(zip(names, operands))
+    given: dict[str, Any] = dict(zip(names, operands))
     kernel = _kernel_for(statement, {}, None, given, True if optimize is True else optimize)
     kernel(**given)
-    plan, measured = kernel.last if isinstance(kernel, PlannedKernel) and kernel.last else (None, {})
+    found = kernel.last if isinstance(kernel, PlannedKernel) and kernel.last else None
+    measured: dict[str, int]
+    plan, measured = found if found is not None else (None, {})
     lines = [f"  Complete contraction:  {subscripts}"]
     if plan is None:
         path = [tuple(range(len(operands)))]

@@ -14,15 +14,21 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
+    from dask.array import Array as DaskArray
     from distributed import Client
     from scipy.sparse import sparray, spmatrix
     from sparse import SparseArray
 
     from einsparse.cluster.persisted import PersistedTensor
+    from einsparse.cluster.run import ClusterKernel
     from einsparse.compiler.formats import Format
+    from einsparse.planned import PlannedKernel
+    from einsparse.runtime.kernel import Kernel
     from einsparse.runtime.tensor import Tensor
+    from einsparse.semirings import SemiringKernel
 
-__all__ = ["Array", "ClusterClient", "FormatSpec", "Formats", "Operand", "Optimize", "Result"]
+__all__ = ["Array", "ClusterClient", "Compiled", "EinsumResult", "FormatSpec", "Formats", "Operand", "Optimize",
+           "Result"]
 
 # A NumPy array of any shape and value type.
 Array = np.ndarray[Any, np.dtype[Any]]
@@ -34,6 +40,9 @@ Operand = Union[npt.ArrayLike, "Tensor", "spmatrix", "sparray", "SparseArray", "
 # What a statement returns: a dense NumPy array, a sparse einsparse tensor, or a NumPy scalar for a
 # 0-d output.
 Result = Union[Array, "Tensor", np.generic]
+
+# What `einsum` returns: a `Result`, or a dask array (computed later) when an operand is one.
+EinsumResult = Union[Result, "DaskArray"]
 
 # A storage format: a name ("csr", "dense", ...), letters with an optional mode order ("dc:1,0"), or
 # a `Format`.
@@ -50,3 +59,8 @@ Optimize = Union[bool, str, Sequence[Union[str, Sequence[int]]]]
 # processes), a scheduler's address ("tcp://host:8786"), None (an enclosing `es.on_cluster`, else
 # here) or False (here, whatever encloses the call).
 ClusterClient = Union["Client", str, bool, None]
+
+# What `compile` returns: a `Kernel`; a `PlannedKernel` around one for a product of three or more
+# tensors; a `SemiringKernel` for `semiring=`; a `ClusterKernel` for `client=`. Each is called with the
+# operands by name and answers what a `Kernel` does (`source`, `explain()`, `formats`, ...).
+Compiled = Union["Kernel", "PlannedKernel", "SemiringKernel", "ClusterKernel"]

@@ -24,7 +24,7 @@ from einsparse.errors import FormatError
 from einsparse.levels import LevelKind
 
 # Named formats of a fixed rank: name -> (letters, mode order).
-_NAMED = {
+_NAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "csr": ("dc", (0, 1)),
     "csc": ("dc", (1, 0)),
     "dcsr": ("cc", (0, 1)),
@@ -47,7 +47,7 @@ class Format:
     levels: tuple[LevelKind, ...]
     mode_order: tuple[int, ...]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.levels) != len(self.mode_order):
             raise FormatError(
                 f"format has {len(self.levels)} levels but a mode order of {len(self.mode_order)}"
@@ -89,7 +89,7 @@ class Format:
             object.__setattr__(self, "_hash", cached)
         return cached
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Format], tuple[tuple[LevelKind, ...], tuple[int, ...]]]:
         """Pickled without what is cached: a string's hash differs from one process to the next."""
         return Format, (self.levels, self.mode_order)
 
@@ -103,7 +103,7 @@ class Format:
     def assembled(self) -> "Format":
         """The format a kernel assembles for an output of this format (each level's `assembled_as`); the
         runtime converts the result to this format when they differ."""
-        kinds: list = []
+        kinds: list[LevelKind] = []
         for k, kind in enumerate(self.levels):
             kinds.append(kind.assembled_as(tuple(kinds), k == self.rank - 1))
         return Format(tuple(kinds), self.mode_order)
@@ -187,7 +187,7 @@ def read_format(spec: "str | Format", rank: int | None = None, *, what: str = "f
     raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
 
 
-_parsed: dict[tuple, Format] = {}  # format strings read before: kernels parse the same few on every call
+_parsed: dict[tuple[str, int | None], Format] = {}  # format strings read before: kernels parse the same few on every call
 
 
 def spec_text(spec: "str | Format") -> str:
@@ -196,6 +196,7 @@ def spec_text(spec: "str | Format") -> str:
 
 def _parse_text(text: str, rank: int | None, what: str) -> Format:
     lowered = text.lower()
+    order: tuple[int, ...]
     if lowered in _NAMED:
         letters, order = _NAMED[lowered]
         return _from_letters(letters, order, text, what)

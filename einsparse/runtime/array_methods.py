@@ -140,7 +140,7 @@ class ArrayMethods:
         return _operations().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
                                        else axes)
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, dtype: npt.DTypeLike = None,
+    def sum(self, axis: int | tuple[int, ...] | None = None, dtype: npt.DTypeLike | None = None,
             keepdims: bool = False) -> Result:
         return _operations().total(self, axis, dtype, keepdims)
 

@@ -10,15 +10,22 @@ code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s. Index no
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, NotSupportedError, OperandError, ShapeError
-from einsparse.levels import DenseLevel
+from einsparse.levels import DenseLevel, LevelStorage
 from einsparse.runtime import storage
 from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
 from einsparse.runtime.scipy_export import to_scipy
+
+if TYPE_CHECKING:
+    from einsparse.types import Array
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
 # The value types kernels compute with: NumPy's numeric types but float16 (Numba has no half-precision
@@ -40,8 +47,15 @@ class Tensor(ArrayMethods):
     """
 
     __slots__ = ("shape", "format", "levels", "vals", "name", "_fill")
+    shape: tuple[int, ...]
+    format: Format
+    levels: tuple[LevelStorage, ...]
+    vals: Array
+    name: str | None
+    _fill: np.generic | None
 
-    def __init__(self, shape, format: Format, levels, vals: np.ndarray, name: "str | None" = None, fill=None):
+    def __init__(self, shape: Iterable[int], format: Format, levels: Iterable[LevelStorage], vals: Array,
+                 name: str | None = None, fill: complex | np.generic | None = None):
         self.shape = tuple(int(n) for n in shape)
         self.format = format
         self.levels = tuple(levels)
@@ -55,7 +69,8 @@ class Tensor(ArrayMethods):
         self._check()
 
     @classmethod
-    def trusted(cls, shape: tuple, format: Format, levels: tuple, vals: np.ndarray) -> "Tensor":
+    def trusted(cls, shape: tuple[int, ...], format: Format, levels: tuple[LevelStorage, ...],
+                vals: Array) -> Tensor:
         """A tensor over storage already known to be consistent with `format` (a canonical scipy
         matrix, a C-ordered array): the call path of a kernel skips `_check` for these."""
         tensor = object.__new__(cls)
@@ -64,7 +79,7 @@ class Tensor(ArrayMethods):
         return tensor
 
     @property
-    def fill(self):
+    def fill(self) -> np.generic:
         """The value of every entry that is not stored (0 unless the tensor was made with another)."""
         return self.vals.dtype.type(0) if self._fill is None else self._fill
 
@@ -91,7 +106,7 @@ class Tensor(ArrayMethods):
             raise ShapeError(f"the last level has {count} positions but there are {len(self.vals)} values")
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> np.dtype[Any]:
         return self.vals.dtype
 
     @property
@@ -103,23 +118,23 @@ class Tensor(ArrayMethods):
         """Stored values, len(vals); includes the zeros a dense innermost level stores."""
         return len(self.vals)
 
-    def to_numpy(self) -> np.ndarray:
+    def to_numpy(self) -> Array:
         """A dense array; for an all-dense format it may be a view of `vals` (no copy)."""
         return storage.dense_array(self.format, self.shape, self.levels, self.vals, self._fill)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:  # scipy.sparse has no type information
         """A scipy.sparse matrix (2-d only): csc_matrix for csc, coo_matrix for coo, csr_matrix otherwise."""
         if self._fill is not None:
             raise FormatError(f"to_scipy: this tensor's fill is {self._fill}, and a scipy.sparse matrix is 0 "
                               f"where nothing is stored; use to_numpy()")
-        return to_scipy(self)
+        return to_scipy(self)  # type: ignore[no-untyped-call]
 
-    def to_coo(self) -> tuple[np.ndarray, np.ndarray]:
+    def to_coo(self) -> tuple[Array, Array]:
         """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes; padding
         zeros dropped (and entries equal to the fill, for a dense tensor with another fill)."""
         return storage.entries(self.format, self.levels, self.vals, range(self.ndim), self._fill)
 
-    def to_pydata(self):
+    def to_pydata(self) -> Any:  # nor has pydata/sparse
         """A pydata/sparse COO array of the same entries and fill (pydata/sparse must be installed)."""
         try:
             import sparse
@@ -129,7 +144,7 @@ class Tensor(ArrayMethods):
         return sparse.COO(coords, values, shape=self.shape, fill_value=self.fill, sorted=True,
                           has_duplicates=False)
 
-    def asformat(self, format: "str | Format") -> "Tensor":
+    def asformat(self, format: str | Format) -> Tensor:
         """The same tensor in another format of the same rank (`self` when the format is unchanged)."""
         fmt = parse_format(format, self.ndim, what="target format")
         if fmt == self.format:
@@ -141,25 +156,25 @@ class Tensor(ArrayMethods):
         keys, vals = storage.entries(self.format, self.levels, self.vals, fmt.mode_order, self._fill)
         return Tensor(self.shape, fmt, *storage.build(fmt, self.shape, keys, vals), fill=self._fill)
 
-    def with_fill(self, fill) -> "Tensor":
+    def with_fill(self, fill: complex | np.generic) -> Tensor:
         """The same stored entries (shared, not copied) with `fill` where nothing is stored."""
         return Tensor(self.shape, self.format, self.levels, self.vals, self.name, fill)
 
-    def item(self):
+    def item(self) -> np.generic:
         """The value of a 0-d tensor, as a NumPy scalar."""
         if self.shape:
             raise ShapeError(f"item() reads a 0-d tensor; this one has shape {self.shape}")
-        return self.vals[0]
+        return self.vals[0]  # type: ignore[no-any-return]
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         """`A[i, k]` with index variables (`es.indices`): an index expression (einsparse.notation)."""
         return _notation_of(key).access(self, key)
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Any) -> None:
         """`C[i, j] = expr` or `C[i, j] += expr`: compile (cached) and run, filling this tensor."""
         _notation_of(key).assign(self, key, value)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> Array:
         dense = self.to_numpy()
         shares = np.shares_memory(dense, self.vals)
         if copy is False and (not shares or (dtype is not None and np.dtype(dtype) != dense.dtype)):
@@ -170,7 +185,7 @@ class Tensor(ArrayMethods):
             dense = dense.copy()
         return dense
 
-    def todense(self) -> np.ndarray:
+    def todense(self) -> Array:
         """A dense array (pydata/sparse's name for `to_numpy`)."""
         return self.to_numpy()
 
@@ -181,13 +196,14 @@ class Tensor(ArrayMethods):
         )
 
 
-def _checked_fill(fill, dtype: np.dtype, fmt: Format):
+def _checked_fill(fill: Any, dtype: np.dtype[Any], fmt: Format) -> np.generic | None:
     """`fill` as a value of `dtype`, None for zero; refused when the type cannot hold it, or when the
     format's last level pads with zeros below a sparse level (those zeros would not be the fill)."""
     if fill is None:
         return None
-    try:
-        value = np.asarray(fill).astype(dtype, casting="same_kind")[()]
+    value: np.generic | None
+    try:  # a 0-d array's [()] is a scalar, which NumPy's stubs do not say
+        value = np.asarray(fill).astype(dtype, casting="same_kind")[()]  # type: ignore[assignment]
     except (TypeError, ValueError):
         value = None
     if value is None or np.ndim(fill) != 0 or not (value == fill or (value != value and fill != fill)):
@@ -200,16 +216,16 @@ def _checked_fill(fill, dtype: np.dtype, fmt: Format):
     return value
 
 
-_notation = None  # the front end's index notation: an object with access(tensor, key) and assign(...)
+_notation: ModuleType | None = None  # the front end's index notation: an object with access(tensor, key) and assign(...)
 
 
-def use_notation(notation) -> None:
+def use_notation(notation: ModuleType) -> None:
     """Called by `einsparse.notation` when imported: tensors then index with its variables."""
     global _notation
     _notation = notation
 
 
-def _notation_of(key):
+def _notation_of(key: Any) -> ModuleType:
     if _notation is None:  # index variables come from einsparse.notation, so it is not in use yet
         raise OperandError(f"a tensor is indexed with index variables from es.indices(...), not with "
                            f"{key!r}; use to_numpy() to read its entries")

@@ -53,19 +53,61 @@ _calls = CallMemo(256)
 def compile(statement: str | BuiltStatement | syn.Statement, formats: Formats | None = None,  # noqa: A001
             threads: int | str | None = None, semiring: str | None = None, optimize: Optimize = True,
             client: ClusterClient = None) -> Compiled:
-    """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
+    """Compile a statement into a kernel for the given storage formats.
 
-    `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
-    the outermost loop runs in chunks on them when it is over an output index.
-    `semiring` ("min_plus", "or_and", ...: see `einsparse.semirings`) makes a product of operands the
-    semiring's; the kernel then reads its sparse operands' absent entries as the semiring does.
-    The result is cached in memory by statement and formats, and its machine code on disk. A statement
-    built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
-    `optimize`: a statement that is one product of three or more tensors is planned at each call from
-    its operands' statistics (`einsparse.planned`): True (the default), "greedy", "optimal", or a
-    NumPy-style contraction path to follow; False always runs the one fused nest.
-    `client`: the kernel's calls run on a Dask cluster, as `evaluate`'s with `client=` (also inside
-    `with es.on_cluster(client):`).
+    The result is cached in memory by statement and formats, and its machine code on disk, so a
+    second `compile` of the same statement is a dictionary look-up.
+
+    Parameters
+    ----------
+    statement : str or Statement
+        The statement, such as ``"C[i,j] = A[i,k]*B[k,j]"``. A statement built from index notation
+        (``es.statement(C[i, j], expr)``) is compiled for its tensors' formats.
+    formats : dict, optional
+        Tensor names to format strings or `Format`s (``{"A": "csr"}``); unnamed tensors are dense.
+    threads : int or str, optional
+        How many threads a call may use (default ``$EINSPARSE_THREADS``, else 1; 0 for every core);
+        the outermost loop runs in chunks on them when it is over an output index.
+    semiring : str, optional
+        ``"min_plus"``, ``"or_and"``, ... (see `einsparse.semirings`): a product of operands becomes
+        the semiring's; the kernel then reads its sparse operands' absent entries as the semiring does.
+    optimize : bool, str or list, default True
+        A statement that is one product of three or more tensors is planned at each call from its
+        operands' statistics (`einsparse.planned`): True, ``"greedy"``, ``"optimal"``, or a
+        NumPy-style contraction path to follow; False always runs the one fused nest.
+    client : distributed.Client or str, optional
+        The kernel's calls run on a Dask cluster, as `evaluate`'s with ``client=`` (also inside
+        ``with es.on_cluster(client):``).
+
+    Returns
+    -------
+    Kernel, PlannedKernel, SemiringKernel or ClusterKernel
+        Call it with the operands as keyword arguments. A planned, semiring or cluster kernel wraps
+        a `Kernel` and answers what it does (`source`, `explain`, `formats`).
+
+    Raises
+    ------
+    ParseError
+        The statement does not follow the grammar.
+    StatementError
+        It parses but means nothing valid, or `optimize` or `semiring` is not a known value.
+    FormatError
+        A format is malformed or does not fit its tensor's rank.
+    NotSupportedError
+        A valid request einsparse does not implement (a semiring on a sum, ...).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    >>> kernel.formats
+    {'y': 'dense', 'A': 'csr', 'x': 'dense'}
+    >>> A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]]))
+    >>> kernel(A=A, x=np.array([1, 2, 3]))
+    array([7, 6])
+    >>> es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}) is kernel  # cached
+    True
     """
     check_optimize(optimize)
     if client is None:
@@ -166,18 +208,71 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
 def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
              shape: int | tuple[int, ...] | None = None, semiring: str | None = None, optimize: Optimize = True,
              client: ClusterClient = None, **operands: Operand) -> Result:
-    """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
-    `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
-    extent (`a[i,j] = i + j`); passing the output array by name does too.
+    """Compile (cached) and run a statement on the operands given by name.
 
-    Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
-    `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
-    A statement built from index notation runs on its own tensors and returns its filled output.
-    `semiring` as for `compile`: `evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)`.
-    `optimize` as for `compile`: `y[i] = A[i,j]*A[j,k]*x[k]` runs as two products by default.
-    `client`: run on a Dask cluster (a `distributed.Client`, "local" or "local:N" for a local cluster of
-    N worker processes kept for the session, or a scheduler address): the outermost loop is cut into
-    blocks balanced by stored entries, each run on a worker, the results joined (`einsparse.cluster`).
+    Formats default to the operands' own. Without a format for the output, it is sparse when the
+    result is structurally sparse (``A + B``, ``A .* B``, SDDMM, SpGEMM of sparse operands; see
+    `check.choose_output_format`), else a dense array. A statement built from index notation runs on
+    its own tensors and returns its filled output.
+
+    Parameters
+    ----------
+    statement : str or Statement
+        The statement, such as ``"C[i,j] = A[i,k]*B[k,j] + D[i,j]"``.
+    formats : dict, optional
+        Tensor names to formats, as for `compile`; the output's among them.
+    threads : int or str, optional
+        As for `compile`.
+    shape : int or tuple of int, optional
+        The output's shape where no operand tells an index's extent (``a[i,j] = i + j``); passing
+        the output array by name does too.
+    semiring : str, optional
+        As for `compile`: ``evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)``.
+    optimize : bool, str or list, default True
+        As for `compile`: ``y[i] = A[i,j]*A[j,k]*x[k]`` runs as two products by default.
+    client : distributed.Client or str, optional
+        Run on a Dask cluster (a ``distributed.Client``, ``"local"`` or ``"local:N"`` for a local
+        cluster of N worker processes kept for the session, or a scheduler address): the outermost
+        loop is cut into blocks balanced by stored entries, each run on a worker, the results joined
+        (`einsparse.cluster`). False runs here even inside ``es.on_cluster``.
+    **operands
+        The tensors by name: NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays,
+        einsparse tensors, persisted tensors; the output too for ``+=`` (or to be written in place).
+
+    Returns
+    -------
+    numpy.ndarray, Tensor or numpy scalar
+        A dense result as an array, a sparse one as a `Tensor`, a 0-d one as a scalar.
+
+    Raises
+    ------
+    ParseError, StatementError
+        The statement is malformed or means nothing valid.
+    OperandError
+        An operand is missing, unexpected, of the wrong rank or unreadable.
+    ShapeError
+        Extents of one index disagree, or an output extent is unknown.
+    FormatError, DTypeError, NotSupportedError
+        A bad format, a value type einsparse does not compute with, a request not implemented.
+    ClusterError
+        A run on a cluster failed for a reason outside the statement.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]]))
+    >>> es.evaluate("y[i] = A[i,j]*x[j]", A=A, x=np.array([1, 2, 3]))
+    array([7, 6])
+    >>> C = es.evaluate("C[i,j] = A[i,j]*B[i,j]", A=A, B=A)  # structurally sparse: a Tensor
+    >>> C
+    Tensor(shape=(2, 3), format='csr', dtype=int64, nnz=3)
+    >>> C.to_numpy()
+    array([[1, 0, 4],
+           [0, 9, 0]])
+    >>> es.evaluate("a[i,j] = i + j", shape=(2, 2))
+    array([[0, 1],
+           [1, 2]])
     """
     if semiring is not None:
         ring = semirings.semiring(semiring)
@@ -286,13 +381,44 @@ __all__ = ["compile", "evaluate", "tensor", "Format", "parse_format", "Kernel"]
 
 
 def persist(value: Operand, client: ClusterClient = None, along: int = 0) -> PersistedTensor:
-    """`value` (any operand `evaluate` reads) kept on a Dask cluster's workers for the calls that follow.
+    """Keep `value` on a Dask cluster's workers for the calls that follow.
 
     It is cut along mode `along` into blocks balanced by stored entries, each held by a worker. A call
     given the result as an operand runs on that cluster and reads the blocks where they are: a call cut
     along the same index sends nothing of it; one that reads it whole or cut along another mode gets it
-    joined or cut again on the workers, never through this process. `client` as for `evaluate` (default:
-    the one of an enclosing `es.on_cluster`). `gather()` brings it back, `release()` frees the workers.
+    joined or cut again on the workers, never through this process.
+
+    Parameters
+    ----------
+    value : array_like, Tensor, scipy.sparse matrix or pydata/sparse array
+        Any operand `evaluate` reads.
+    client : distributed.Client or str, optional
+        As for `evaluate` (default: the one of an enclosing ``es.on_cluster``).
+    along : int, default 0
+        The mode the blocks are cut along.
+
+    Returns
+    -------
+    PersistedTensor
+        An operand for `evaluate`, compiled kernels and `einsum`; ``gather()`` brings it back,
+        ``release()`` frees the workers.
+
+    Raises
+    ------
+    OperandError
+        No cluster is given or active, `value` is persisted already or unreadable, or `along` is
+        not one of its modes.
+    ClusterError
+        The cluster cannot be reached.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.random(1000, 1000, density=0.01, format="csr")
+    >>> with es.on_cluster("local:2"):  # doctest: +SKIP
+    ...     held = es.persist(A)
+    ...     y = es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(1000))
     """
     from einsparse.cluster.persisted import persist as scattered
 

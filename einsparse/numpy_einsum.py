@@ -43,15 +43,70 @@ def einsum(*arguments: Any, out: Array | None = None, dtype: npt.DTypeLike | Non
            casting: Casting = "safe", optimize: Optimize = True, format: FormatSpec | None = None,  # noqa: A002
            threads: int | str | None = None, semiring: str | None = None,
            client: ClusterClient = None) -> EinsumResult:
-    """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
-    the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
-    and `optimize` as NumPy takes them (a product of three or more operands is planned from their
-    statistics unless `optimize=False`: see `einsparse.planned`; the default is to plan). Operands
-    may be NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays and einsparse tensors.
-    `format` is the result's format (by default sparse when the result is structurally sparse);
-    `threads` as for `es.compile`; `semiring` ("min_plus", "or_and", ...; see `einsparse.semirings`)
-    reduces and multiplies with the semiring's operators instead of + and *. `client` runs it on a Dask
-    cluster, as `es.evaluate`'s (also inside `with es.on_cluster(client):`)."""
+    """NumPy's `einsum` on sparse and dense operands, compiled by einsparse.
+
+    ``einsum("ik,kj->ij", A, B)``, implicit output (``"ik,kj"``), ``...``, broadcasting, and the
+    sublist form ``einsum(A, [0, 1], B, [1, 2], [0, 2])``, as NumPy takes them; the subscripts
+    become an einsparse statement (``out[i,j] = A[i,k]*B[k,j]``).
+
+    Parameters
+    ----------
+    *arguments : str and operands, or operands and sublists
+        The subscripts, then the operands: NumPy arrays, numbers, scipy.sparse matrices,
+        pydata/sparse arrays, einsparse tensors (and persisted tensors or dask arrays).
+    out : numpy.ndarray, optional
+        Written with the result under `casting`, and returned.
+    dtype : dtype, optional
+        The type the operands are cast to first (under `casting`).
+    order : {"K", "C", "F", "A"}, default "K"
+        The layout of a dense result.
+    casting : {"no", "equiv", "safe", "same_kind", "unsafe"}, default "safe"
+        NumPy's casting rule for `dtype` and `out`.
+    optimize : bool, str or list, default True
+        A product of three or more operands is planned from their statistics unless False (see
+        `einsparse.planned`); also "greedy", "optimal" or a contraction path.
+    format : str or Format, optional
+        The result's format (by default sparse when the result is structurally sparse).
+    threads : int or str, optional
+        As for `es.compile`.
+    semiring : str, optional
+        ``"min_plus"``, ``"or_and"``, ... (see `einsparse.semirings`): reduce and multiply with the
+        semiring's operators instead of + and *.
+    client : distributed.Client or str, optional
+        Run on a Dask cluster, as `es.evaluate`'s (also inside ``with es.on_cluster(client):``).
+
+    Returns
+    -------
+    numpy.ndarray, Tensor, numpy scalar or dask array
+        As `es.evaluate` returns them (`out` when given); a dask array for dask operands.
+
+    Raises
+    ------
+    StatementError
+        Malformed subscripts, or an unknown `order`, `casting` or `optimize`.
+    OperandError
+        An operand whose rank does not fit its subscripts, an unreadable operand, or a cast
+        `casting` forbids.
+    ShapeError
+        Extents that neither agree nor broadcast, or an `out` of another shape.
+    DTypeError, NotSupportedError
+        As for `es.evaluate`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]]))
+    >>> x = np.array([1, 2, 3])
+    >>> es.einsum("ij,j->i", A, x)
+    array([7, 6])
+    >>> es.einsum(A, [0, 1], x, [1], [0])
+    array([7, 6])
+    >>> es.einsum("ij->ji", A)  # a transposed CSR matrix is stored as CSC
+    Tensor(shape=(3, 2), format='csc', dtype=int64, nnz=3)
+    >>> print(es.einsum("i,i", x, x))
+    14
+    """
     if not arguments:
         raise StatementError("einsum needs subscripts and operands, such as einsum('ij,jk->ik', A, B)")
     if isinstance(arguments[0], str):
@@ -269,11 +324,47 @@ def _without_axes(operand: Any, shape: tuple[int, ...], axes: list[int]) -> Any:
 
 
 def einsum_path(subscripts: str, *operands: Operand, optimize: Optimize = "greedy") -> tuple[list[Any], str]:
-    """NumPy's `einsum_path`: the contraction path einsparse takes for these operands, as
-    `["einsum_path", (0, 1), ...]` (each step's operands removed and its result put last), and a report
-    of the plan: each kernel, its temporary's format, estimated and measured size (the plan is run once to
-    measure them), and the estimated cost of the plan and of the one fused nest. A product that runs as
-    one fused nest is one step over every operand. `optimize` as for `einsum`."""
+    """NumPy's `einsum_path`: the contraction path einsparse takes for these operands.
+
+    The plan is run once to measure its temporaries. A product that runs as one fused nest is one
+    step over every operand.
+
+    Parameters
+    ----------
+    subscripts : str
+        Subscripts without ``...``, such as ``"ij,jk,k->i"``.
+    *operands
+        The operands, as for `einsum`.
+    optimize : bool, str or list, default "greedy"
+        As for `einsum`.
+
+    Returns
+    -------
+    path : list
+        ``["einsum_path", (0, 1), ...]``: each step's operands removed and its result put last.
+    report : str
+        The plan: each kernel, its temporary's format, estimated and measured size, and the
+        estimated cost of the plan and of the one fused nest.
+
+    Raises
+    ------
+    StatementError
+        Subscripts with ``...`` or malformed, or an unknown `optimize`.
+    OperandError, ShapeError
+        As for `einsum`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.csr_matrix(np.eye(3))
+    >>> path, report = es.einsum_path("ij,jk,k->i", A, A, np.ones(3), optimize=False)
+    >>> path
+    ['einsum_path', (0, 1, 2)]
+    >>> print(report)
+      Complete contraction:  ij,jk,k->i
+      one fused nest over every operand (optimize=False)
+    """
     from einsparse.api import _kernel_for
     from einsparse.planned import PlannedKernel
 

@@ -10,6 +10,8 @@ import pytest
 MODULES = [
     "einsparse.api",
     "einsparse.runtime.convert",
+    "einsparse.numpy_einsum",
+    "einsparse.errors",
 ]
 
 

@@ -12,6 +12,8 @@ MODULES = [
     "einsparse.runtime.convert",
     "einsparse.numpy_einsum",
     "einsparse.errors",
+    "einsparse.compiler.formats",
+    "einsparse.runtime.tensor",
 ]
 
 

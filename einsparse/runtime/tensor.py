@@ -40,10 +40,47 @@ SUPPORTED_DTYPES = ("use a NumPy number type (bool, int8 to int64, uint8 to uint
 
 
 class Tensor(ArrayMethods):
-    """A tensor in TACO's level storage. Build one with `einsparse.tensor(...)`, not directly.
+    """A tensor in TACO's level storage: a shape, a `Format`, one level per mode, and values.
 
-    `nnz` is the number of stored values, `len(vals)`: for formats with a dense innermost level this
+    Build one with `einsparse.tensor(...)`, not directly. It behaves as an array: operators
+    (``A @ x``, ``A + B``, ``A * 2``, comparisons), ``.T``, reductions and NumPy's functions compile
+    statements (see `array_methods.ArrayMethods`); indexed with index variables (``A[i, k]``) it
+    builds index notation.
+
+    `nnz` is the number of stored values, ``len(vals)``: for formats with a dense innermost level this
     counts the zero padding the dense level implies, not only the nonzeros.
+
+    Parameters
+    ----------
+    shape : iterable of int
+    format : Format
+    levels : iterable of LevelStorage
+        One per level of `format`, outermost first.
+    vals : numpy.ndarray
+        The stored values, 1-d.
+    name : str, optional
+        The operand name in index notation; None: named by its role.
+    fill : number, optional
+        The value of every entry not stored (default 0).
+
+    Raises
+    ------
+    FormatError, ShapeError, DTypeError, OperandError
+        Storage that does not fit the format, values of a type einsparse does not compute with,
+        a fill the type cannot hold, or a name that is not one.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = es.tensor(sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]])))
+    >>> A
+    Tensor(shape=(2, 3), format='csr', dtype=int64, nnz=3)
+    >>> A @ np.array([1, 2, 3])
+    array([7, 6])
+    >>> (A + A).to_numpy()
+    array([[2, 0, 4],
+           [0, 6, 0]])
     """
 
     __slots__ = ("shape", "format", "levels", "vals", "name", "_fill")
@@ -71,8 +108,11 @@ class Tensor(ArrayMethods):
     @classmethod
     def trusted(cls, shape: tuple[int, ...], format: Format, levels: tuple[LevelStorage, ...],
                 vals: Array) -> Tensor:
-        """A tensor over storage already known to be consistent with `format` (a canonical scipy
-        matrix, a C-ordered array): the call path of a kernel skips `_check` for these."""
+        """A tensor over storage already known to be consistent with `format`, unchecked.
+
+        For a canonical scipy matrix or a C-ordered array: the call path of a kernel skips `_check`
+        for these.
+        """
         tensor = object.__new__(cls)
         tensor.shape, tensor.format, tensor.levels, tensor.vals, tensor.name = shape, format, levels, vals, None
         tensor._fill = None
@@ -80,7 +120,15 @@ class Tensor(ArrayMethods):
 
     @property
     def fill(self) -> np.generic:
-        """The value of every entry that is not stored (0 unless the tensor was made with another)."""
+        """The value of every entry that is not stored (0 unless the tensor was made with another).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> print(es.tensor(np.array([[1, 9], [9, 9]]), fill=9).fill)
+        9
+        """
         return self.vals.dtype.type(0) if self._fill is None else self._fill
 
     def _check(self) -> None:
@@ -107,35 +155,96 @@ class Tensor(ArrayMethods):
 
     @property
     def dtype(self) -> np.dtype[Any]:
+        """The type of the values."""
         return self.vals.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of modes."""
         return len(self.shape)
 
     @property
     def nnz(self) -> int:
-        """Stored values, len(vals); includes the zeros a dense innermost level stores."""
+        """Stored values, ``len(vals)``; includes the zeros a dense innermost level stores.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0], [0, 2]]), "csr").nnz, es.tensor(np.array([[1, 0], [0, 2]])).nnz
+        (2, 4)
+        """
         return len(self.vals)
 
     def to_numpy(self) -> Array:
-        """A dense array; for an all-dense format it may be a view of `vals` (no copy)."""
+        """The tensor as a dense NumPy array, `fill` where nothing is stored.
+
+        For an all-dense format it may be a view of `vals` (no copy).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0], [0, 2]]), "csc").to_numpy()
+        array([[1, 0],
+               [0, 2]])
+        """
         return storage.dense_array(self.format, self.shape, self.levels, self.vals, self._fill)
 
     def to_scipy(self) -> Any:  # scipy.sparse has no type information
-        """A scipy.sparse matrix (2-d only): csc_matrix for csc, coo_matrix for coo, csr_matrix otherwise."""
+        """The tensor as a scipy.sparse matrix: csc_matrix for csc, coo_matrix for coo, else csr_matrix.
+
+        csr, csc and coo share the tensor's arrays; other formats are converted to csr first.
+
+        Raises
+        ------
+        ShapeError
+            The tensor is not 2-d.
+        FormatError
+            Its fill is not 0 (a scipy.sparse matrix is 0 where nothing is stored).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> type(es.tensor(np.eye(2), "csc").to_scipy()).__name__
+        'csc_matrix'
+        """
         if self._fill is not None:
             raise FormatError(f"to_scipy: this tensor's fill is {self._fill}, and a scipy.sparse matrix is 0 "
                               f"where nothing is stored; use to_numpy()")
         return to_scipy(self)  # type: ignore[no-untyped-call]
 
     def to_coo(self) -> tuple[Array, Array]:
-        """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes; padding
-        zeros dropped (and entries equal to the fill, for a dense tensor with another fill)."""
+        """The stored entries as coordinates and values, sorted row-major over the tensor's modes.
+
+        Padding zeros are dropped (and entries equal to the fill, for a dense tensor with another fill).
+
+        Returns
+        -------
+        coords : numpy.ndarray
+            int64, of shape (ndim, n).
+        values : numpy.ndarray
+            The n values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> coords, values = es.tensor(np.array([[0, 5], [6, 0]]), "csc").to_coo()
+        >>> coords.tolist(), values.tolist()
+        ([[0, 1], [1, 0]], [5, 6])
+        """
         return storage.entries(self.format, self.levels, self.vals, range(self.ndim), self._fill)
 
     def to_pydata(self) -> Any:  # nor has pydata/sparse
-        """A pydata/sparse COO array of the same entries and fill (pydata/sparse must be installed)."""
+        """The tensor as a pydata/sparse COO array of the same entries and fill.
+
+        Raises
+        ------
+        NotSupportedError
+            pydata/sparse is not installed.
+        """
         try:
             import sparse
         except ImportError:
@@ -145,7 +254,25 @@ class Tensor(ArrayMethods):
                           has_duplicates=False)
 
     def asformat(self, format: str | Format) -> Tensor:
-        """The same tensor in another format of the same rank (`self` when the format is unchanged)."""
+        """The same tensor in another format of the same rank (`self` when the format is unchanged).
+
+        Parameters
+        ----------
+        format : str or Format
+            The target format, such as ``"csc"`` or ``"dc:1,0"``.
+
+        Raises
+        ------
+        FormatError
+            The format is malformed or of another rank.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.eye(2), "csr").asformat("coo")
+        Tensor(shape=(2, 2), format='coo', dtype=float64, nnz=2)
+        """
         fmt = parse_format(format, self.ndim, what="target format")
         if fmt == self.format:
             return self
@@ -157,21 +284,67 @@ class Tensor(ArrayMethods):
         return Tensor(self.shape, fmt, *storage.build(fmt, self.shape, keys, vals), fill=self._fill)
 
     def with_fill(self, fill: complex | np.generic) -> Tensor:
-        """The same stored entries (shared, not copied) with `fill` where nothing is stored."""
+        """The same stored entries (shared, not copied) with `fill` where nothing is stored.
+
+        Raises
+        ------
+        DTypeError
+            The values' type cannot hold `fill`.
+        NotSupportedError
+            A fill other than 0 in a format whose last level pads with zeros.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.eye(2), "csr").with_fill(-1.0).to_numpy()
+        array([[ 1., -1.],
+               [-1.,  1.]])
+        """
         return Tensor(self.shape, self.format, self.levels, self.vals, self.name, fill)
 
     def item(self) -> np.generic:
-        """The value of a 0-d tensor, as a NumPy scalar."""
+        """The value of a 0-d tensor, as a NumPy scalar.
+
+        Raises
+        ------
+        ShapeError
+            The tensor is not 0-d.
+
+        Examples
+        --------
+        >>> import einsparse as es
+        >>> s = es.scalar()
+        >>> print(s.item())
+        0.0
+        """
         if self.shape:
             raise ShapeError(f"item() reads a 0-d tensor; this one has shape {self.shape}")
         return self.vals[0]  # type: ignore[no-any-return]
 
     def __getitem__(self, key: Any) -> Any:
-        """`A[i, k]` with index variables (`es.indices`): an index expression (einsparse.notation)."""
+        """``A[i, k]`` with index variables (`es.indices`): an index expression (`einsparse.notation`).
+
+        Raises
+        ------
+        StatementError, OperandError
+            Indexed with something other than index variables, or with as many as its rank.
+        """
         return _notation_of(key).access(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        """`C[i, j] = expr` or `C[i, j] += expr`: compile (cached) and run, filling this tensor."""
+        """``C[i, j] = expr`` or ``C[i, j] += expr``: compile (cached) and run, filling this tensor.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> i, j = es.indices("i j")
+        >>> A, x, y = es.tensor(np.array([[1, 2], [3, 4]])), es.tensor(np.array([1, 1])), es.empty(2, dtype=np.int64)
+        >>> y[i] = A[i, j] * x[j]
+        >>> y.to_numpy()
+        array([3, 7])
+        """
         _notation_of(key).assign(self, key, value)
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> Array:
@@ -186,7 +359,7 @@ class Tensor(ArrayMethods):
         return dense
 
     def todense(self) -> Array:
-        """A dense array (pydata/sparse's name for `to_numpy`)."""
+        """The tensor as a dense array (pydata/sparse's name for `to_numpy`)."""
         return self.to_numpy()
 
     def __repr__(self) -> str:

@@ -14,6 +14,7 @@ MODULES = [
     "einsparse.errors",
     "einsparse.compiler.formats",
     "einsparse.runtime.tensor",
+    "einsparse.runtime.array_methods",
 ]
 
 

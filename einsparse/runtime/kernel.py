@@ -40,8 +40,29 @@ if TYPE_CHECKING:
 class Kernel:
     """A statement compiled for given formats. Call it with the operands as keyword arguments.
 
-    `threads` (default `$EINSPARSE_THREADS`, else 1; 0 for every core) is how many threads a call may
-    use when the kernel's outermost loop can be cut into chunks (see `parallel`).
+    Made by `es.compile` (and by `es.evaluate`, which keeps one per statement and kinds of operands).
+    A call converts operands to the formats the kernel was compiled for (no copy when they already
+    are), checks that every index has one extent, and runs the Numba function.
+
+    Parameters
+    ----------
+    plan : Plan
+        The compiled statement (`compiler.pipeline.compile_plan`).
+    threads : int or str, optional
+        How many threads a call may use when the kernel's outermost loop can be cut into chunks
+        (default ``$EINSPARSE_THREADS``, else 1; 0 for every core; see `parallel`).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    >>> kernel
+    Kernel('y[i] = A[i,j]*x[j]', y=dense, A=csr, x=dense)
+    >>> kernel(A=sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]])), x=np.array([1, 2, 3]))
+    array([7, 6])
+    >>> print(kernel.explain().splitlines()[3])
+    loop order:     i, j
     """
 
     def __init__(self, plan: Plan, threads: int | str | None = None):
@@ -73,19 +94,29 @@ class Kernel:
 
     @property
     def source(self) -> str:
-        """The generated Python module, as compiled by Numba."""
+        """The generated Python module, as compiled by Numba.
+
+        Examples
+        --------
+        >>> import einsparse as es
+        >>> print(es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}).source.splitlines()[0])
+        # einsparse kernel for: y[i] = A[i,j]*x[j]
+        """
         return self.plan.source
 
     @property
     def formats(self) -> dict[str, str]:
+        """The format each tensor was compiled for, by name (the output first)."""
         return {name: fmt.name for name, fmt in self.plan.formats.items()}
 
     @property
     def statement(self) -> str:
+        """The statement's text."""
         return str(self.plan.statement)
 
     def explain(self) -> str:
-        """The loop order, the co-iteration at each loop, temporaries and prepared operands."""
+        """A report of the compiled statement: its index notation, formats, loop order, the
+        co-iteration at each loop, temporaries and prepared operands."""
         return self.plan.explanation
 
     def __repr__(self) -> str:
@@ -102,8 +133,31 @@ class Kernel:
 
     def __call__(self, *positional: Operand, shape: int | tuple[int, ...] | None = None,
                  **operands: Operand) -> Result:
-        """Run on the operands given by name; the output too for `+=` (or to be written in place).
-        `shape` gives the output's shape where no operand tells an index's extent (`a[i,j] = i + j`)."""
+        """Run on the operands given by name; the output too for ``+=`` (or to be written in place).
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            The output's shape where no operand tells an index's extent (``a[i,j] = i + j``).
+        **operands
+            NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays, einsparse tensors.
+
+        Returns
+        -------
+        numpy.ndarray, Tensor or numpy scalar
+            As `es.evaluate` returns them.
+
+        Raises
+        ------
+        OperandError
+            Operands given by position, missing, unexpected, of the wrong rank or unreadable.
+        ShapeError
+            Extents of one index disagree, or an output extent is unknown.
+        DTypeError, NotSupportedError
+            Value types einsparse does not compute with, or a computation NumPy types otherwise.
+        InternalError
+            The generated code failed: a bug in einsparse.
+        """
         if positional:
             raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
                                f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")

@@ -16,6 +16,8 @@ MODULES = [
     "einsparse.runtime.tensor",
     "einsparse.runtime.array_methods",
     "einsparse.runtime.kernel",
+    "einsparse.notation",
+    "einsparse.new_tensors",
 ]
 
 

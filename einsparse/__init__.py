@@ -11,6 +11,7 @@ compiler, NumPy, Numba and SciPy load only when something needs them.
 
 import logging
 from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from einsparse.errors import (
     ClusterError,
@@ -26,6 +27,31 @@ from einsparse.errors import (
     StatementError,
 )
 from einsparse.version import __version__
+
+if TYPE_CHECKING:  # the names imported when first used (`_LAZY`), as a type checker should see them
+    from einsparse.api import compile as compile  # noqa: A004
+    from einsparse.api import evaluate as evaluate
+    from einsparse.api import persist as persist
+    from einsparse.api import tensor as tensor
+    from einsparse.cluster.client import on_cluster as on_cluster
+    from einsparse.compiler.formats import Format as Format
+    from einsparse.diagnostics import show_config as show_config
+    from einsparse.notation import empty as empty
+    from einsparse.notation import indices as indices
+    from einsparse.notation import scalar as scalar
+    from einsparse.notation import statement as statement
+    from einsparse.numpy_einsum import einsum as einsum
+    from einsparse.numpy_einsum import einsum_path as einsum_path
+    from einsparse.operators import (abs as abs, all as all, any as any, arcsin as arcsin,  # noqa: A004
+                                     arctan as arctan, argmax as argmax, argmin as argmin, ceil as ceil,
+                                     conj as conj, cos as cos, exp as exp, expm1 as expm1, floor as floor,
+                                     imag as imag, log as log, log1p as log1p, max as max, maximum as maximum,
+                                     min as min, minimum as minimum, pow as pow, power as power, prod as prod,
+                                     real as real, relu as relu, round as round, sigmoid as sigmoid, sign as sign,
+                                     sin as sin, sinh as sinh, sqrt as sqrt, sum as sum, tan as tan, tanh as tanh,
+                                     where as where)
+    from einsparse.runtime.kernel import Kernel as Kernel
+    from einsparse.runtime.tensor import Tensor as Tensor
 
 # Compiles and kernel-cache loads are logged under "einsparse" (runtime/compile_log.py): silent unless the
 # application configures logging.
@@ -45,7 +71,7 @@ _LAZY.update({name: "einsparse.operators" for name in (
     "maximum", "minimum", "power", "sum", "prod", "any", "all", "argmin", "argmax")})
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'einsparse' has no attribute {name!r}")
@@ -59,7 +85,7 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 

@@ -6,6 +6,7 @@ import os
 
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
@@ -25,20 +26,23 @@ from einsparse.cluster.persisted import HELD_SEMIRING, PersistedTensor, persiste
 from einsparse.memo import CallMemo
 from einsparse.planned import PlannedKernel, check_optimize, plannable, statistics
 
+if TYPE_CHECKING:
+    from einsparse.types import ClusterClient, Compiled, Formats, Operand, Optimize, Result
+
 class BuiltStatement:
     """A statement built in Python rather than written as text (`es.statement(C[i, j], expr)` in
     `einsparse.notation`, which subclasses this): `syntax` is its syntax tree, `formats` its tensors'
     formats, and `run(threads)` runs it on its own tensors and returns its output."""
 
     syntax: syn.Statement
-    formats: dict
+    formats: dict[str, Format]
 
-    def run(self, threads=None):
+    def run(self, threads: int | str | None = None) -> Result:
         raise NotSupportedError(f"{type(self).__name__} does not say how to run itself")
 
 
-_kernels: dict[tuple, Kernel] = {}
-_planned: dict[tuple, PlannedKernel] = {}
+_kernels: dict[tuple[Any, ...], Kernel] = {}
+_planned: dict[tuple[Any, ...], PlannedKernel] = {}
 _kernels_lock = threading.Lock()
 # What `evaluate` and `einsum` found for a call (the statement's text, the formats asked for, what kind
 # of object each operand is, the threads): the kernel, so that the next such call does no parsing and
@@ -46,21 +50,64 @@ _kernels_lock = threading.Lock()
 _calls = CallMemo(256)
 
 
-def compile(statement: str, formats: "dict | None" = None, threads: "int | None" = None,  # noqa: A001
-            semiring: "str | None" = None, optimize=True, client=None) -> Kernel:
-    """Compile `statement` for the given formats (names to format strings; unnamed tensors are dense).
+def compile(statement: str | BuiltStatement | syn.Statement, formats: Formats | None = None,  # noqa: A001
+            threads: int | str | None = None, semiring: str | None = None, optimize: Optimize = True,
+            client: ClusterClient = None) -> Compiled:
+    """Compile a statement into a kernel for the given storage formats.
 
-    `threads`: how many threads a call may use (default `$EINSPARSE_THREADS`, else 1; 0 for every core);
-    the outermost loop runs in chunks on them when it is over an output index.
-    `semiring` ("min_plus", "or_and", ...: see `einsparse.semirings`) makes a product of operands the
-    semiring's; the kernel then reads its sparse operands' absent entries as the semiring does.
-    The result is cached in memory by statement and formats, and its machine code on disk. A statement
-    built from index notation (`es.statement(C[i, j], expr)`) is compiled for its tensors' formats.
-    `optimize`: a statement that is one product of three or more tensors is planned at each call from
-    its operands' statistics (`einsparse.planned`): True (the default), "greedy", "optimal", or a
-    NumPy-style contraction path to follow; False always runs the one fused nest.
-    `client`: the kernel's calls run on a Dask cluster, as `evaluate`'s with `client=` (also inside
-    `with es.on_cluster(client):`).
+    The result is cached in memory by statement and formats, and its machine code on disk, so a
+    second `compile` of the same statement is a dictionary look-up.
+
+    Parameters
+    ----------
+    statement : str or Statement
+        The statement, such as ``"C[i,j] = A[i,k]*B[k,j]"``. A statement built from index notation
+        (``es.statement(C[i, j], expr)``) is compiled for its tensors' formats.
+    formats : dict, optional
+        Tensor names to format strings or `Format`s (``{"A": "csr"}``); unnamed tensors are dense.
+    threads : int or str, optional
+        How many threads a call may use (default ``$EINSPARSE_THREADS``, else 1; 0 for every core);
+        the outermost loop runs in chunks on them when it is over an output index.
+    semiring : str, optional
+        ``"min_plus"``, ``"or_and"``, ... (see `einsparse.semirings`): a product of operands becomes
+        the semiring's; the kernel then reads its sparse operands' absent entries as the semiring does.
+    optimize : bool, str or list, default True
+        A statement that is one product of three or more tensors is planned at each call from its
+        operands' statistics (`einsparse.planned`): True, ``"greedy"``, ``"optimal"``, or a
+        NumPy-style contraction path to follow; False always runs the one fused nest.
+    client : distributed.Client or str, optional
+        The kernel's calls run on a Dask cluster, as `evaluate`'s with ``client=`` (also inside
+        ``with es.on_cluster(client):``).
+
+    Returns
+    -------
+    Kernel, PlannedKernel, SemiringKernel or ClusterKernel
+        Call it with the operands as keyword arguments. A planned, semiring or cluster kernel wraps
+        a `Kernel` and answers what it does (`source`, `explain`, `formats`).
+
+    Raises
+    ------
+    ParseError
+        The statement does not follow the grammar.
+    StatementError
+        It parses but means nothing valid, or `optimize` or `semiring` is not a known value.
+    FormatError
+        A format is malformed or does not fit its tensor's rank.
+    NotSupportedError
+        A valid request einsparse does not implement (a semiring on a sum, ...).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    >>> kernel.formats
+    {'y': 'dense', 'A': 'csr', 'x': 'dense'}
+    >>> A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]]))
+    >>> kernel(A=A, x=np.array([1, 2, 3]))
+    array([7, 6])
+    >>> es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}) is kernel  # cached
+    True
     """
     check_optimize(optimize)
     if client is None:
@@ -70,15 +117,16 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
         return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads,
                                                 client=client), ring)
     if isinstance(statement, BuiltStatement):
-        statement, formats = statement.syntax, {**statement.formats, **_checked_formats(formats)}
+        formats = {**statement.formats, **_checked_formats(formats)}
+        statement = statement.syntax
     parsed = _parsed(statement)
-    formats = _checked_formats(formats)
+    checked = _checked_formats(formats)
     count = thread_count(threads)
-    plan_key = (syn.deparse(parsed), _format_key(formats, parsed))
+    plan_key = (syn.deparse(parsed), _format_key(checked, parsed))
     kernel = _kernels.get((plan_key, count))
     if kernel is None:
         serial = _kernels.get((plan_key, 1))
-        kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, formats), count)
+        kernel = Kernel(serial.plan if serial is not None else compile_plan(parsed, checked), count)
         with _kernels_lock:
             kernel = _kernels.setdefault((plan_key, count), kernel)
     if optimize is not False and plannable(kernel.plan.index_notation):
@@ -90,22 +138,24 @@ def compile(statement: str, formats: "dict | None" = None, threads: "int | None"
                                     optimize)
             with _kernels_lock:
                 planned = _planned.setdefault(planned_key, planned)
-        kernel = planned
+        chosen: Kernel | PlannedKernel = planned
+    else:
+        chosen = kernel
     if client is not None and client is not False:
         from einsparse.cluster.run import ClusterKernel
 
-        return ClusterKernel(kernel, plan_key[0], clients.resolve(client), evaluate, threads, optimize)
-    return kernel
+        return ClusterKernel(chosen, plan_key[0], clients.resolve(client), evaluate, threads, optimize)
+    return chosen
 
 
-def _optimize_key(optimize):
+def _optimize_key(optimize: Optimize) -> Any:
     """`optimize` as a dict key (a contraction path's lists as tuples)."""
     if isinstance(optimize, (list, tuple)):
         return tuple(step if isinstance(step, str) else tuple(int(k) for k in step) for step in optimize)
     return optimize if isinstance(optimize, str) else bool(optimize)
 
 
-def _parsed(statement) -> syn.Statement:
+def _parsed(statement: object) -> syn.Statement:
     if isinstance(statement, syn.Statement):
         return statement
     if isinstance(statement, str):
@@ -114,7 +164,7 @@ def _parsed(statement) -> syn.Statement:
                      f"not {type(statement).__name__}")
 
 
-def _checked_formats(formats) -> dict:
+def _checked_formats(formats: object) -> dict[str, Any]:
     """`formats` as a dict from tensor names to format specs; FormatError if it is something else."""
     if formats is None:
         return {}
@@ -128,7 +178,7 @@ def _checked_formats(formats) -> dict:
     return dict(formats)
 
 
-def _format_key(formats, statement: syn.Statement) -> tuple:
+def _format_key(formats: dict[str, Any], statement: syn.Statement) -> tuple[tuple[str, str], ...]:
     """The formats as a cache key: each read as a `Format`, so `"csr"`, `"dc"` and a `Format` agree, and
     plain dense ones left out, as a tensor with no format is dense. A spec that does not fit a tensor of
     the statement keeps its text: compiling it reports the mistake, so it is never cached."""
@@ -155,20 +205,74 @@ def _ranks(statement: syn.Statement) -> dict[str, int]:
     return ranks
 
 
-def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None" = None, shape=None,
-             semiring: "str | None" = None, optimize=True, client=None, **operands):
-    """Compile (cached) and run `statement` on `operands`; formats default to the operands' own.
-    `threads` as for `compile`. `shape` gives the output's shape where no operand tells an index's
-    extent (`a[i,j] = i + j`); passing the output array by name does too.
+def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
+             shape: int | tuple[int, ...] | None = None, semiring: str | None = None, optimize: Optimize = True,
+             client: ClusterClient = None, **operands: Operand) -> Result:
+    """Compile (cached) and run a statement on the operands given by name.
 
-    Without a format for the output, it is sparse when the result is structurally sparse (`A + B`,
-    `A .* B`, SDDMM, SpGEMM of sparse operands; see `check.choose_output_format`), else a dense array.
-    A statement built from index notation runs on its own tensors and returns its filled output.
-    `semiring` as for `compile`: `evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)`.
-    `optimize` as for `compile`: `y[i] = A[i,j]*A[j,k]*x[k]` runs as two products by default.
-    `client`: run on a Dask cluster (a `distributed.Client`, "local" or "local:N" for a local cluster of
-    N worker processes kept for the session, or a scheduler address): the outermost loop is cut into
-    blocks balanced by stored entries, each run on a worker, the results joined (`einsparse.cluster`).
+    Formats default to the operands' own. Without a format for the output, it is sparse when the
+    result is structurally sparse (``A + B``, ``A .* B``, SDDMM, SpGEMM of sparse operands; see
+    `check.choose_output_format`), else a dense array. A statement built from index notation runs on
+    its own tensors and returns its filled output.
+
+    Parameters
+    ----------
+    statement : str or Statement
+        The statement, such as ``"C[i,j] = A[i,k]*B[k,j] + D[i,j]"``.
+    formats : dict, optional
+        Tensor names to formats, as for `compile`; the output's among them.
+    threads : int or str, optional
+        As for `compile`.
+    shape : int or tuple of int, optional
+        The output's shape where no operand tells an index's extent (``a[i,j] = i + j``); passing
+        the output array by name does too.
+    semiring : str, optional
+        As for `compile`: ``evaluate("C[i,j] = A[i,k]*B[k,j]", semiring="min_plus", A=A, B=B)``.
+    optimize : bool, str or list, default True
+        As for `compile`: ``y[i] = A[i,j]*A[j,k]*x[k]`` runs as two products by default.
+    client : distributed.Client or str, optional
+        Run on a Dask cluster (a ``distributed.Client``, ``"local"`` or ``"local:N"`` for a local
+        cluster of N worker processes kept for the session, or a scheduler address): the outermost
+        loop is cut into blocks balanced by stored entries, each run on a worker, the results joined
+        (`einsparse.cluster`). False runs here even inside ``es.on_cluster``.
+    **operands
+        The tensors by name: NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays,
+        einsparse tensors, persisted tensors; the output too for ``+=`` (or to be written in place).
+
+    Returns
+    -------
+    numpy.ndarray, Tensor or numpy scalar
+        A dense result as an array, a sparse one as a `Tensor`, a 0-d one as a scalar.
+
+    Raises
+    ------
+    ParseError, StatementError
+        The statement is malformed or means nothing valid.
+    OperandError
+        An operand is missing, unexpected, of the wrong rank or unreadable.
+    ShapeError
+        Extents of one index disagree, or an output extent is unknown.
+    FormatError, DTypeError, NotSupportedError
+        A bad format, a value type einsparse does not compute with, a request not implemented.
+    ClusterError
+        A run on a cluster failed for a reason outside the statement.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]]))
+    >>> es.evaluate("y[i] = A[i,j]*x[j]", A=A, x=np.array([1, 2, 3]))
+    array([7, 6])
+    >>> C = es.evaluate("C[i,j] = A[i,j]*B[i,j]", A=A, B=A)  # structurally sparse: a Tensor
+    >>> C
+    Tensor(shape=(2, 3), format='csr', dtype=int64, nnz=3)
+    >>> C.to_numpy()
+    array([[1, 0, 4],
+           [0, 9, 0]])
+    >>> es.evaluate("a[i,j] = i + j", shape=(2, 2))
+    array([[0, 1],
+           [1, 2]])
     """
     if semiring is not None:
         ring = semirings.semiring(semiring)
@@ -197,10 +301,12 @@ def evaluate(statement: str, formats: "dict | None" = None, threads: "int | None
         kernel = _kernel_for(statement, formats, threads, operands, optimize)
         if key is not None:
             _calls.put(key, kernel)
-    return kernel(**operands) if shape is None else kernel(shape=shape, **operands)
+    given: dict[str, Any] = operands  # by name; `shape` is no operand's name (a keyword of this function)
+    return kernel(**given) if shape is None else kernel(shape=shape, **given)
 
 
-def _on_cluster(client, statement, formats, threads, optimize, shape, operands: dict):
+def _on_cluster(client: ClusterClient, statement: str | BuiltStatement, formats: Formats | None,
+                threads: int | str | None, optimize: Optimize, shape: Any, operands: dict[str, Operand]) -> Result:
     from einsparse.cluster import run
 
     if isinstance(statement, BuiltStatement):
@@ -213,10 +319,13 @@ def _on_cluster(client, statement, formats, threads, optimize, shape, operands: 
     seen = {name: value.stand_in if isinstance(value, PersistedTensor) else value for name, value in operands.items()}
     kernel = _kernel_for(statement, formats, threads, seen, optimize)
     formats = {name: fmt for name, fmt in kernel.plan.formats.items()}
-    return run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads, optimize)
+    result: Result = run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads,
+                             optimize)
+    return result
 
 
-def _call_key(statement, formats, threads, operands: dict, optimize=True) -> "tuple | None":
+def _call_key(statement: object, formats: object, threads: object, operands: dict[str, Any],
+              optimize: Optimize = True) -> tuple[Any, ...] | None:
     """What decides the kernel of an `evaluate` call, or None when a part of it cannot be a key (the
     call then takes the full path every time). Extents and values are not in it: the kernel checks them."""
     if type(statement) is not str:
@@ -241,7 +350,8 @@ def _call_key(statement, formats, threads, operands: dict, optimize=True) -> "tu
     return key
 
 
-def _kernel_for(statement, formats, threads, operands: dict, optimize=True) -> Kernel:
+def _kernel_for(statement: str | syn.Statement, formats: Formats | None, threads: int | str | None,
+                operands: dict[str, Any], optimize: Optimize = True) -> Compiled:
     """The kernel `evaluate` runs: the statement parsed and checked against its operands, the formats
     not given taken from the operands, the output's chosen."""
     parsed = _parsed(statement)
@@ -270,14 +380,45 @@ def _kernel_for(statement, formats, threads, operands: dict, optimize=True) -> K
 __all__ = ["compile", "evaluate", "tensor", "Format", "parse_format", "Kernel"]
 
 
-def persist(value, client=None, along: int = 0) -> PersistedTensor:
-    """`value` (any operand `evaluate` reads) kept on a Dask cluster's workers for the calls that follow.
+def persist(value: Operand, client: ClusterClient = None, along: int = 0) -> PersistedTensor:
+    """Keep `value` on a Dask cluster's workers for the calls that follow.
 
     It is cut along mode `along` into blocks balanced by stored entries, each held by a worker. A call
     given the result as an operand runs on that cluster and reads the blocks where they are: a call cut
     along the same index sends nothing of it; one that reads it whole or cut along another mode gets it
-    joined or cut again on the workers, never through this process. `client` as for `evaluate` (default:
-    the one of an enclosing `es.on_cluster`). `gather()` brings it back, `release()` frees the workers.
+    joined or cut again on the workers, never through this process.
+
+    Parameters
+    ----------
+    value : array_like, Tensor, scipy.sparse matrix or pydata/sparse array
+        Any operand `evaluate` reads.
+    client : distributed.Client or str, optional
+        As for `evaluate` (default: the one of an enclosing ``es.on_cluster``).
+    along : int, default 0
+        The mode the blocks are cut along.
+
+    Returns
+    -------
+    PersistedTensor
+        An operand for `evaluate`, compiled kernels and `einsum`; ``gather()`` brings it back,
+        ``release()`` frees the workers.
+
+    Raises
+    ------
+    OperandError
+        No cluster is given or active, `value` is persisted already or unreadable, or `along` is
+        not one of its modes.
+    ClusterError
+        The cluster cannot be reached.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.random(1000, 1000, density=0.01, format="csr")
+    >>> with es.on_cluster("local:2"):  # doctest: +SKIP
+    ...     held = es.persist(A)
+    ...     y = es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(1000))
     """
     from einsparse.cluster.persisted import persist as scattered
 

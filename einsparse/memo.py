@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
 
 class CallMemo:
     def __init__(self, size: int):
         self.size = size
-        self._entries: OrderedDict = OrderedDict()
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: Any) -> Any:
         value = self._entries.get(key)  # a dict read is atomic; only writes take the lock
         if value is not None:
             try:
@@ -21,7 +22,7 @@ class CallMemo:
                 pass
         return value
 
-    def put(self, key, value) -> None:
+    def put(self, key: Any, value: Any) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)

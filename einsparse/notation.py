@@ -25,13 +25,12 @@ import numpy as np
 from einsparse.api import BuiltStatement
 from einsparse.api import compile as compile_statement
 from einsparse.compiler import syntax as syn
-from einsparse.compiler.formats import parse_format
 from einsparse.compiler.parse import parse
 from einsparse.errors import DTypeError, InternalError, OperandError, StatementError
 from einsparse.naming import names as _names
 from einsparse.naming import renamed as _renamed
-from einsparse.runtime.convert import from_coo, from_numpy
-from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES, Tensor, use_notation
+from einsparse.new_tensors import empty, scalar  # noqa: F401  (re-exported: es.empty, es.scalar)
+from einsparse.runtime.tensor import Tensor, use_notation
 
 __all__ = ["IndexVar", "Expr", "Statement", "indices", "statement", "empty", "scalar"]
 
@@ -94,8 +93,35 @@ class IndexVar:
         return -self.value()
 
 
-def indices(names: str):
-    """`indices("i j k")` -> three index variables (names split at spaces or commas); one name -> one."""
+def indices(names: str) -> IndexVar | tuple[IndexVar, ...]:
+    """Index variables for index notation: ``i, j, k = es.indices("i j k")``.
+
+    Parameters
+    ----------
+    names : str
+        The names, split at spaces or commas.
+
+    Returns
+    -------
+    IndexVar or tuple of IndexVar
+        One variable for one name, else a tuple of them.
+
+    Raises
+    ------
+    StatementError
+        No name, a name that is not one, or a name given twice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import einsparse as es
+    >>> i, j = es.indices("i j")
+    >>> A, B, C = es.tensor(np.array([[1, 2], [3, 4]])), es.tensor(np.eye(2, dtype=np.int64)), es.empty((2, 2))
+    >>> C[i, j] = A[i, j] + B[j, i]
+    >>> C.to_numpy()
+    array([[2., 2.],
+           [3., 5.]])
+    """
     if not isinstance(names, str):
         raise StatementError(f"indices takes the names in one string, such as 'i j k', "
                              f"not {type(names).__name__}")
@@ -341,8 +367,39 @@ def _replace_storage(output: Tensor, result: Tensor, name: str) -> None:
     output.levels, output.vals = result.levels, vals
 
 
-def statement(target, value, op: str = "=") -> Statement:
-    """The statement `target op value` (`op` is "=" or "+="), built but not run: for `es.compile`."""
+def statement(target: Expr, value: Expr | IndexVar | float, op: str = "=") -> Statement:
+    """The statement ``target op value``, built but not run: for `es.compile` and `es.evaluate`.
+
+    Parameters
+    ----------
+    target : index expression
+        The output, a tensor indexed with index variables (``C[i, j]``).
+    value : index expression or number
+    op : {"=", "+="}
+
+    Returns
+    -------
+    Statement
+        ``es.compile(statement)`` compiles it for its tensors' formats; ``es.evaluate(statement)``
+        runs it and returns the filled output.
+
+    Raises
+    ------
+    StatementError
+        A target that is not an indexed tensor, or another `op`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import einsparse as es
+    >>> i, j = es.indices("i j")
+    >>> A, x, y = es.tensor(np.array([[1, 2], [3, 4]])), es.tensor(np.array([1, 1])), es.empty(2)
+    >>> built = es.statement(y[i], A[i, j] * x[j])
+    >>> print(built)
+    out[i] = A[i,j]*B[j]
+    >>> es.evaluate(built).to_numpy()
+    array([3., 7.])
+    """
     if not (isinstance(target, Expr) and isinstance(target.node, syn.Access)):
         raise StatementError(f"the output of a statement must be a tensor indexed with index variables, "
                              f"such as C[i, j], not {target}")
@@ -360,31 +417,6 @@ def assign(tensor: Tensor, key, value) -> None:
             Statement(target, "+=", addend).run()
             return
     Statement(target, "=", _as_expr(value)).run()
-
-
-# ---------------------------------------------------------------------------------------------- outputs
-
-
-def empty(shape, format="dense", dtype=np.float64, name: "str | None" = None, fill=None) -> Tensor:
-    """A tensor to assign to, every entry `fill` (0 unless given): a dense array of it, or a sparse
-    format with no entries and that fill."""
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    dtype = np.dtype(dtype)
-    if dtype not in VALUE_DTYPES:
-        raise DTypeError(f"empty: dtype {dtype} is not one einsparse computes with; "
-                         f"{SUPPORTED_DTYPES}")
-    fmt = parse_format(format, len(shape), what="format of the new tensor")
-    if fmt.is_dense:
-        made = from_numpy(np.full(shape, 0 if fill is None else fill, dtype), fmt, name="the new tensor")
-    else:
-        no_entries = np.zeros((len(shape), 0), np.int64)
-        made = from_coo(no_entries, np.zeros(0, dtype), shape, fmt, name="the new tensor")
-    return Tensor(made.shape, made.format, made.levels, made.vals, name=name, fill=None if fmt.is_dense else fill)
-
-
-def scalar(dtype=np.float64, name: "str | None" = None) -> Tensor:
-    """A 0-d tensor to assign to with `s[()] = ...`; read it with `s.item()`."""
-    return empty((), "dense", dtype, name)
 
 
 use_notation(sys.modules[__name__])  # tensors index with this module's access() and assign()

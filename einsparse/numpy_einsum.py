@@ -11,9 +11,11 @@ broadcast: the operand is read at coordinate 0 of it and the index dropped from 
 from __future__ import annotations
 
 import functools
-import string
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from einsparse import semirings
 from einsparse.api import _call_key, _calls, evaluate
@@ -23,26 +25,88 @@ from einsparse.cluster.arrays import is_dask_array
 from einsparse.cluster.persisted import HELD_SEMIRING as _HELD_SEMIRING
 from einsparse.cluster.persisted import persisted_client
 from einsparse.planned import check_optimize
+from einsparse.einsum_subscripts import from_sublists, parse, statement  # noqa: F401  (re-exported)
 from einsparse.errors import DTypeError, NotSupportedError, OperandError, ShapeError, StatementError
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, normalize_dtype, operand_shape
 from einsparse.runtime.tensor import Tensor
 
-_OPERAND_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+if TYPE_CHECKING:
+    from einsparse.types import Array, ClusterClient, EinsumResult, FormatSpec, Operand, Optimize, Result
+
+Casting = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
+Named = tuple[tuple[str, ...], ...]  # the index names of each operand
+
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
-_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy: 0-25 are A-Z, 26-51 a-z
 
 
-def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize=True, format=None,  # noqa: A002
-           threads=None, semiring=None, client=None):
-    """NumPy's `einsum`: `einsum("ik,kj->ij", A, B)`, implicit output (`"ik,kj"`), `...`, broadcasting,
-    the sublist form `einsum(A, [0, 1], B, [1, 2], [0, 2])`, and `out`, `dtype`, `order`, `casting`
-    and `optimize` as NumPy takes them (a product of three or more operands is planned from their
-    statistics unless `optimize=False`: see `einsparse.planned`; the default is to plan). Operands
-    may be NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays and einsparse tensors.
-    `format` is the result's format (by default sparse when the result is structurally sparse);
-    `threads` as for `es.compile`; `semiring` ("min_plus", "or_and", ...; see `einsparse.semirings`)
-    reduces and multiplies with the semiring's operators instead of + and *. `client` runs it on a Dask
-    cluster, as `es.evaluate`'s (also inside `with es.on_cluster(client):`)."""
+def einsum(*arguments: Any, out: Array | None = None, dtype: npt.DTypeLike | None = None, order: str = "K",
+           casting: Casting = "safe", optimize: Optimize = True, format: FormatSpec | None = None,  # noqa: A002
+           threads: int | str | None = None, semiring: str | None = None,
+           client: ClusterClient = None) -> EinsumResult:
+    """NumPy's `einsum` on sparse and dense operands, compiled by einsparse.
+
+    ``einsum("ik,kj->ij", A, B)``, implicit output (``"ik,kj"``), ``...``, broadcasting, and the
+    sublist form ``einsum(A, [0, 1], B, [1, 2], [0, 2])``, as NumPy takes them; the subscripts
+    become an einsparse statement (``out[i,j] = A[i,k]*B[k,j]``).
+
+    Parameters
+    ----------
+    *arguments : str and operands, or operands and sublists
+        The subscripts, then the operands: NumPy arrays, numbers, scipy.sparse matrices,
+        pydata/sparse arrays, einsparse tensors (and persisted tensors or dask arrays).
+    out : numpy.ndarray, optional
+        Written with the result under `casting`, and returned.
+    dtype : dtype, optional
+        The type the operands are cast to first (under `casting`).
+    order : {"K", "C", "F", "A"}, default "K"
+        The layout of a dense result.
+    casting : {"no", "equiv", "safe", "same_kind", "unsafe"}, default "safe"
+        NumPy's casting rule for `dtype` and `out`.
+    optimize : bool, str or list, default True
+        A product of three or more operands is planned from their statistics unless False (see
+        `einsparse.planned`); also "greedy", "optimal" or a contraction path.
+    format : str or Format, optional
+        The result's format (by default sparse when the result is structurally sparse).
+    threads : int or str, optional
+        As for `es.compile`.
+    semiring : str, optional
+        ``"min_plus"``, ``"or_and"``, ... (see `einsparse.semirings`): reduce and multiply with the
+        semiring's operators instead of + and *.
+    client : distributed.Client or str, optional
+        Run on a Dask cluster, as `es.evaluate`'s (also inside ``with es.on_cluster(client):``).
+
+    Returns
+    -------
+    numpy.ndarray, Tensor, numpy scalar or dask array
+        As `es.evaluate` returns them (`out` when given); a dask array for dask operands.
+
+    Raises
+    ------
+    StatementError
+        Malformed subscripts, or an unknown `order`, `casting` or `optimize`.
+    OperandError
+        An operand whose rank does not fit its subscripts, an unreadable operand, or a cast
+        `casting` forbids.
+    ShapeError
+        Extents that neither agree nor broadcast, or an `out` of another shape.
+    DTypeError, NotSupportedError
+        As for `es.evaluate`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]]))
+    >>> x = np.array([1, 2, 3])
+    >>> es.einsum("ij,j->i", A, x)
+    array([7, 6])
+    >>> es.einsum(A, [0, 1], x, [1], [0])
+    array([7, 6])
+    >>> es.einsum("ij->ji", A)  # a transposed CSR matrix is stored as CSC
+    Tensor(shape=(3, 2), format='csc', dtype=int64, nnz=3)
+    >>> print(es.einsum("i,i", x, x))
+    14
+    """
     if not arguments:
         raise StatementError("einsum needs subscripts and operands, such as einsum('ij,jk->ik', A, B)")
     if isinstance(arguments[0], str):
@@ -95,10 +159,12 @@ def einsum(*arguments, out=None, dtype=None, order="K", casting="safe", optimize
     return _delivered(result, out, order, casting)
 
 
-def _on_held(subscripts: str, operands: tuple, client, dtype, optimize, format, threads, semiring):  # noqa: A002
+def _on_held(subscripts: str, operands: tuple[Any, ...], client: ClusterClient, dtype: npt.DTypeLike | None,
+             optimize: Optimize, format: FormatSpec | None, threads: int | str | None,  # noqa: A002
+             semiring: str | None) -> Result:
+    """einsum with operands persisted on a cluster (`es.persist`): run there, each index named."""
     if semiring is not None:
         raise NotSupportedError(_HELD_SEMIRING)
-    """einsum with operands persisted on a cluster (`es.persist`): run there, each index named."""
     if "." in subscripts or dtype is not None or len({np.dtype(op.dtype) for op in operands}) > 1:
         raise NotSupportedError("einsum on persisted operands: name every index (no '...'), give operands "
                                 "of one dtype and no dtype=")
@@ -112,7 +178,7 @@ def _semiring_statement(statement: str, semiring: str) -> str:
     return semirings.rewrite(statement, semiring)
 
 
-def _by_position(error: DTypeError, names) -> DTypeError:
+def _by_position(error: DTypeError, names: Sequence[str]) -> DTypeError:
     message = str(error)
     for position, name in enumerate(names):
         if message.startswith(f"operand {name} "):
@@ -120,19 +186,19 @@ def _by_position(error: DTypeError, names) -> DTypeError:
     return error
 
 
-def _ranks(operands: tuple) -> tuple[int, ...]:
+def _ranks(operands: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(len(operand_shape(op, name=f"einsum operand {k}")) for k, op in enumerate(operands))
 
 
 @functools.lru_cache(maxsize=512)
-def _letters_only(subscripts: str, count: int):
+def _letters_only(subscripts: str, count: int) -> tuple[Named, tuple[str, ...], str, tuple[str, ...]]:
     """`parse` and `statement` of subscripts without '...', whose ranks are their letters' counts."""
     terms = subscripts.replace(" ", "").partition("->")[0].split(",")
     named, output = parse(subscripts, tuple(len(term) for term in terms) if len(terms) == count else (0,) * count)
     return (named, output, *_statement(named, output))
 
 
-def _check_ranks(subscripts: str, named, operands: tuple) -> None:
+def _check_ranks(subscripts: str, named: Named, operands: tuple[Any, ...]) -> None:
     terms = subscripts.replace(" ", "").partition("->")[0].split(",")
     for position, (term, indices, operand) in enumerate(zip(terms, named, operands)):
         shape = operand_shape(operand, name=f"einsum operand {position}")
@@ -141,7 +207,8 @@ def _check_ranks(subscripts: str, named, operands: tuple) -> None:
                                f"subscripts {term!r} name {len(indices)} ind{'ex' if len(indices) == 1 else 'ices'}")
 
 
-def _fast(statement: str, formats: dict, threads, named: dict, optimize=True):
+def _fast(statement: str, formats: dict[str, Any], threads: int | str | None, named: dict[str, Any],
+          optimize: Optimize = True) -> Result | None:
     """The result from a kernel met before with these kinds of operands, or None (first call, or
     extents that need broadcasting: `broadcast` then reports any real mismatch)."""
     key = _call_key(statement, formats, threads, named, optimize)
@@ -149,17 +216,18 @@ def _fast(statement: str, formats: dict, threads, named: dict, optimize=True):
     if kernel is None:
         return None
     try:
-        return kernel(**named)
+        result: Result = kernel(**named)
     except ShapeError:
         return None
+    return result
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(named, output):
+def _statement(named: Named, output: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     return statement(named, output)
 
 
-def _cast(operand, dtype, casting: str, position: int):
+def _cast(operand: Any, dtype: npt.DTypeLike, casting: Casting, position: int) -> Array | Tensor:
     """`operand` in `dtype`, if NumPy's `casting` rule allows it (einsum's `dtype=`)."""
     dtype = np.dtype(dtype)
     source = as_tensor(operand, natural_format(operand), name=f"einsum operand {position}") \
@@ -173,7 +241,7 @@ def _cast(operand, dtype, casting: str, position: int):
     return Tensor(source.shape, source.format, source.levels, source.vals.astype(dtype, copy=False))
 
 
-def _in_one_type(operands: tuple) -> tuple:
+def _in_one_type(operands: tuple[Any, ...]) -> tuple[Any, ...]:
     """Operands of different types cast to their common type first, as NumPy's einsum does: it computes
     every product in the result's type (int8 times int16 is an int16 product), not step by step as
     index notation does."""
@@ -191,11 +259,11 @@ def _in_one_type(operands: tuple) -> tuple:
                  for k, (op, t) in enumerate(zip(operands, types)))
 
 
-def _delivered(result, out, order: str, casting: str):
+def _delivered(result: Result, out: Array | None, order: str, casting: Casting) -> Result:
     """`result` written into `out` (NumPy's rule: `casting`), or laid out in `order`."""
     if out is None:
         if isinstance(result, np.ndarray) and order.upper() in ("C", "F") and result.ndim > 1:
-            return np.asarray(result, order=order.upper())
+            return np.asarray(result, order=cast(Literal["C", "F"], order.upper()))
         return result
     if not isinstance(out, np.ndarray):
         raise OperandError(f"einsum: out must be a NumPy array, not {type(out).__name__}")
@@ -209,109 +277,7 @@ def _delivered(result, out, order: str, casting: str):
     return out
 
 
-def from_sublists(arguments: tuple) -> tuple[str, tuple]:
-    """`einsum(a, [0, 1], b, [1, 2], [0, 2])` -> ("Ab,bC->AC"-like subscripts, (a, b))."""
-    operands, terms = arguments[0::2], arguments[1::2]
-    output = None
-    if len(arguments) % 2 == 1:  # an odd count ends with the output's sublist
-        operands, output = arguments[0:-1:2], arguments[-1]
-        terms = arguments[1:-1:2]
-    text = ",".join(_sublist_text(term, k) for k, term in enumerate(terms))
-    if output is not None:
-        text += "->" + _sublist_text(output, None)
-    return text, tuple(operands)
-
-
-def _sublist_text(term, position) -> str:
-    where = "the output sublist" if position is None else f"the sublist of operand {position}"
-    if isinstance(term, np.ndarray) and term.ndim == 1 and term.dtype.kind in "iu":
-        term = term.tolist()  # NumPy takes an integer array as a sublist too
-    if not isinstance(term, (list, tuple)):
-        raise StatementError(f"einsum subscripts must be a string such as 'ij,jk->ik', or a list after each "
-                             f"operand such as einsum(A, [0, 1], B, [1, 2], [0, 2]); {where} is a "
-                             f"{type(term).__name__}")
-    letters = []
-    for item in term:
-        if item is Ellipsis:
-            letters.append("...")
-        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool) and 0 <= item < 52:
-            letters.append(_SUBLIST_LETTERS[item])
-        else:
-            raise StatementError(f"einsum: {where} holds {item!r}; subscripts in a sublist are integers "
-                                 f"from 0 to 51 or Ellipsis")
-    return "".join(letters)
-
-
-@functools.lru_cache(maxsize=512)
-def parse(subscripts: str, ranks: tuple[int, ...]) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
-    """(index names of each operand, index names of the output) for operands of `ranks`."""
-    text = subscripts.replace(" ", "")
-    if text.count("->") > 1:
-        raise StatementError(f"einsum subscripts {subscripts!r} have more than one '->'")
-    inputs, arrow, output = text.partition("->")
-    terms = inputs.split(",")
-    if len(terms) != len(ranks):
-        raise OperandError(f"einsum subscripts {subscripts!r} name {len(terms)} operand"
-                           f"{'s' if len(terms) != 1 else ''} but {len(ranks)} "
-                           f"{'was' if len(ranks) == 1 else 'were'} given")
-    for term in terms + ([output] if arrow else []):
-        _check_letters(subscripts, term)
-    widths = []  # ellipsis dimensions of each operand
-    for position, (term, rank) in enumerate(zip(terms, ranks)):
-        letters = len(term.replace("...", ""))
-        if ("..." in term and letters > rank) or ("..." not in term and letters != rank):
-            raise OperandError(f"einsum operand {position} has rank {rank} but its subscripts {term!r} name "
-                               f"{letters} ind{'ex' if letters == 1 else 'ices'}")
-        widths.append(rank - letters if "..." in term else 0)
-    width = max(widths, default=0)
-    ellipsis = tuple(f"e{k}" for k in range(width))
-    named = tuple(_expand(term, ellipsis[width - w:]) for term, w in zip(terms, widths))
-    if arrow:
-        if "..." not in output and width and any(widths):
-            raise StatementError(f"einsum subscripts {subscripts!r}: the operands have '...' dimensions but "
-                                 f"the output has no '...' to put them in")
-        out = _expand(output, ellipsis)
-        for position, index in enumerate(out):
-            if index in out[:position]:
-                raise StatementError(f"einsum subscripts {subscripts!r}: output index {index} appears twice")
-            if not any(index in term for term in named):
-                raise StatementError(f"einsum subscripts {subscripts!r}: output index {index} is not in any "
-                                     f"operand's subscripts")
-    else:
-        letters = "".join(inputs.replace("...", "").split(","))
-        out = ellipsis + tuple(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return named, out
-
-
-def _check_letters(subscripts: str, term: str) -> None:
-    if term.count("...") > 1:
-        raise StatementError(f"einsum subscripts {subscripts!r}: more than one '...' in {term!r}")
-    bad = [c for c in term.replace("...", "") if c not in string.ascii_letters]
-    if bad:
-        raise StatementError(f"einsum subscripts {subscripts!r}: {bad[0]!r} is not an index letter "
-                             f"(use a-z and A-Z, and '...')")
-
-
-def _expand(term: str, ellipsis: tuple[str, ...]) -> tuple[str, ...]:
-    before, dots, after = term.partition("...")
-    return tuple(before) + (ellipsis if dots else ()) + tuple(after)
-
-
-def statement(named, output) -> tuple[str, tuple[str, ...]]:
-    """The statement text for index names `named` (one tuple per operand) and `output`, and the
-    operand names it uses: A, B, ... skipping the subscripts' letters, then T0, T1, ..."""
-    letters = {index for term in named for index in term} | set(output)
-    free = [name for name in _OPERAND_NAMES if name not in letters]
-    names = tuple(free[:len(named)]) + tuple(f"T{n}" for n in range(len(named) - len(free)))
-    factors = "*".join(_access(name, term) for name, term in zip(names, named)) or "1"
-    return f"{_access('out', output)} = {factors}", names
-
-
-def _access(name: str, indices) -> str:
-    return f"{name}[{','.join(indices)}]" if indices else name
-
-
-def broadcast(named, operands: tuple) -> tuple[tuple, tuple]:
+def broadcast(named: Named, operands: tuple[Any, ...]) -> tuple[Named, tuple[Any, ...]]:
     """Operands and their index names with every extent-1 dimension under an index that is larger
     elsewhere taken out (read at coordinate 0), as NumPy broadcasts; ShapeError for other mismatches."""
     shapes = [operand_shape(op, name=f"einsum operand {k}") for k, op in enumerate(operands)]
@@ -342,7 +308,7 @@ def _shown(index: str) -> str:
     return f"'...' dimension {index[1:]}" if len(index) > 1 else index
 
 
-def _without_axes(operand, shape: tuple, axes: list):
+def _without_axes(operand: Any, shape: tuple[int, ...], axes: list[int]) -> Any:
     """`operand` read at coordinate 0 of each of `axes` (all of extent 1)."""
     kept = [axis for axis in range(len(shape)) if axis not in axes]
     if not isinstance(operand, (np.ndarray, np.generic, int, float, complex, list, tuple)):
@@ -357,12 +323,48 @@ def _without_axes(operand, shape: tuple, axes: list):
     return array[tuple(0 if axis in axes else slice(None) for axis in range(array.ndim))]
 
 
-def einsum_path(subscripts: str, *operands, optimize="greedy"):
-    """NumPy's `einsum_path`: the contraction path einsparse takes for these operands, as
-    `["einsum_path", (0, 1), ...]` (each step's operands removed and its result put last), and a report
-    of the plan: each kernel, its temporary's format, estimated and measured size (the plan is run once to
-    measure them), and the estimated cost of the plan and of the one fused nest. A product that runs as
-    one fused nest is one step over every operand. `optimize` as for `einsum`."""
+def einsum_path(subscripts: str, *operands: Operand, optimize: Optimize = "greedy") -> tuple[list[Any], str]:
+    """NumPy's `einsum_path`: the contraction path einsparse takes for these operands.
+
+    The plan is run once to measure its temporaries. A product that runs as one fused nest is one
+    step over every operand.
+
+    Parameters
+    ----------
+    subscripts : str
+        Subscripts without ``...``, such as ``"ij,jk,k->i"``.
+    *operands
+        The operands, as for `einsum`.
+    optimize : bool, str or list, default "greedy"
+        As for `einsum`.
+
+    Returns
+    -------
+    path : list
+        ``["einsum_path", (0, 1), ...]``: each step's operands removed and its result put last.
+    report : str
+        The plan: each kernel, its temporary's format, estimated and measured size, and the
+        estimated cost of the plan and of the one fused nest.
+
+    Raises
+    ------
+    StatementError
+        Subscripts with ``...`` or malformed, or an unknown `optimize`.
+    OperandError, ShapeError
+        As for `einsum`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = sp.csr_matrix(np.eye(3))
+    >>> path, report = es.einsum_path("ij,jk,k->i", A, A, np.ones(3), optimize=False)
+    >>> path
+    ['einsum_path', (0, 1, 2)]
+    >>> print(report)
+      Complete contraction:  ij,jk,k->i
+      one fused nest over every operand (optimize=False)
+    """
     from einsparse.api import _kernel_for
     from einsparse.planned import PlannedKernel
 
@@ -371,10 +373,12 @@ def einsum_path(subscripts: str, *operands, optimize="greedy"):
         raise StatementError("einsum_path takes subscripts without '...', such as einsum_path('ij,jk,k->i', A, B, x)")
     named, output, statement, names = _letters_only(subscripts, len(operands))
     _check_ranks(subscripts, named, operands)
-    given = dict(zip(names, operands))
+    given: dict[str, Any] = dict(zip(names, operands))
     kernel = _kernel_for(statement, {}, None, given, True if optimize is True else optimize)
     kernel(**given)
-    plan, measured = kernel.last if isinstance(kernel, PlannedKernel) and kernel.last else (None, {})
+    found = kernel.last if isinstance(kernel, PlannedKernel) and kernel.last else None
+    measured: dict[str, int]
+    plan, measured = found if found is not None else (None, {})
     lines = [f"  Complete contraction:  {subscripts}"]
     if plan is None:
         path = [tuple(range(len(operands)))]

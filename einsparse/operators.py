@@ -11,6 +11,7 @@ do (`es.exp(A)` is `np.exp(A)`: a tensor of the same pattern and fill exp(fill))
 from __future__ import annotations
 
 import builtins  # this module defines any, all and sum of its own
+from typing import TYPE_CHECKING, Any, Protocol
 
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import FUNCTIONS
@@ -60,6 +61,21 @@ def _reduction(name: str):
     reduce.__doc__ = f"The reduction {name}[...](expr) of the statement language: es.{name}(A[i, k], over=k)."
     return reduce
 
+
+if TYPE_CHECKING:  # made by the loops below; declared for type checkers
+    from einsparse.types import Result
+
+    class StatementFunction(Protocol):
+        """`es.exp(A[i, j])`, `es.max(A[i, k], 0)`, `es.min(expr, over=k)`: an index expression; a
+        one-input function given a tensor applies elementwise."""
+
+        def __call__(self, *args: Any, over: Any = None) -> Expr | Result: ...
+
+    def _declared() -> StatementFunction: ...
+
+    abs = sqrt = exp = expm1 = log = log1p = sin = cos = tan = tanh = sinh = arcsin = arctan = sigmoid = relu = \
+        sign = floor = ceil = round = conj = real = imag = max = min = pow = where = maximum = minimum = power = \
+        sum = prod = any = all = argmin = argmax = _declared()
 
 for _name in FUNCTIONS:
     globals()[_name] = _function(_name)

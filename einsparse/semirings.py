@@ -97,10 +97,13 @@ def semiring(name: str) -> Semiring:
     return found
 
 
-def rewrite(statement: str, name: str) -> str:
+def rewrite(statement: object, name: str) -> str:
     """`statement`, a product of operands (`C[i,j] = A[i,k]*B[k,j]`), with the semiring's product and
     reduction: `C[i,j] min= A[i,k] + B[k,j]` for min_plus."""
     ring = semiring(name)
+    if not isinstance(statement, str):  # a statement built from index notation is rewritten as text only
+        raise NotSupportedError(f"semiring= takes the statement as text, such as 'C[i,j] = A[i,k]*B[k,j]', "
+                                f"not a {type(statement).__name__}; write the semiring's operators in it")
     parsed = parse(statement)
     if parsed.op != "=":
         raise NotSupportedError(f"a semiring statement assigns with '=', not {parsed.op!r}: {statement}")

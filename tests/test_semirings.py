@@ -90,3 +90,14 @@ def test_an_unknown_semiring_is_named_with_the_known_ones():
         es.einsum("ik,kj->ij", A, B, semiring="min_pls")
     assert str(raised.value) == ("unknown semiring 'min_pls'; the semirings are plus_times, min_plus, max_plus, "
                                  "max_min, min_max, or_and, any_pair, plus_pair, max_times, min_times")
+
+
+def test_a_statement_built_from_index_notation_is_refused_by_name_not_with_an_attribute_error():
+    i, j, k = es.indices("i j k")
+    left, right, output = es.tensor(A), es.tensor(B), es.empty((30, 25))
+    built = es.statement(output[i, j], left[i, k]*right[k, j])
+    for call in (lambda: es.compile(built, semiring="min_plus"), lambda: es.evaluate(built, semiring="min_plus")):
+        with pytest.raises(es.NotSupportedError) as raised:
+            call()
+        assert str(raised.value) == ("semiring= takes the statement as text, such as 'C[i,j] = A[i,k]*B[k,j]', "
+                                     "not a Statement; write the semiring's operators in it")

@@ -15,8 +15,13 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
+
+if TYPE_CHECKING:
+    from einsparse.types import ClusterClient
 
 CONNECT_SECONDS = 5   # how long a client waits for a scheduler before saying it cannot reach it
 LOCAL_WORKERS = 2     # worker processes of "local" (one thread each)
@@ -27,13 +32,13 @@ _active = contextvars.ContextVar("einsparse_cluster", default=None)
 _ADDRESS = re.compile(r"^([a-z]+://)?[^\s:/]+:\d+$")  # tcp://host:8786, or host:8786
 
 
-def active():
+def active() -> Any:
     """The client of the innermost `on_cluster` block around this call, or None."""
     return _active.get()
 
 
 @contextlib.contextmanager
-def on_cluster(client="local"):
+def on_cluster(client: ClusterClient = "local") -> Iterator[Any]:
     """Run every statement inside the block on a cluster (`client` as for `resolve`): `evaluate`,
     `compile`, `einsum` and index-notation assignments alike. Yields the `distributed.Client`."""
     resolved = resolve(client)
@@ -54,7 +59,7 @@ def distributed():
     return module
 
 
-def resolve(client):
+def resolve(client: ClusterClient) -> Any:
     """The `distributed.Client` that `client` names: a Client (used as given), "local" or "local:N" (a
     LocalCluster of N worker processes, 2 by default, started on first use), or a scheduler's address
     ("tcp://host:8786")."""

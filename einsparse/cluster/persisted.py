@@ -6,6 +6,8 @@ the call cuts differently is cut again, on the workers."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,6 +18,9 @@ from einsparse.runtime.blocks import balanced_ranges, entries_along, joined, sli
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
 from einsparse.runtime.stored import is_scipy, operand_fill
 from einsparse.runtime.tensor import Tensor
+
+if TYPE_CHECKING:
+    from einsparse.compiler.planner import Stats
 
 HELD_SEMIRING = ("semiring= on persisted operands: not supported (the semiring reads absent entries as its own "
                  "fill); persist es.tensor(A, fill=...) and write the semiring's operators in the statement")
@@ -30,7 +35,7 @@ class PersistedTensor:
                  counts: dict, as_tensor_back: bool = False):
         self.client, self.shape, self.format, self.dtype, self.fill = client, shape, fmt, dtype, fill
         self.along, self.ranges, self.parts, self.counts = along, ranges, parts, counts
-        self.planning_stats = None  # shape, stored entries and occupied coordinates, for the planner
+        self.planning_stats: Stats | None = None  # shape, stored entries and occupied coordinates, for the planner
         self._as_tensor_back = as_tensor_back
         self._whole = None
         self._stand_in = None
@@ -155,7 +160,7 @@ def _is_zero(fill) -> bool:
         return False
 
 
-def persisted_client(values):
+def persisted_client(values: Iterable[Any]) -> Any:
     """The client holding the first persisted one of `values`, or None when there is none."""
     for value in values:
         if isinstance(value, PersistedTensor):

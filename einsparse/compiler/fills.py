@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ _ARITHMETIC = {"add": np.add, "multiply": np.multiply, "negative": np.negative,
                "reciprocal": lambda x: np.true_divide(1, x)}
 
 
-def value(fill):
+def value(fill: Any) -> Any:
     """A fill as a Python number (NumPy scalars compare and print as their Python values)."""
     return fill.item() if isinstance(fill, np.generic) else fill
 

@@ -24,7 +24,7 @@ from einsparse.errors import FormatError
 from einsparse.levels import LevelKind
 
 # Named formats of a fixed rank: name -> (letters, mode order).
-_NAMED = {
+_NAMED: dict[str, tuple[str, tuple[int, ...]]] = {
     "csr": ("dc", (0, 1)),
     "csc": ("dc", (1, 0)),
     "dcsr": ("cc", (0, 1)),
@@ -42,12 +42,39 @@ def _any_rank_letters(name: str, rank: int) -> str:
 
 @dataclass(frozen=True)
 class Format:
-    """Level kinds, outermost first, and the tensor mode each level stores."""
+    """A storage format: level kinds, outermost first, and the tensor mode each level stores.
+
+    Usually made from a string with `Format.parse` (or given as one wherever a format is taken).
+
+    Parameters
+    ----------
+    levels : tuple of LevelKind or str
+        One kind per level, outermost first; kinds may be given by name, as in
+        ``Format(("dense", "compressed"), (0, 1))``.
+    mode_order : tuple of int
+        Level ``k`` stores tensor mode ``mode_order[k]``: a permutation of 0..rank-1.
+
+    Raises
+    ------
+    FormatError
+        Levels and mode order of different lengths, a mode order that is no permutation, an
+        unknown kind, or a non-unique level not followed by a singleton (or a singleton after a
+        unique level).
+
+    Examples
+    --------
+    >>> from einsparse import Format
+    >>> csc = Format.parse("csc")
+    >>> str(csc), csc.name, csc.rank, csc.mode_order
+    ('dc:1,0', 'csc', 2, (1, 0))
+    >>> Format(("dense", "compressed"), (0, 1)).name
+    'csr'
+    """
 
     levels: tuple[LevelKind, ...]
     mode_order: tuple[int, ...]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.levels) != len(self.mode_order):
             raise FormatError(
                 f"format has {len(self.levels)} levels but a mode order of {len(self.mode_order)}"
@@ -74,6 +101,7 @@ class Format:
 
     @property
     def rank(self) -> int:
+        """The number of levels, which is the tensor's number of modes."""
         return len(self.levels)
 
     @functools.cached_property  # asked on every call of a kernel
@@ -89,7 +117,7 @@ class Format:
             object.__setattr__(self, "_hash", cached)
         return cached
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Format], tuple[tuple[LevelKind, ...], tuple[int, ...]]]:
         """Pickled without what is cached: a string's hash differs from one process to the next."""
         return Format, (self.levels, self.mode_order)
 
@@ -103,12 +131,20 @@ class Format:
     def assembled(self) -> "Format":
         """The format a kernel assembles for an output of this format (each level's `assembled_as`); the
         runtime converts the result to this format when they differ."""
-        kinds: list = []
+        kinds: list[LevelKind] = []
         for k, kind in enumerate(self.levels):
             kinds.append(kind.assembled_as(tuple(kinds), k == self.rank - 1))
         return Format(tuple(kinds), self.mode_order)
 
     def level_of_mode(self, mode: int) -> int:
+        """The level that stores tensor mode `mode`.
+
+        Examples
+        --------
+        >>> from einsparse import Format
+        >>> Format.parse("csc").level_of_mode(1)
+        0
+        """
         return self.mode_order.index(mode)
 
     def __str__(self) -> str:
@@ -119,7 +155,14 @@ class Format:
 
     @property
     def name(self) -> str:
-        """The conventional name when there is one (`csr`, `dense`, ...), else the letter string."""
+        """The conventional name when there is one (`csr`, `dense`, ...), else the letter string.
+
+        Examples
+        --------
+        >>> from einsparse import Format
+        >>> Format.of_letters("cc", (1, 0)).name, Format.parse("cd").name
+        ('dcsc', 'cd')
+        """
         text = str(self)
         if self.rank == 0:
             return "scalar"
@@ -137,16 +180,62 @@ class Format:
 
     @staticmethod
     def parse(spec: "str | Format", rank: "int | None" = None) -> "Format":
-        """`Format.parse("csr")`, `Format.parse("dc:1,0")`, `Format.parse("dense", rank=3)`."""
+        """Read a format name, letter string or `Format`, checked against `rank` when given.
+
+        Parameters
+        ----------
+        spec : str or Format
+            A name (``dense``, ``csr``, ``csc``, ``dcsr``, ``dcsc``, ``csf``, ``coo``) or one letter
+            per level, optionally followed by ``:`` and the mode order (``"dc:1,0"``).
+        rank : int, optional
+            The tensor's rank; needed by the names of any rank (``dense``, ``csf``, ``coo``).
+
+        Returns
+        -------
+        Format
+
+        Raises
+        ------
+        FormatError
+            The spec is malformed, unknown, needs a rank, or has another rank than `rank`.
+
+        Examples
+        --------
+        >>> from einsparse import Format
+        >>> Format.parse("csr") == Format.parse("dc:0,1")
+        True
+        >>> str(Format.parse("coo", rank=3))
+        'uss'
+        """
         return parse_format(spec, rank)
 
     @staticmethod
     def dense(rank: int) -> "Format":
+        """The all-dense format of `rank` modes, in mode order 0, 1, ...
+
+        Examples
+        --------
+        >>> from einsparse import Format
+        >>> str(Format.dense(3)), Format.dense(3).is_dense
+        ('ddd', True)
+        """
         return Format((level_kinds.DENSE,) * rank, tuple(range(rank)))
 
     @staticmethod
     def of_letters(letters: str, mode_order: "tuple[int, ...] | None" = None) -> "Format":
-        """`Format.of_letters("dc")`: one letter per level, in mode order `mode_order` (default 0, 1, ...)."""
+        """A format of one letter per level, in mode order `mode_order` (default 0, 1, ...).
+
+        Raises
+        ------
+        FormatError
+            An unknown letter, or a mode order that does not fit.
+
+        Examples
+        --------
+        >>> from einsparse import Format
+        >>> Format.of_letters("dc").name
+        'csr'
+        """
         return Format(level_kinds.kinds_of(letters), tuple(range(len(letters))) if mode_order is None else mode_order)
 
 
@@ -187,7 +276,7 @@ def read_format(spec: "str | Format", rank: int | None = None, *, what: str = "f
     raise FormatError(f"{what} must be a string such as 'csr' or 'dc:1,0', not {type(spec).__name__}")
 
 
-_parsed: dict[tuple, Format] = {}  # format strings read before: kernels parse the same few on every call
+_parsed: dict[tuple[str, int | None], Format] = {}  # format strings read before: kernels parse the same few on every call
 
 
 def spec_text(spec: "str | Format") -> str:
@@ -196,6 +285,7 @@ def spec_text(spec: "str | Format") -> str:
 
 def _parse_text(text: str, rank: int | None, what: str) -> Format:
     lowered = text.lower()
+    order: tuple[int, ...]
     if lowered in _NAMED:
         letters, order = _NAMED[lowered]
         return _from_letters(letters, order, text, what)

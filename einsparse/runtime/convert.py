@@ -23,6 +23,9 @@ fits in int32, else int64; tensors taken from scipy keep scipy's index dtype. Va
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from einsparse.compiler.formats import Format, parse_format
@@ -35,6 +38,9 @@ from einsparse.runtime.storage import sorted_unique as _sorted_unique
 from einsparse.runtime.storage import strictly_sorted as _strictly_sorted
 from einsparse.runtime.stored import as_stored, is_scipy as _is_scipy
 from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES, Tensor
+
+if TYPE_CHECKING:
+    from einsparse.types import FormatSpec
 
 # Input value types the kernels do not compute with, and the supported type each becomes.
 _PROMOTE = {
@@ -296,12 +302,56 @@ def operand_shape(obj, name: str = "operand") -> tuple[int, ...]:
     return _readable_array(obj, name).shape
 
 
-def tensor(data, format=None, shape=None, name=None, fill=None) -> Tensor:
-    """The public constructor: anything `as_tensor` reads, or `(coords, values)` with `shape=`.
+def tensor(data: Any, format: FormatSpec | None = None, shape: Iterable[int] | None = None,  # noqa: A002
+           name: str | None = None, fill: complex | np.generic | None = None) -> Tensor:
+    """Make an einsparse tensor from an array, a sparse matrix or coordinates and values.
 
-    `name` is the tensor's operand name in index notation; a named copy of a Tensor shares its storage.
-    `fill` is the value of the entries not stored: a dense array's entries equal to it are not stored;
-    a sparse input's unstored entries take it (a pydata/sparse array brings its own `fill_value`).
+    The public constructor: anything an operand may be, or ``(coords, values)`` with `shape`.
+
+    Parameters
+    ----------
+    data : array_like, Tensor, scipy.sparse matrix, pydata/sparse array or (coords, values)
+        The entries; ``coords`` is an integer array of shape (ndim, n).
+    format : str or Format, optional
+        The storage format (``"csr"``, ``"dc:1,0"``, ...); default: the input's own (dense for a
+        NumPy array, csr for a scipy CSR matrix, COO for coordinates, ...).
+    shape : tuple of int, optional
+        Required with ``(coords, values)``; else checked against the data's shape.
+    name : str, optional
+        The tensor's operand name in index notation; a named copy of a Tensor shares its storage.
+    fill : number, optional
+        The value of the entries not stored: a dense array's entries equal to it are not stored; a
+        sparse input's unstored entries take it (a pydata/sparse array brings its own `fill_value`).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    OperandError
+        The data cannot be read, or coordinates come without `shape`.
+    ShapeError
+        The data's shape is not `shape`.
+    FormatError
+        The format is malformed or does not fit the data's rank.
+    DTypeError
+        A value type einsparse does not compute with, or a fill the type cannot hold.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> es.tensor(np.array([[1, 0], [0, 2]]), "csr")
+    Tensor(shape=(2, 2), format='csr', dtype=int64, nnz=2)
+    >>> es.tensor(sp.csc_matrix(np.eye(3)))
+    Tensor(shape=(3, 3), format='csc', dtype=float64, nnz=3)
+    >>> t = es.tensor((np.array([[0, 1], [1, 0]]), np.array([5.0, 6.0])), shape=(2, 2))
+    >>> t.to_numpy()
+    array([[0., 5.],
+           [6., 0.]])
+    >>> es.tensor(np.array([[1, 9], [9, 9]]), fill=9).nnz
+    1
     """
     if fill is not None:
         return _filled(data, format, shape, name, fill)

@@ -9,6 +9,7 @@ flat arrays to the Numba function.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,15 +34,39 @@ from einsparse.runtime.stored import stored_reader
 from einsparse.runtime.parallel import thread_count
 from einsparse.runtime.tensor import Tensor
 
+if TYPE_CHECKING:
+    from einsparse.types import Array, Operand, Result
+
 
 class Kernel:
     """A statement compiled for given formats. Call it with the operands as keyword arguments.
 
-    `threads` (default `$EINSPARSE_THREADS`, else 1; 0 for every core) is how many threads a call may
-    use when the kernel's outermost loop can be cut into chunks (see `parallel`).
+    Made by `es.compile` (and by `es.evaluate`, which keeps one per statement and kinds of operands).
+    A call converts operands to the formats the kernel was compiled for (no copy when they already
+    are), checks that every index has one extent, and runs the Numba function.
+
+    Parameters
+    ----------
+    plan : Plan
+        The compiled statement (`compiler.pipeline.compile_plan`).
+    threads : int or str, optional
+        How many threads a call may use when the kernel's outermost loop can be cut into chunks
+        (default ``$EINSPARSE_THREADS``, else 1; 0 for every core; see `parallel`).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    >>> kernel
+    Kernel('y[i] = A[i,j]*x[j]', y=dense, A=csr, x=dense)
+    >>> kernel(A=sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]])), x=np.array([1, 2, 3]))
+    array([7, 6])
+    >>> print(kernel.explain().splitlines()[3])
+    loop order:     i, j
     """
 
-    def __init__(self, plan: Plan, threads=None):
+    def __init__(self, plan: Plan, threads: int | str | None = None):
         self.plan = plan
         self.threads = thread_count(threads)
         self._dispatcher = None
@@ -54,13 +79,13 @@ class Kernel:
         self._extent_checks = tuple((access.tensor, mode, plan.origin(index))
                                     for access in ir.accesses(plan.index_notation.rhs)
                                     for mode, index in enumerate(access.indices))
-        self._dtypes: dict[tuple, np.dtype] = {}
+        self._dtypes: dict[tuple[np.dtype[Any], ...], np.dtype[Any]] = {}
         self._fill_key = fill_key(dict(plan.fills))
-        self._variants: dict[tuple, Kernel] = {}  # the same statement compiled for other operands' fills
+        self._variants: dict[tuple[tuple[str, str], ...], Kernel] = {}  # the same statement compiled for other operands' fills
         self._output_fill = None if same(plan.output_fill, 0) else plan.output_fill
         # Calls that a shim can make (see `shim`): no workspace row whose kind depends on the extents, no
         # operand derived before the kernel, a fresh dense output, one chunk. Made after a first call.
-        self._shim = None
+        self._shim: Any = None  # a function of the operands (`shim.make_shim`)
         self._arg_reductions = _arg_reductions(plan)
         self._shimmable = (not plan.row_workspaces and plan.old_values is None
                           and not any(op.derived for op in plan.operands.values())
@@ -70,19 +95,29 @@ class Kernel:
 
     @property
     def source(self) -> str:
-        """The generated Python module, as compiled by Numba."""
+        """The generated Python module, as compiled by Numba.
+
+        Examples
+        --------
+        >>> import einsparse as es
+        >>> print(es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}).source.splitlines()[0])
+        # einsparse kernel for: y[i] = A[i,j]*x[j]
+        """
         return self.plan.source
 
     @property
     def formats(self) -> dict[str, str]:
+        """The format each tensor was compiled for, by name (the output first)."""
         return {name: fmt.name for name, fmt in self.plan.formats.items()}
 
     @property
     def statement(self) -> str:
+        """The statement's text."""
         return str(self.plan.statement)
 
     def explain(self) -> str:
-        """The loop order, the co-iteration at each loop, temporaries and prepared operands."""
+        """A report of the compiled statement: its index notation, formats, loop order, the
+        co-iteration at each loop, temporaries and prepared operands."""
         return self.plan.explanation
 
     def __repr__(self) -> str:
@@ -95,20 +130,45 @@ class Kernel:
         return kernel_html(self)
 
     @property
-    def dispatcher(self):
+    def dispatcher(self) -> Any:  # a numba Dispatcher
         """The Numba dispatcher (compiled on first call, or loaded from the disk cache)."""
         if self._dispatcher is None:
             self._dispatcher = cache.load_kernel(self.plan.source, kernel_label(self.plan))
         return self._dispatcher
 
-    def __call__(self, *positional, shape=None, **operands):
-        """Run on the operands given by name; the output too for `+=` (or to be written in place).
-        `shape` gives the output's shape where no operand tells an index's extent (`a[i,j] = i + j`)."""
+    def __call__(self, *positional: Operand, shape: int | tuple[int, ...] | None = None,
+                 **operands: Operand) -> Result:
+        """Run on the operands given by name; the output too for ``+=`` (or to be written in place).
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            The output's shape where no operand tells an index's extent (``a[i,j] = i + j``).
+        **operands
+            NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays, einsparse tensors.
+
+        Returns
+        -------
+        numpy.ndarray, Tensor or numpy scalar
+            As `es.evaluate` returns them.
+
+        Raises
+        ------
+        OperandError
+            Operands given by position, missing, unexpected, of the wrong rank or unreadable.
+        ShapeError
+            Extents of one index disagree, or an output extent is unknown.
+        DTypeError, NotSupportedError
+            Value types einsparse does not compute with, or a computation NumPy types otherwise.
+        InternalError
+            The generated code failed: a bug in einsparse.
+        """
         if positional:
             raise OperandError(f"pass the operands of {self.statement} by name, e.g. "
                                f"kernel({', '.join(f'{n}=...' for n in self.plan.inputs)})")
         plan = self.plan
         shim = self._shim
+        result: Result
         if shim is not None and SHIMS and shape is None:
             result = shim(operands)
             if result is not FULL:
@@ -165,14 +225,14 @@ class Kernel:
             elif dtype == _HALF and given_output is None:
                 result = _half(result)
             if self._output_fill is not None and isinstance(result, Tensor):
-                result._fill = np.asarray(self._output_fill).astype(result.vals.dtype)[()]
+                result._fill = np.asarray(self._output_fill).astype(result.vals.dtype)[()]  # type: ignore[assignment]
             return result
         except EinsparseError:
             raise
         except Exception as error:  # a Numba typing or lowering failure is our bug, not the user's
             raise _internal(self.statement, error) from error
 
-    def _variant(self, fills: dict) -> "Kernel":
+    def _variant(self, fills: dict[str, Any]) -> Kernel:
         key = fill_key(fills)
         kernel = self._variants.get(key)
         if kernel is None:
@@ -180,7 +240,7 @@ class Kernel:
             kernel = self._variants.setdefault(key, Kernel(plan, self.threads))
         return kernel
 
-    def _call_for(self, extents: dict, stored: int) -> "Call":
+    def _call_for(self, extents: dict[str, int], stored: int) -> Call:
         """How to run this call: one-index workspaces are dense rows unless a row would be much longer
         than the operands' stored entries, in which case they are pair lists."""
         budget = 4 * stored + 65536
@@ -197,7 +257,7 @@ class Kernel:
             self._calls[workspace] = call
         return call
 
-    def _extents(self, tensors: dict, given_output, shape) -> dict[str, int]:
+    def _extents(self, tensors: dict[str, Tensor], given_output: Operand | None, shape: Any) -> dict[str, int]:
         """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
         extents: dict[str, int] = {}
         for name, mode, index in self._extent_checks:
@@ -218,7 +278,7 @@ def _internal(statement: str, error: Exception) -> InternalError:
                          f"{str(error).splitlines()[0] if str(error) else ''}")
 
 
-def _check_names(plan: Plan, operands: dict, given_output) -> None:
+def _check_names(plan: Plan, operands: dict[str, Operand], given_output: Operand | None) -> None:
     missing = [name for name in plan.inputs if name not in operands]
     if missing:
         raise OperandError(f"missing operand {missing[0]} for {plan.statement}")
@@ -237,18 +297,18 @@ def _check_names(plan: Plan, operands: dict, given_output) -> None:
     check_operand_ranks(plan.index_notation, shapes, plan.statement.text or str(plan.statement))
 
 
-def fill_key(fills: dict) -> tuple:
+def fill_key(fills: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """Fills as a key: nan equals nan, 0.0 is no fill."""
     return tuple(sorted((name, repr(value(fill))) for name, fill in fills.items() if not same(value(fill), 0)))
 
 
-def _refuse_fill(name: str, fill, result_fill) -> None:
+def _refuse_fill(name: str, fill: Any, result_fill: Any) -> None:
     raise NotSupportedError(f"output {name} has fill {fill}: an output written with '=' is replaced, not read, "
                             f"and this result's fill is {0 if result_fill is None else result_fill}; pass no "
                             f"output, or one of that fill")
 
 
-def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:
+def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict[str, np.dtype[Any]]) -> None:
     """A literal out of an integer operand's range (NumPy refuses it), and a narrow integer step NumPy
     wraps before it divides or widens it (einsparse computes integer steps in 64 bits)."""
     text = plan.statement.text
@@ -273,18 +333,19 @@ def _refuse_what_numpy_computes_otherwise(plan: Plan, dtypes: dict) -> None:
     raise NotSupportedError(point_at(message, text, node.span.start, node.span.end) if text else message)
 
 
-def _arg_reductions(plan: Plan) -> tuple:
+def _arg_reductions(plan: Plan) -> tuple[tuple[str, str], ...]:
     """(argmin or argmax, the index it reduces) of each such reduction in the statement."""
     return tuple((BY_OP[s.op].name, plan.index_notation.origin(s.indices[0]))
                  for s in ir.arg_reductions(plan.index_notation.rhs))
 
 
-def _extents(plan: Plan, tensors: dict, given_output, shape=None) -> dict[str, int]:
+def _extents(plan: Plan, tensors: dict[str, Tensor], given_output: Operand | None,
+             shape: Any = None) -> dict[str, int]:
     """One extent per index, checked against every operand that uses it."""
     extents: dict[str, tuple[int, str]] = {}
     text = plan.statement.text or str(plan.statement)
 
-    def record(access: ir.Access, shape) -> None:
+    def record(access: ir.Access, shape: tuple[int, ...]) -> None:
         for mode, index in enumerate(access.indices):
             name = plan.origin(index)
             extent = int(shape[mode])
@@ -315,7 +376,7 @@ def _extents(plan: Plan, tensors: dict, given_output, shape=None) -> dict[str, i
     return {name: extent for name, (extent, _) in extents.items()}
 
 
-def _output_shape(shape, output: ir.Access) -> tuple:
+def _output_shape(shape: Any, output: ir.Access) -> tuple[int, ...]:
     """`shape=` as a tuple of extents of the output's rank; ShapeError naming what is wrong."""
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
@@ -335,7 +396,7 @@ def _output_shape(shape, output: ir.Access) -> tuple:
 _HALF = np.dtype(np.float16)
 
 
-def _as_half(result, plan: Plan, operands: dict):
+def _as_half(result: Result, plan: Plan, operands: dict[str, Operand]) -> Result:
     """A result NumPy types float16 (float16 operands, nothing wider), computed in float32 as NumPy's
     einsum accumulates it (Numba has no half-precision arithmetic), returned in float16."""
     if not any(getattr(value, "dtype", None) == _HALF for value in operands.values()):
@@ -347,7 +408,7 @@ def _as_half(result, plan: Plan, operands: dict):
     return _half(result)
 
 
-def _half(result):
+def _half(result: Result) -> Result:
     if isinstance(result, Tensor):
         return Tensor(result.shape, result.format, result.levels, result.vals.astype(_HALF))
     return result.astype(_HALF)

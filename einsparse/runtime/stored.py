@@ -8,6 +8,8 @@ answered once, so a call with such operands costs a few attribute reads each.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from einsparse.compiler.formats import Format
@@ -66,7 +68,7 @@ def stored_reader(fmt: Format):
     return lambda obj: obj if type(obj) is Tensor and obj.format == fmt else None
 
 
-def operand_kind(obj):
+def operand_kind(obj: Any) -> tuple[Any, ...] | None:
     """What decides the format `convert.natural_format` gives `obj`, cheaply and hashable, for memoizing
     calls: a NumPy array's rank, a number, a tensor's format, a scipy matrix's class and rank; None for
     the rest (lists, pydata arrays), which are looked at afresh on every call."""
@@ -82,7 +84,7 @@ def operand_kind(obj):
     return None
 
 
-def operand_fill(obj):
+def operand_fill(obj: Any) -> Any:
     """The fill of an operand: a tensor's, a pydata/sparse array's `fill_value`, else 0."""
     if type(obj) is Tensor:
         return obj.fill

@@ -3,20 +3,29 @@
 Building levels from coordinates and walking them back is `storage.py`'s (with each level kind's own
 code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s. Index notation on a tensor
 (`A[i, k]`, `C[i, j] = ...`) belongs to the front end, `einsparse.notation`, which installs itself with
-`use_notation` when imported: the runtime never imports it.
+`use_notation` when imported: the runtime never imports it. Operators and NumPy's protocols are
+`array_methods.py`'s, which `Tensor` inherits.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, NotSupportedError, OperandError, ShapeError
-from einsparse.levels import DenseLevel
+from einsparse.levels import DenseLevel, LevelStorage
 from einsparse.runtime import storage
+from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
 from einsparse.runtime.scipy_export import to_scipy
+
+if TYPE_CHECKING:
+    from einsparse.types import Array
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
 # The value types kernels compute with: NumPy's numeric types but float16 (Numba has no half-precision
@@ -30,16 +39,60 @@ SUPPORTED_DTYPES = ("use a NumPy number type (bool, int8 to int64, uint8 to uint
                     "complex64 or complex128)")
 
 
-class Tensor:
-    """A tensor in TACO's level storage. Build one with `einsparse.tensor(...)`, not directly.
+class Tensor(ArrayMethods):
+    """A tensor in TACO's level storage: a shape, a `Format`, one level per mode, and values.
 
-    `nnz` is the number of stored values, `len(vals)`: for formats with a dense innermost level this
+    Build one with `einsparse.tensor(...)`, not directly. It behaves as an array: operators
+    (``A @ x``, ``A + B``, ``A * 2``, comparisons), ``.T``, reductions and NumPy's functions compile
+    statements (see `array_methods.ArrayMethods`); indexed with index variables (``A[i, k]``) it
+    builds index notation.
+
+    `nnz` is the number of stored values, ``len(vals)``: for formats with a dense innermost level this
     counts the zero padding the dense level implies, not only the nonzeros.
+
+    Parameters
+    ----------
+    shape : iterable of int
+    format : Format
+    levels : iterable of LevelStorage
+        One per level of `format`, outermost first.
+    vals : numpy.ndarray
+        The stored values, 1-d.
+    name : str, optional
+        The operand name in index notation; None: named by its role.
+    fill : number, optional
+        The value of every entry not stored (default 0).
+
+    Raises
+    ------
+    FormatError, ShapeError, DTypeError, OperandError
+        Storage that does not fit the format, values of a type einsparse does not compute with,
+        a fill the type cannot hold, or a name that is not one.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = es.tensor(sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]])))
+    >>> A
+    Tensor(shape=(2, 3), format='csr', dtype=int64, nnz=3)
+    >>> A @ np.array([1, 2, 3])
+    array([7, 6])
+    >>> (A + A).to_numpy()
+    array([[2, 0, 4],
+           [0, 6, 0]])
     """
 
     __slots__ = ("shape", "format", "levels", "vals", "name", "_fill")
+    shape: tuple[int, ...]
+    format: Format
+    levels: tuple[LevelStorage, ...]
+    vals: Array
+    name: str | None
+    _fill: np.generic | None
 
-    def __init__(self, shape, format: Format, levels, vals: np.ndarray, name: "str | None" = None, fill=None):
+    def __init__(self, shape: Iterable[int], format: Format, levels: Iterable[LevelStorage], vals: Array,
+                 name: str | None = None, fill: complex | np.generic | None = None):
         self.shape = tuple(int(n) for n in shape)
         self.format = format
         self.levels = tuple(levels)
@@ -53,17 +106,29 @@ class Tensor:
         self._check()
 
     @classmethod
-    def trusted(cls, shape: tuple, format: Format, levels: tuple, vals: np.ndarray) -> "Tensor":
-        """A tensor over storage already known to be consistent with `format` (a canonical scipy
-        matrix, a C-ordered array): the call path of a kernel skips `_check` for these."""
+    def trusted(cls, shape: tuple[int, ...], format: Format, levels: tuple[LevelStorage, ...],
+                vals: Array) -> Tensor:
+        """A tensor over storage already known to be consistent with `format`, unchecked.
+
+        For a canonical scipy matrix or a C-ordered array: the call path of a kernel skips `_check`
+        for these.
+        """
         tensor = object.__new__(cls)
         tensor.shape, tensor.format, tensor.levels, tensor.vals, tensor.name = shape, format, levels, vals, None
         tensor._fill = None
         return tensor
 
     @property
-    def fill(self):
-        """The value of every entry that is not stored (0 unless the tensor was made with another)."""
+    def fill(self) -> np.generic:
+        """The value of every entry that is not stored (0 unless the tensor was made with another).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> print(es.tensor(np.array([[1, 9], [9, 9]]), fill=9).fill)
+        9
+        """
         return self.vals.dtype.type(0) if self._fill is None else self._fill
 
     def _check(self) -> None:
@@ -89,36 +154,97 @@ class Tensor:
             raise ShapeError(f"the last level has {count} positions but there are {len(self.vals)} values")
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> np.dtype[Any]:
+        """The type of the values."""
         return self.vals.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of modes."""
         return len(self.shape)
 
     @property
     def nnz(self) -> int:
-        """Stored values, len(vals); includes the zeros a dense innermost level stores."""
+        """Stored values, ``len(vals)``; includes the zeros a dense innermost level stores.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0], [0, 2]]), "csr").nnz, es.tensor(np.array([[1, 0], [0, 2]])).nnz
+        (2, 4)
+        """
         return len(self.vals)
 
-    def to_numpy(self) -> np.ndarray:
-        """A dense array; for an all-dense format it may be a view of `vals` (no copy)."""
+    def to_numpy(self) -> Array:
+        """The tensor as a dense NumPy array, `fill` where nothing is stored.
+
+        For an all-dense format it may be a view of `vals` (no copy).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0], [0, 2]]), "csc").to_numpy()
+        array([[1, 0],
+               [0, 2]])
+        """
         return storage.dense_array(self.format, self.shape, self.levels, self.vals, self._fill)
 
-    def to_scipy(self):
-        """A scipy.sparse matrix (2-d only): csc_matrix for csc, coo_matrix for coo, csr_matrix otherwise."""
+    def to_scipy(self) -> Any:  # scipy.sparse has no type information
+        """The tensor as a scipy.sparse matrix: csc_matrix for csc, coo_matrix for coo, else csr_matrix.
+
+        csr, csc and coo share the tensor's arrays; other formats are converted to csr first.
+
+        Raises
+        ------
+        ShapeError
+            The tensor is not 2-d.
+        FormatError
+            Its fill is not 0 (a scipy.sparse matrix is 0 where nothing is stored).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> type(es.tensor(np.eye(2), "csc").to_scipy()).__name__
+        'csc_matrix'
+        """
         if self._fill is not None:
             raise FormatError(f"to_scipy: this tensor's fill is {self._fill}, and a scipy.sparse matrix is 0 "
                               f"where nothing is stored; use to_numpy()")
-        return to_scipy(self)
+        return to_scipy(self)  # type: ignore[no-untyped-call]
 
-    def to_coo(self) -> tuple[np.ndarray, np.ndarray]:
-        """(coords int64 of shape (ndim, n), values), sorted row-major over the tensor's modes; padding
-        zeros dropped (and entries equal to the fill, for a dense tensor with another fill)."""
+    def to_coo(self) -> tuple[Array, Array]:
+        """The stored entries as coordinates and values, sorted row-major over the tensor's modes.
+
+        Padding zeros are dropped (and entries equal to the fill, for a dense tensor with another fill).
+
+        Returns
+        -------
+        coords : numpy.ndarray
+            int64, of shape (ndim, n).
+        values : numpy.ndarray
+            The n values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> coords, values = es.tensor(np.array([[0, 5], [6, 0]]), "csc").to_coo()
+        >>> coords.tolist(), values.tolist()
+        ([[0, 1], [1, 0]], [5, 6])
+        """
         return storage.entries(self.format, self.levels, self.vals, range(self.ndim), self._fill)
 
-    def to_pydata(self):
-        """A pydata/sparse COO array of the same entries and fill (pydata/sparse must be installed)."""
+    def to_pydata(self) -> Any:  # nor has pydata/sparse
+        """The tensor as a pydata/sparse COO array of the same entries and fill.
+
+        Raises
+        ------
+        NotSupportedError
+            pydata/sparse is not installed.
+        """
         try:
             import sparse
         except ImportError:
@@ -127,8 +253,26 @@ class Tensor:
         return sparse.COO(coords, values, shape=self.shape, fill_value=self.fill, sorted=True,
                           has_duplicates=False)
 
-    def asformat(self, format: "str | Format") -> "Tensor":
-        """The same tensor in another format of the same rank (`self` when the format is unchanged)."""
+    def asformat(self, format: str | Format) -> Tensor:
+        """The same tensor in another format of the same rank (`self` when the format is unchanged).
+
+        Parameters
+        ----------
+        format : str or Format
+            The target format, such as ``"csc"`` or ``"dc:1,0"``.
+
+        Raises
+        ------
+        FormatError
+            The format is malformed or of another rank.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.eye(2), "csr").asformat("coo")
+        Tensor(shape=(2, 2), format='coo', dtype=float64, nnz=2)
+        """
         fmt = parse_format(format, self.ndim, what="target format")
         if fmt == self.format:
             return self
@@ -139,25 +283,71 @@ class Tensor:
         keys, vals = storage.entries(self.format, self.levels, self.vals, fmt.mode_order, self._fill)
         return Tensor(self.shape, fmt, *storage.build(fmt, self.shape, keys, vals), fill=self._fill)
 
-    def with_fill(self, fill) -> "Tensor":
-        """The same stored entries (shared, not copied) with `fill` where nothing is stored."""
+    def with_fill(self, fill: complex | np.generic) -> Tensor:
+        """The same stored entries (shared, not copied) with `fill` where nothing is stored.
+
+        Raises
+        ------
+        DTypeError
+            The values' type cannot hold `fill`.
+        NotSupportedError
+            A fill other than 0 in a format whose last level pads with zeros.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.eye(2), "csr").with_fill(-1.0).to_numpy()
+        array([[ 1., -1.],
+               [-1.,  1.]])
+        """
         return Tensor(self.shape, self.format, self.levels, self.vals, self.name, fill)
 
-    def item(self):
-        """The value of a 0-d tensor, as a NumPy scalar."""
+    def item(self) -> np.generic:
+        """The value of a 0-d tensor, as a NumPy scalar.
+
+        Raises
+        ------
+        ShapeError
+            The tensor is not 0-d.
+
+        Examples
+        --------
+        >>> import einsparse as es
+        >>> s = es.scalar()
+        >>> print(s.item())
+        0.0
+        """
         if self.shape:
             raise ShapeError(f"item() reads a 0-d tensor; this one has shape {self.shape}")
-        return self.vals[0]
+        return self.vals[0]  # type: ignore[no-any-return]
 
-    def __getitem__(self, key):
-        """`A[i, k]` with index variables (`es.indices`): an index expression (einsparse.notation)."""
+    def __getitem__(self, key: Any) -> Any:
+        """``A[i, k]`` with index variables (`es.indices`): an index expression (`einsparse.notation`).
+
+        Raises
+        ------
+        StatementError, OperandError
+            Indexed with something other than index variables, or with as many as its rank.
+        """
         return _notation_of(key).access(self, key)
 
-    def __setitem__(self, key, value):
-        """`C[i, j] = expr` or `C[i, j] += expr`: compile (cached) and run, filling this tensor."""
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """``C[i, j] = expr`` or ``C[i, j] += expr``: compile (cached) and run, filling this tensor.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> i, j = es.indices("i j")
+        >>> A, x, y = es.tensor(np.array([[1, 2], [3, 4]])), es.tensor(np.array([1, 1])), es.empty(2, dtype=np.int64)
+        >>> y[i] = A[i, j] * x[j]
+        >>> y.to_numpy()
+        array([3, 7])
+        """
         _notation_of(key).assign(self, key, value)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> Array:
         dense = self.to_numpy()
         shares = np.shares_memory(dense, self.vals)
         if copy is False and (not shares or (dtype is not None and np.dtype(dtype) != dense.dtype)):
@@ -168,129 +358,9 @@ class Tensor:
             dense = dense.copy()
         return dense
 
-    # -- as an array (einsparse.arrays: operators compile through evaluate's memoized path) ---------
-    __hash__ = object.__hash__  # == compares entries, as NumPy's does; a tensor stays usable as a key
-
-    def __matmul__(self, other):
-        return _arrays_module().matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _arrays_module().matmul(other, self)
-
-    def __add__(self, other):
-        return _arrays_module().elementwise("+", self, other)
-
-    def __radd__(self, other):
-        return _arrays_module().elementwise("+", other, self)
-
-    def __sub__(self, other):
-        return _arrays_module().elementwise("-", self, other)
-
-    def __rsub__(self, other):
-        return _arrays_module().elementwise("-", other, self)
-
-    def __mul__(self, other):
-        return _arrays_module().elementwise("*", self, other)
-
-    def __rmul__(self, other):
-        return _arrays_module().elementwise("*", other, self)
-
-    def __truediv__(self, other):
-        return _arrays_module().elementwise("/", self, other)
-
-    def __rtruediv__(self, other):
-        return _arrays_module().elementwise("/", other, self)
-
-    def __pow__(self, other):
-        return _arrays_module().elementwise("**", self, other)
-
-    def __rpow__(self, other):
-        return _arrays_module().elementwise("**", other, self)
-
-    def __mod__(self, other):
-        return _arrays_module().elementwise("%", self, other)
-
-    def __rmod__(self, other):
-        return _arrays_module().elementwise("%", other, self)
-
-    def __abs__(self):
-        return _arrays_module().apply_ufunc(np.absolute, "__call__", (self,), {})
-
-    def __neg__(self):
-        return _arrays_module().negative(self)
-
-    def __pos__(self):
-        return self
-
-    def __lt__(self, other):
-        return _arrays_module().compare("<", self, other)
-
-    def __le__(self, other):
-        return _arrays_module().compare("<=", self, other)
-
-    def __gt__(self, other):
-        return _arrays_module().compare(">", self, other)
-
-    def __ge__(self, other):
-        return _arrays_module().compare(">=", self, other)
-
-    def __eq__(self, other):
-        return _arrays_module().compare("==", self, other)
-
-    def __ne__(self, other):
-        return _arrays_module().compare("!=", self, other)
-
-    @property
-    def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
-        return _arrays_module().transpose(self)
-
-    def transpose(self, *axes) -> "Tensor":
-        """The tensor with its axes permuted (no copy: the format's mode order changes)."""
-        return _arrays_module().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
-                                          else axes)
-
-    def sum(self, axis=None, dtype=None, keepdims=False):
-        return _arrays_module().total(self, axis, dtype, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "min", axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "max", axis, keepdims)
-
-    def prod(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "prod", axis, keepdims)
-
-    def any(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "any", axis, keepdims)
-
-    def all(self, axis=None, keepdims=False):
-        return _arrays_module().reduced(self, "all", axis, keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        return _arrays_module().arg_reduced(self, "argmin", axis, keepdims)
-
-    def argmax(self, axis=None, keepdims=False):
-        return _arrays_module().arg_reduced(self, "argmax", axis, keepdims)
-
-    def dot(self, other):
-        return _arrays_module().dot(self, other)
-
-    def reshape(self, *shape, order="C"):
-        return _arrays_module().reshape(self, shape[0] if len(shape) == 1 else shape, order)
-
-    def astype(self, dtype) -> "Tensor":
-        return _arrays_module().astype(self, dtype)
-
-    def todense(self) -> np.ndarray:
-        """A dense array (pydata/sparse's name for `to_numpy`)."""
+    def todense(self) -> Array:
+        """The tensor as a dense array (pydata/sparse's name for `to_numpy`)."""
         return self.to_numpy()
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return _arrays_module().apply_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return _arrays_module().apply_function(func, args, kwargs)
 
     def __repr__(self) -> str:
         fill = "" if self._fill is None else f", fill={self._fill}"
@@ -304,13 +374,14 @@ class Tensor:
         return tensor_html(self)
 
 
-def _checked_fill(fill, dtype: np.dtype, fmt: Format):
+def _checked_fill(fill: Any, dtype: np.dtype[Any], fmt: Format) -> np.generic | None:
     """`fill` as a value of `dtype`, None for zero; refused when the type cannot hold it, or when the
     format's last level pads with zeros below a sparse level (those zeros would not be the fill)."""
     if fill is None:
         return None
-    try:
-        value = np.asarray(fill).astype(dtype, casting="same_kind")[()]
+    value: np.generic | None
+    try:  # a 0-d array's [()] is a scalar, which NumPy's stubs do not say
+        value = np.asarray(fill).astype(dtype, casting="same_kind")[()]  # type: ignore[assignment]
     except (TypeError, ValueError):
         value = None
     if value is None or np.ndim(fill) != 0 or not (value == fill or (value != value and fill != fill)):
@@ -323,32 +394,16 @@ def _checked_fill(fill, dtype: np.dtype, fmt: Format):
     return value
 
 
-_notation = None  # the front end's index notation: an object with access(tensor, key) and assign(...)
+_notation: ModuleType | None = None  # the front end's index notation: an object with access(tensor, key) and assign(...)
 
 
-def use_notation(notation) -> None:
+def use_notation(notation: ModuleType) -> None:
     """Called by `einsparse.notation` when imported: tensors then index with its variables."""
     global _notation
     _notation = notation
 
 
-_arrays = None  # the front end's array operations (einsparse.arrays)
-
-
-def use_arrays(arrays) -> None:
-    """Called by `einsparse.arrays` when imported: tensors then take operators and NumPy's functions."""
-    global _arrays
-    _arrays = arrays
-
-
-def _arrays_module():
-    if _arrays is None:
-        raise NotSupportedError("tensor operators are installed by einsparse's front end: use tensors made "
-                                "with es.tensor, es.evaluate or es.einsum")
-    return _arrays
-
-
-def _notation_of(key):
+def _notation_of(key: Any) -> ModuleType:
     if _notation is None:  # index variables come from einsparse.notation, so it is not in use yet
         raise OperandError(f"a tensor is indexed with index variables from es.indices(...), not with "
                            f"{key!r}; use to_numpy() to read its entries")

@@ -1,0 +1,326 @@
+"""`Tensor`'s array methods: operators, `.T`, reductions, `.dot`, `.reshape`, `.astype` and NumPy's
+`__array_ufunc__` / `__array_function__` protocols.
+
+Each one hands the tensor to the front end's array operations (`einsparse.arrays`), which installs
+itself with `use_arrays` when imported: they compile statements through `evaluate`, and the runtime
+never imports a front end.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from einsparse.errors import NotSupportedError
+
+if TYPE_CHECKING:
+    from einsparse.runtime.tensor import Tensor
+    from einsparse.types import Operand, Result
+
+class ArrayOperations(Protocol):
+    """What `einsparse.arrays` provides to tensors (the module itself is the implementation)."""
+
+    def elementwise(self, op: str, left: Any, right: Any) -> Result: ...
+    def negative(self, tensor: Any) -> Result: ...
+    def matmul(self, left: Any, right: Any) -> Result: ...
+    def compare(self, op: str, left: Any, right: Any) -> Result: ...
+    def dot(self, left: Any, right: Any) -> Result: ...
+    def transpose(self, tensor: Any, axes: Any = None) -> Tensor: ...
+    def total(self, tensor: Any, axis: Any, dtype: Any, keepdims: bool) -> Result: ...
+    def reduced(self, tensor: Any, name: str, axis: Any, keepdims: bool) -> Result: ...
+    def arg_reduced(self, tensor: Any, name: str, axis: Any, keepdims: bool) -> Result: ...
+    def reshape(self, tensor: Any, shape: Any, order: str) -> Tensor: ...
+    def astype(self, tensor: Any, dtype: Any) -> Tensor: ...
+    def apply_ufunc(self, ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
+    def apply_function(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
+
+
+_arrays: ModuleType | None = None  # the front end's array operations (einsparse.arrays)
+
+
+def use_arrays(arrays: ModuleType) -> None:
+    """Called by `einsparse.arrays` when imported: tensors then take operators and NumPy's functions."""
+    global _arrays
+    _arrays = arrays
+
+
+def _operations() -> ArrayOperations:
+    if _arrays is None:
+        raise NotSupportedError("tensor operators are installed by einsparse's front end: use tensors made "
+                                "with es.tensor, es.evaluate or es.einsum")
+    return cast(ArrayOperations, _arrays)
+
+
+class ArrayMethods:
+    """The array methods of `Tensor` (its base class), as NumPy's and pydata/sparse's.
+
+    Arithmetic is a statement run through `evaluate`'s memoized path (``A @ x`` is
+    ``einsum("ij,j->i", A, x)``), with NumPy's broadcasting. A result is an einsparse tensor when it
+    is sparse and a NumPy array when it is dense. ``==`` compares entries, as NumPy's does.
+
+    Raises
+    ------
+    ShapeError
+        Operands that do not broadcast or align, or an axis out of range.
+    NotSupportedError
+        Before the front end is loaded (use tensors made with `es.tensor`, `es.evaluate`, `es.einsum`).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> import einsparse as es
+    >>> A = es.tensor(sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]])))
+    >>> A * 2
+    Tensor(shape=(2, 3), format='csr', dtype=int64, nnz=3)
+    >>> (A > 1).to_numpy()
+    array([[False, False,  True],
+           [False,  True, False]])
+    >>> -A
+    Tensor(shape=(2, 3), format='csr', dtype=int64, nnz=3)
+    """
+
+    __slots__ = ()
+
+    def __matmul__(self, other: Operand) -> Result:
+        return _operations().matmul(self, other)
+
+    def __rmatmul__(self, other: Operand) -> Result:
+        return _operations().matmul(other, self)
+
+    def __add__(self, other: Operand) -> Result:
+        return _operations().elementwise("+", self, other)
+
+    def __radd__(self, other: Operand) -> Result:
+        return _operations().elementwise("+", other, self)
+
+    def __sub__(self, other: Operand) -> Result:
+        return _operations().elementwise("-", self, other)
+
+    def __rsub__(self, other: Operand) -> Result:
+        return _operations().elementwise("-", other, self)
+
+    def __mul__(self, other: Operand) -> Result:
+        return _operations().elementwise("*", self, other)
+
+    def __rmul__(self, other: Operand) -> Result:
+        return _operations().elementwise("*", other, self)
+
+    def __truediv__(self, other: Operand) -> Result:
+        return _operations().elementwise("/", self, other)
+
+    def __rtruediv__(self, other: Operand) -> Result:
+        return _operations().elementwise("/", other, self)
+
+    def __pow__(self, other: Operand) -> Result:
+        return _operations().elementwise("**", self, other)
+
+    def __rpow__(self, other: Operand) -> Result:
+        return _operations().elementwise("**", other, self)
+
+    def __mod__(self, other: Operand) -> Result:
+        return _operations().elementwise("%", self, other)
+
+    def __rmod__(self, other: Operand) -> Result:
+        return _operations().elementwise("%", other, self)
+
+    def __abs__(self) -> Result:
+        return cast("Result", _operations().apply_ufunc(np.absolute, "__call__", (self,), {}))
+
+    def __neg__(self) -> Result:
+        return _operations().negative(self)
+
+    def __pos__(self) -> Tensor:
+        return cast("Tensor", self)
+
+    def __lt__(self, other: Operand) -> Result:
+        return _operations().compare("<", self, other)
+
+    def __le__(self, other: Operand) -> Result:
+        return _operations().compare("<=", self, other)
+
+    def __gt__(self, other: Operand) -> Result:
+        return _operations().compare(">", self, other)
+
+    def __ge__(self, other: Operand) -> Result:
+        return _operations().compare(">=", self, other)
+
+    # Elementwise, as NumPy's: a tensor or an array of booleans, not one bool.
+    def __eq__(self, other: object) -> Result:  # type: ignore[override]
+        return _operations().compare("==", self, other)
+
+    def __ne__(self, other: object) -> Result:  # type: ignore[override]
+        return _operations().compare("!=", self, other)
+
+    __hash__ = object.__hash__  # == compares entries, as NumPy's does; a tensor stays usable as a key
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (NumPy's name)
+        """The transpose: the same storage read in another mode order (no copy, as scipy's `.T` of a
+        CSR matrix is a CSC matrix).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr").T
+        Tensor(shape=(3, 2), format='csc', dtype=int64, nnz=3)
+        """
+        return _operations().transpose(self)
+
+    def transpose(self, *axes: int | tuple[int, ...] | list[int]) -> Tensor:
+        """The tensor with its axes permuted (no copy: the format's mode order changes).
+
+        Parameters
+        ----------
+        *axes : int, or one tuple or list of int
+            The permutation, as NumPy's; none reverses the axes.
+        """
+        return _operations().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
+                                       else axes)
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, dtype: npt.DTypeLike | None = None,
+            keepdims: bool = False) -> Result:
+        """NumPy's `sum`: small integers and booleans are summed in int64 (uint64 for unsigned ones).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes summed over; all by default.
+        dtype : dtype, optional
+            The type of the sum.
+        keepdims : bool, default False
+            Keep the summed axes with extent 1.
+
+        Returns
+        -------
+        numpy.ndarray, Tensor or numpy scalar
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
+        >>> print(A.sum())
+        6
+        >>> A.sum(axis=1).to_numpy()
+        array([3, 3])
+        """
+        return _operations().total(self, axis, dtype, keepdims)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `min` over `axis` (all by default), counting the unstored entries as the fill.
+
+        The result is sparse where the reduction of the fill keeps it so. `max`, `prod`, `any` and
+        `all` take the same arguments.
+
+        Raises
+        ------
+        ShapeError
+            An axis of extent 0 (no identity), or out of range.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
+        >>> print(A.min(), A.max())
+        0 3
+        >>> A.max(axis=0).to_numpy()
+        array([1, 3, 2])
+        """
+        return _operations().reduced(self, "min", axis, keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `max` over `axis` (all by default); as `min`."""
+        return _operations().reduced(self, "max", axis, keepdims)
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `prod` over `axis` (all by default); small integers multiply in 64 bits, as NumPy's."""
+        return _operations().reduced(self, "prod", axis, keepdims)
+
+    def any(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `any` over `axis` (all by default): whether an entry is nonzero; as `min`."""
+        return _operations().reduced(self, "any", axis, keepdims)
+
+    def all(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `all` over `axis` (all by default): whether every entry is nonzero; as `min`."""
+        return _operations().reduced(self, "all", axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `argmin`: the first smallest coordinate along `axis` (of the flattened tensor by
+        default); `argmax` likewise.
+
+        Raises
+        ------
+        ShapeError
+            An axis of extent 0, or out of range.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
+        >>> A.argmax(axis=1)
+        array([2, 1])
+        """
+        return _operations().arg_reduced(self, "argmin", axis, keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Result:
+        """NumPy's `argmax`: the first largest coordinate along `axis`; as `argmin`."""
+        return _operations().arg_reduced(self, "argmax", axis, keepdims)
+
+    def dot(self, other: Operand) -> Result:
+        """NumPy's `dot`: the last axis of this tensor with the second-to-last of `other` (the only
+        one of a vector); a number scales.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr").dot(np.array([1, 2, 3]))
+        array([7, 6])
+        """
+        return _operations().dot(self, other)
+
+    def reshape(self, *shape: int | tuple[int, ...], order: str = "C") -> Tensor:
+        """Entries moved to the coordinates of `shape` in C order (one extent may be -1); the format
+        is kept when the rank does not change.
+
+        Raises
+        ------
+        ShapeError
+            A shape of another size.
+        NotSupportedError
+            An order other than "C".
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr").reshape(3, 2).to_numpy()
+        array([[1, 0],
+               [2, 0],
+               [3, 0]])
+        """
+        return _operations().reshape(self, shape[0] if len(shape) == 1 else shape, order)
+
+    def astype(self, dtype: npt.DTypeLike) -> Tensor:
+        """The same entries in another value type (the fill cast too).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> es.tensor(np.array([[1, 0], [0, 3]]), "csr").astype(np.float32).dtype
+        dtype('float32')
+        """
+        return _operations().astype(self, dtype)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _operations().apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return _operations().apply_function(func, args, kwargs)

@@ -37,6 +37,10 @@ root_doc = "index"
 numpydoc_validation_checks = set()
 numpydoc_show_class_members = False
 autodoc_member_order = "bysource"
+# Signatures are shown without their annotations: the numpydoc sections say each parameter's type in
+# words, and the annotations' aliases (`einsparse.types`) and NumPy's typing names would be cross-
+# references that cannot resolve offline. Editors and type checkers read the annotations themselves.
+autodoc_typehints = "none"
 
 # Nitpicky (-n): every cross-reference must resolve. No intersphinx (the build is offline), so the
 # types of other libraries that signatures mention cannot resolve; these, and only these, are ignored.
@@ -66,21 +70,3 @@ pygments_style = "sphinx"
 # Kernels compiled while building (doctests, examples) go to a cache inside the build folder unless
 # EINSPARSE_CACHE_DIR says otherwise, so a rebuild loads them instead of compiling again.
 os.environ.setdefault("EINSPARSE_CACHE_DIR", str(HERE / "_build" / "kernel-cache"))
-
-
-# Today's docstrings are plain text with `code` in single backquotes; one of them has a bare `*` (the
-# multiplication sign) that reST reads as the start of emphasis. Until the docstrings' numpydoc rewrite
-# lands, that one spot is escaped here, by exact text (no effect once the text changes); nothing else
-# in any docstring is altered.
-DOCSTRING_FIXES = {
-    "einsparse.einsum": [("instead of + and *.", "instead of + and \\*.")],
-}
-
-
-def _fix_docstring(app, what, name, obj, options, lines):
-    for old, new in DOCSTRING_FIXES.get(name, ()):
-        lines[:] = [line.replace(old, new) for line in lines]
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _fix_docstring, priority=100)

@@ -71,7 +71,7 @@ def einsum(*arguments: Any, out: Array | None = None, dtype: npt.DTypeLike | Non
         As for `es.compile`.
     semiring : str, optional
         ``"min_plus"``, ``"or_and"``, ... (see `einsparse.semirings`): reduce and multiply with the
-        semiring's operators instead of + and *.
+        semiring's operators instead of ``+`` and ``*``.
     client : distributed.Client or str, optional
         Run on a Dask cluster, as `es.evaluate`'s (also inside ``with es.on_cluster(client):``).
 

@@ -122,4 +122,15 @@ if __name__ == "__main__":
     for name, alone, one, two, stats, preparing in rows:
         rates = projection.calibrate(alone, stats, overhead, bandwidth, preparing)
         print(projection.project(stats.scaled_to(10 ** 10), 64, rates).describe(f"{name} at 10^10 entries"))
+    name, alone_k1, _, _, stats, preparing = rows[0]
+    rates = projection.calibrate(alone_k1, stats, overhead, bandwidth, preparing)
+    _, statement, formats, operands = cases(scale)[0]
+    result = es.evaluate(statement, formats, **operands)
+    for held_names in (("A",), ("A", "x")):
+        kept = projection.statistics(statement, operands, result, held=held_names)
+        if held_names == ("A",):
+            print(f"\nK1 with A persisted on 2 workers: measured {held:.3f} s, projected "
+                  f"{projection.project(kept, 2, rates).seconds:.3f} s")
+        print(projection.project(kept.scaled_to(10 ** 10), 64, rates).describe(
+            f"K1 at 10^10 entries, {' and '.join(held_names)} persisted"))
     print(f"\n(benchmark took {time.perf_counter() - start:.0f} s)")

@@ -11,10 +11,14 @@ the scheduler handles the tasks one after another. So on N workers
 
 where the bytes through the driver are the sliced operands once, the whole ones N times and the result,
 and the driver's work (slicing, pickling, unpickling and joining) is timed on the call's own operands.
+Operands persisted on the workers (`es.persist`; `held=` here) move no bytes through the driver: a
+sliced one moves nothing, a whole one is joined on a worker and copied worker to worker, modelled as
+spreading in rounds that double its copies (log2(N + 1) rounds at the driver's bandwidth).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,12 +40,14 @@ class Statistics:
     sliced_bytes: int   # their bytes
     whole_bytes: int    # bytes of the operands every worker gets whole
     result_bytes: int
+    held_whole_bytes: int = 0  # bytes of whole operands persisted on the workers (copied between them)
 
     def scaled_to(self, entries: int) -> "Statistics":
         """The same statement on operands `entries / self.entries` times larger (every size with it)."""
         factor = entries / self.entries
         return replace(self, entries=entries, sliced_bytes=int(self.sliced_bytes * factor),
-                       whole_bytes=int(self.whole_bytes * factor), result_bytes=int(self.result_bytes * factor))
+                       whole_bytes=int(self.whole_bytes * factor), result_bytes=int(self.result_bytes * factor),
+                       held_whole_bytes=int(self.held_whole_bytes * factor))
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class Projection:
         """(the driver's work and moving data through it, computing, scheduling tasks) in seconds."""
         r, s = self.rates, self.stats
         preparing = (s.sliced_bytes + s.whole_bytes + s.result_bytes) * r.preparing_seconds_per_byte
-        return (preparing + self.driver_bytes / r.driver_bytes_per_second,
+        spreading = s.held_whole_bytes * math.ceil(math.log2(self.workers + 1)) / r.driver_bytes_per_second
+        return (preparing + self.driver_bytes / r.driver_bytes_per_second + spreading,
                 s.entries * r.compute_seconds_per_entry / self.workers, self.blocks * r.task_seconds)
 
     @property
@@ -87,26 +94,30 @@ class Projection:
             f"  blocks: {self.blocks} (at most {BLOCKS_PER_WORKER} per worker), each about "
             f"{s.entries / self.blocks:.3g} stored entries",
             f"  bytes moved per worker: {per_worker / 1e9:.3g} GB in ({s.sliced_bytes / self.workers / 1e9:.3g} GB "
-            f"of blocks, {s.whole_bytes / 1e9:.3g} GB whole), {s.result_bytes / self.workers / 1e9:.3g} GB out",
+            f"of blocks, {s.whole_bytes / 1e9:.3g} GB whole), {s.result_bytes / self.workers / 1e9:.3g} GB out"
+            + (f"; {s.held_whole_bytes / 1e9:.3g} GB whole copied between workers" if s.held_whole_bytes else ""),
             f"  projected: {self.seconds:.3g} s = {moving:.3g} s preparing and moving {self.driver_bytes / 1e9:.3g} GB "
-            f"through the driver + {computing:.3g} s computing + {scheduling:.3g} s scheduling"])
+            f"through the driver{' and copying between workers' if s.held_whole_bytes else ''} + {computing:.3g} s "
+            f"computing + {scheduling:.3g} s scheduling"])
 
 
-def statistics(statement: str, operands: dict, result) -> Statistics:
+def statistics(statement: str, operands: dict, result, held=()) -> Statistics:
     """The statistics of a call giving `result`, cut along the first index of the output (the outermost
-    loop of the statements measured here)."""
+    loop of the statements measured here); the operands named in `held` are persisted on the workers."""
     assignment = normalize(parse(statement))
     index = assignment.output.indices[0]
-    sliced = whole = entries = 0
+    sliced = whole = held_whole = entries = 0
     for access in {a.tensor: a for a in ir.accesses(assignment.rhs)}.values():
         value = operands[access.tensor]
         size = storage_bytes(value)
         if index in access.indices:
-            sliced += size
+            sliced += 0 if access.tensor in held else size
             entries += int(getattr(value, "nnz", np.size(value)))
+        elif access.tensor in held:
+            held_whole += size
         else:
             whole += size
-    return Statistics(statement, entries, sliced, whole, storage_bytes(result))
+    return Statistics(statement, entries, sliced, whole, storage_bytes(result), held_whole)
 
 
 def calibrate(alone: float, stats: Statistics, task_seconds: float, bytes_per_second: float,

@@ -24,13 +24,40 @@ OPTIONAL = (("dask", "dask", "dask"), ("distributed", "distributed", "distribute
 MODES = ("stdout", "dicts")
 
 
-def show_config(mode: str = "stdout"):
-    """Print the report (mode "stdout", the default), or return it as a dict (mode "dicts").
+def show_config(mode: str = "stdout") -> "dict | None":
+    """Print what a bug report needs: versions, platform, the kernel cache and the thread settings.
 
-    The dict: `einsparse`, `python` (version, implementation, executable), `platform`, `packages`
-    (distribution name to version, or "not installed"), `kernel_cache` (directory, kernels, bytes)
-    and `threads` (EINSPARSE_THREADS and NUMBA_NUM_THREADS as set, else None; the threads a call
-    uses by default; Numba's threading layer once one has started, else None; cpu_count).
+    As `numpy.show_config`: the versions of einsparse, Python, NumPy, Numba, llvmlite, lark and scipy
+    (and Dask, python-graphblas, pydata/sparse where installed), the platform, the kernel cache's
+    directory, kernels and bytes, and the thread settings. `einsparse info` prints the same.
+
+    Parameters
+    ----------
+    mode : {"stdout", "dicts"}
+        Print the report (the default), or return it as a dict: `einsparse`, `python` (version,
+        implementation, executable), `platform`, `packages` (distribution name to version, or "not
+        installed"), `kernel_cache` (directory, kernels, bytes) and `threads` (EINSPARSE_THREADS and
+        NUMBA_NUM_THREADS as set, else None; the threads a call uses by default; Numba's threading
+        layer once one has started, else None; cpu_count).
+
+    Returns
+    -------
+    dict or None
+        The report with ``mode="dicts"``, else None.
+
+    Raises
+    ------
+    ValueError
+        For another `mode`.
+
+    Examples
+    --------
+    >>> import einsparse as es
+    >>> report = es.show_config(mode="dicts")
+    >>> report["einsparse"] == es.__version__
+    True
+    >>> sorted(report["kernel_cache"])
+    ['bytes', 'directory', 'kernels']
     """
     if mode not in MODES:
         raise ValueError(f"show_config(mode={mode!r}): expected one of {', '.join(map(repr, MODES))}")

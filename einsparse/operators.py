@@ -39,9 +39,38 @@ def _function(name: str):
         return Expr(syn.Call(name, tuple(e.node for e in exprs)), tensors)
 
     call.__name__ = call.__qualname__ = name
-    call.__doc__ = (f"`{name}` of the statement language on index expressions "
-                    f"(NumPy's {getattr(function.numpy, '__name__', name)} elementwise).")
+    numpy_name = getattr(function.numpy, "__name__", name)
+    call.__doc__ = _function_doc(name, function.arity, name if numpy_name.startswith("_") else numpy_name)
     return call
+
+
+_EXAMPLE_SETUP = """    >>> import numpy as np
+    >>> import einsparse as es
+    >>> A = es.tensor(np.array([[1.0, 0.0], [0.0, 2.0]]), name="A")
+    >>> i, j = es.indices("i j")
+"""
+
+
+def _function_doc(name: str, arity: int, numpy_name: str) -> str:
+    """A statement function's docstring, in numpydoc form, with an example that runs."""
+    rest = {1: "", 2: ", 0", 3: ", A[i, j], 0"}[arity]
+    shown = {1: "", 2: ", 0", 3: ", A[i,j], 0"}[arity]
+    reduces = name in REDUCTIONS
+    over = ("\nover : IndexVar or tuple of IndexVar, optional\n    Makes it the reduction "
+            f"``{name}[k](expr)`` of its one argument over these indices.") if reduces else ""
+    tensor_note = (f" Given a `Tensor` instead, it applies elementwise as ``np.{numpy_name}`` does and "
+                   f"returns the result." if arity == 1 else "")
+    example = _EXAMPLE_SETUP + f"    >>> print(es.{name}(A[i, j]{rest}))\n    {name}(A[i,j]{shown})\n"
+    if reduces:
+        example += f"    >>> print(es.{name}(A[i, j], over=j))\n    {name}[j](A[i,j])\n"
+    return (f"``{name}`` of the statement language, as an index expression.\n\n"
+            f"Builds the tree the string form ``{name}(...)`` parses to (NumPy's ``{numpy_name}`` "
+            f"elementwise), for assignments in index notation.{tensor_note}\n\n"
+            f"Parameters\n----------\n*args : Expr, IndexVar or number\n    Its {arity} argument"
+            f"{'s' if arity > 1 else ''}; at least one an index expression such as ``A[i, j]``.{over}\n\n"
+            f"Returns\n-------\nExpr\n    The index expression.\n\n"
+            f"Raises\n------\nStatementError\n    With other than {arity} argument{'s' if arity > 1 else ''}, "
+            f"or none of them an index expression.\n\nExamples\n--------\n" + example.replace("\n    ", "\n")[4:])
 
 def _reduce(name: str, args: tuple, over):
     """The reduction `name[over](args[0])` as an index expression."""
@@ -58,7 +87,14 @@ def _reduction(name: str):
         return _reduce(name, (expr,), over)
 
     reduce.__name__ = reduce.__qualname__ = name
-    reduce.__doc__ = f"The reduction {name}[...](expr) of the statement language: es.{name}(A[i, k], over=k)."
+    reduce.__doc__ = (
+        f"The reduction ``{name}[k](expr)`` of the statement language, as an index expression.\n\n"
+        f"Parameters\n----------\nexpr : Expr\n    The index expression reduced.\n"
+        f"over : IndexVar or tuple of IndexVar\n    The indices it is reduced over.\n\n"
+        f"Returns\n-------\nExpr\n    The index expression.\n\n"
+        f"Raises\n------\nStatementError\n    When `over` is empty or holds something other than index variables.\n\n"
+        f"Examples\n--------\n" + (_EXAMPLE_SETUP + f"    >>> print(es.{name}(A[i, j], over=j))\n"
+                                    f"    {name}[j](A[i,j])\n").replace("\n    ", "\n")[4:])
     return reduce
 
 

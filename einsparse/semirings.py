@@ -137,7 +137,22 @@ def refilled(operand, name: str, ring: Semiring):
 
 
 class SemiringKernel:
-    """A compiled semiring statement whose calls read sparse operands as the semiring does."""
+    """A compiled semiring statement whose calls read sparse operands as the semiring does.
+
+    `es.compile(statement, formats, semiring=...)` returns one: a call gives each sparse operand the
+    semiring's zero as its fill (a min-plus product reads absent entries as +inf), then runs the
+    kernel of the statement written with the semiring's operators. Other attributes (`explain()`,
+    `source`, `plan`) are the wrapped kernel's.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, einsparse as es
+    >>> W = sp.csr_matrix(np.array([[0, 1.0], [4.0, 0]]))
+    >>> kernel = es.compile("D[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr"}, semiring="min_plus")
+    >>> kernel(A=W, B=W)
+    array([[ 5., inf],
+           [inf,  5.]])
+    """
 
     def __init__(self, kernel, ring: Semiring):
         self.kernel, self.semiring = kernel, ring

@@ -18,6 +18,13 @@ MODULES = [
     "einsparse.runtime.kernel",
     "einsparse.notation",
     "einsparse.new_tensors",
+    "einsparse.operators",
+    "einsparse.diagnostics",
+    "einsparse.semirings",
+    "einsparse.planned",
+    "einsparse.cluster.persisted",
+    "einsparse.cluster.client",
+    "einsparse.cluster.run",
 ]
 
 

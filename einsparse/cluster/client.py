@@ -39,8 +39,40 @@ def active() -> Any:
 
 @contextlib.contextmanager
 def on_cluster(client: ClusterClient = "local") -> Iterator[Any]:
-    """Run every statement inside the block on a cluster (`client` as for `resolve`): `evaluate`,
-    `compile`, `einsum` and index-notation assignments alike. Yields the `distributed.Client`."""
+    """Run every statement inside the block on a Dask cluster.
+
+    `evaluate`, `compile`, `einsum`, `persist` and index-notation assignments inside the ``with`` block
+    run on the cluster as if given ``client=``; outside it nothing changes (a Dask client active in the
+    program is not used unless asked).
+
+    Parameters
+    ----------
+    client : distributed.Client or str
+        A client, ``"local"`` or ``"local:N"`` (a LocalCluster of N one-thread worker processes on
+        loopback, started once for the session and closed at exit; 2 by default), or a scheduler's
+        address such as ``"tcp://host:8786"``.
+
+    Yields
+    ------
+    distributed.Client
+        The client the statements run on.
+
+    Raises
+    ------
+    ClusterError
+        When no Dask scheduler answers at the address within 5 seconds.
+    NotSupportedError
+        When dask.distributed is not installed (``pip install "einsparse[cluster]"``).
+    OperandError
+        When `client` names no cluster.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, einsparse as es
+    >>> A = sp.random(1000, 1000, density=0.01, format="csr")
+    >>> with es.on_cluster("local") as client:  # doctest: +SKIP
+    ...     y = es.evaluate("y[i] = A[i,j]*x[j]", A=A, x=np.ones(1000))
+    """
     resolved = resolve(client)
     token = _active.set(resolved)
     try:

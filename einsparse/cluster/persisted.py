@@ -27,9 +27,37 @@ HELD_SEMIRING = ("semiring= on persisted operands: not supported (the semiring r
 
 
 class PersistedTensor:
-    """A tensor whose blocks along mode `along` live on a Dask cluster's workers. Give it to
-    `evaluate`, `compile`d kernels or `einsum` like any operand: the call runs on its cluster.
-    `gather()` brings it back; `release()` lets the workers drop it."""
+    """A tensor whose blocks along mode `along` live on a Dask cluster's workers (`es.persist`).
+
+    Give it to `evaluate`, `compile`d kernels or `einsum` like any operand: the call runs on its
+    cluster and reads the blocks where they are. `gather()` brings it back; `release()` lets the
+    workers drop it.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The tensor's shape.
+    format : Format
+        The format its blocks are stored in (and calls read it in).
+    dtype : numpy.dtype
+        Its values' type.
+    fill : scalar
+        The value of the entries not stored.
+    nnz : int
+        Stored entries.
+    along : int
+        The mode it is cut along.
+    ranges : list of (int, int)
+        Each block's coordinates ``lo..hi-1`` along `along`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, einsparse as es
+    >>> A = sp.random(1000, 1000, density=0.01, format="csr")
+    >>> held = es.persist(A, client="local")  # doctest: +SKIP
+    >>> y = es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=np.ones(1000))  # doctest: +SKIP
+    >>> held.release()  # doctest: +SKIP
+    """
 
     def __init__(self, client, shape: tuple, fmt, dtype, fill, along: int, ranges: list, parts: list,
                  counts: dict, as_tensor_back: bool = False):
@@ -93,7 +121,18 @@ class PersistedTensor:
         return [self.client.submit(_piece, whole, mode, lo, hi, pure=False) for lo, hi in ranges]
 
     def gather(self):
-        """The tensor, brought back to this process."""
+        """The tensor, brought back to this process.
+
+        Returns
+        -------
+        Tensor, numpy.ndarray, scipy.sparse matrix or pydata/sparse array
+            Of the kind it was persisted from.
+
+        Raises
+        ------
+        ClusterError
+            When it was released.
+        """
         if self.released:
             raise ClusterError("the tensor was released from its cluster; persist it again")
         made = rejoined(self.client.gather(self.parts), self.along)

@@ -36,8 +36,19 @@ SENT_IN_GRAPH = 2 ** 18  # bytes below which an operand every block reads travel
 
 
 class ClusterKernel:
-    """A compiled statement whose calls run on a cluster: `kernel` (a `Kernel` or a planned one) gives
-    the schedule the blocks are cut from and the formats the workers compile for."""
+    """A compiled statement whose calls run on a cluster (`es.compile(..., client=...)`).
+
+    `kernel` (a `Kernel` or a planned one) gives the schedule the blocks are cut from and the formats
+    the workers compile for; a call cuts its outermost loop into blocks balanced by stored entries,
+    runs them on the workers and joins or combines the results. Operands are given by name; `explain()`
+    adds how a call is cut to the kernel's explanation.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, einsparse as es
+    >>> kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}, client="local")  # doctest: +SKIP
+    >>> y = kernel(A=sp.random(1000, 1000, density=0.01, format="csr"), x=np.ones(1000))  # doctest: +SKIP
+    """
 
     def __init__(self, kernel, statement: str, client, evaluate, threads=None, optimize=True):
         self.kernel, self.statement, self.client = kernel, statement, client

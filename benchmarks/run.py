@@ -37,6 +37,8 @@ def parse_args(argv=None):
     parser.add_argument("--no-overhead", action="store_true", help="skip the per-call overhead figures")
     parser.add_argument("--all-rows", action="store_true", help="print every row, shared data included")
     parser.add_argument("--out", default="bench-results", help="folder for the JSON and PNG files")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr (they are shown "
+                                                                   "only when stderr is a terminal)")
     parser.add_argument("--cache-dir", help="einsparse kernel cache (default: a new empty folder, so "
                                             "first calls are cold compiles)")
     args = parser.parse_args(argv)
@@ -73,8 +75,11 @@ def main(argv=None) -> int:
     from benchmarks.systems.einsparse_system import supports_threads
 
     started = time.perf_counter()
-    say = lambda *parts: print(f"{time.perf_counter() - started:6.1f}s", *parts,  # noqa: E731  (progress)
-                               file=sys.stderr, flush=True)
+    shown = not args.quiet and sys.stderr.isatty()  # a log file or a pipe gets the report only
+
+    def say(*parts) -> None:
+        if shown:
+            print(f"{time.perf_counter() - started:6.1f}s", *parts, file=sys.stderr, flush=True)
     wanted = {s.strip().lower() for s in args.systems.split(",")} if args.systems else None
     systems, unavailable = [], {}
     for system in all_systems():

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import threading
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from einsparse.compiler import index_ir as ir
@@ -15,14 +12,15 @@ from einsparse.compiler.formats import Format, parse_format
 from einsparse.compiler.normalize import normalize
 from einsparse.compiler.parse import parse
 from einsparse.compiler.pipeline import compile_plan
-from einsparse.errors import EinsparseError, FormatError, NotSupportedError, OperandError, ParseError
+from einsparse.errors import NotSupportedError, OperandError, ParseError
 from einsparse.runtime.convert import natural_format, operand_shape, tensor  # noqa: F401  (re-exported)
-from einsparse.runtime.stored import operand_fill, operand_kind
+from einsparse.runtime.stored import operand_fill
 from einsparse.runtime.kernel import Kernel
 from einsparse.runtime.parallel import thread_count
 from einsparse import semirings
 from einsparse.cluster import client as clients
 from einsparse.cluster.persisted import HELD_SEMIRING, PersistedTensor, persisted_client
+from einsparse.call_keys import call_key, checked_formats, format_key, optimize_key
 from einsparse.memo import CallMemo
 from einsparse.planned import PlannedKernel, check_optimize, plannable, statistics
 
@@ -117,12 +115,12 @@ def compile(statement: str | BuiltStatement | syn.Statement, formats: Formats | 
         return semirings.SemiringKernel(compile(semirings.rewrite(statement, semiring), formats, threads,
                                                 client=client), ring)
     if isinstance(statement, BuiltStatement):
-        formats = {**statement.formats, **_checked_formats(formats)}
+        formats = {**statement.formats, **checked_formats(formats)}
         statement = statement.syntax
     parsed = _parsed(statement)
-    checked = _checked_formats(formats)
+    checked = checked_formats(formats)
     count = thread_count(threads)
-    plan_key = (syn.deparse(parsed), _format_key(checked, parsed))
+    plan_key = (syn.deparse(parsed), format_key(checked, parsed))
     kernel = _kernels.get((plan_key, count))
     if kernel is None:
         serial = _kernels.get((plan_key, 1))
@@ -130,7 +128,7 @@ def compile(statement: str | BuiltStatement | syn.Statement, formats: Formats | 
         with _kernels_lock:
             kernel = _kernels.setdefault((plan_key, count), kernel)
     if optimize is not False and plannable(kernel.plan.index_notation):
-        planned_key = (plan_key, count, _optimize_key(optimize))
+        planned_key = (plan_key, count, optimize_key(optimize))
         planned = _planned.get(planned_key)
         if planned is None:
             planned = PlannedKernel(kernel, kernel.plan.index_notation, kernel.plan.formats, threads,
@@ -148,13 +146,6 @@ def compile(statement: str | BuiltStatement | syn.Statement, formats: Formats | 
     return chosen
 
 
-def _optimize_key(optimize: Optimize) -> Any:
-    """`optimize` as a dict key (a contraction path's lists as tuples)."""
-    if isinstance(optimize, (list, tuple)):
-        return tuple(step if isinstance(step, str) else tuple(int(k) for k in step) for step in optimize)
-    return optimize if isinstance(optimize, str) else bool(optimize)
-
-
 def _parsed(statement: object) -> syn.Statement:
     if isinstance(statement, syn.Statement):
         return statement
@@ -162,47 +153,6 @@ def _parsed(statement: object) -> syn.Statement:
         return parse(statement)
     raise ParseError(f"the statement must be a string such as 'C[i,j] = A[i,k]*B[k,j]', "
                      f"not {type(statement).__name__}")
-
-
-def _checked_formats(formats: object) -> dict[str, Any]:
-    """`formats` as a dict from tensor names to format specs; FormatError if it is something else."""
-    if formats is None:
-        return {}
-    if not isinstance(formats, Mapping):
-        raise FormatError(f"formats must be a dict from tensor names to formats, such as {{'A': 'csr'}}, "
-                          f"not {type(formats).__name__}; pass operands by name, such as A=...")
-    for name in formats:
-        if not isinstance(name, str):
-            raise FormatError(f"formats has the key {name!r}, which is not a tensor name; use the names "
-                              f"of the statement, such as {{'A': 'csr'}}")
-    return dict(formats)
-
-
-def _format_key(formats: dict[str, Any], statement: syn.Statement) -> tuple[tuple[str, str], ...]:
-    """The formats as a cache key: each read as a `Format`, so `"csr"`, `"dc"` and a `Format` agree, and
-    plain dense ones left out, as a tensor with no format is dense. A spec that does not fit a tensor of
-    the statement keeps its text: compiling it reports the mistake, so it is never cached."""
-    if not formats:
-        return ()
-    ranks = _ranks(statement)
-    key = []
-    for name, spec in formats.items():
-        try:
-            fmt = parse_format(spec, ranks[name])
-        except (KeyError, FormatError):
-            key.append((name, str(spec)))
-            continue
-        if fmt != Format.dense(fmt.rank):
-            key.append((name, str(fmt)))
-    return tuple(sorted(key))
-
-
-def _ranks(statement: syn.Statement) -> dict[str, int]:
-    """The number of indices each tensor of `statement` is first written with."""
-    ranks = {statement.output.name: len(statement.output.indices)}
-    for access in syn.accesses(statement.rhs):
-        ranks.setdefault(access.name, len(access.indices))
-    return ranks
 
 
 def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
@@ -290,7 +240,7 @@ def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, th
         client = clients.active()
     if client is not None and client is not False:
         return _on_cluster(client, statement, formats, threads, optimize, shape, operands)
-    key = _call_key(statement, formats, threads, operands, optimize)
+    key = call_key(statement, formats, threads, operands, optimize)
     kernel = _calls.get(key) if key is not None else None
     if kernel is None:
         holder = persisted_client(operands.values()) if key is None else None  # a persisted operand's kind is no key
@@ -324,38 +274,12 @@ def _on_cluster(client: ClusterClient, statement: str | BuiltStatement, formats:
     return result
 
 
-def _call_key(statement: object, formats: object, threads: object, operands: dict[str, Any],
-              optimize: Optimize = True) -> tuple[Any, ...] | None:
-    """What decides the kernel of an `evaluate` call, or None when a part of it cannot be a key (the
-    call then takes the full path every time). Extents and values are not in it: the kernel checks them."""
-    if type(statement) is not str:
-        return None
-    kinds = []
-    for name, value in operands.items():
-        kind = operand_kind(value)
-        if kind is None:
-            return None
-        kinds.append((name, kind))
-    if formats is not None and type(formats) is not dict:
-        return None
-    try:
-        # The thread request as given (the kernel checks it when made): reading it is most of a key's cost.
-        wanted = os.environ.get("EINSPARSE_THREADS", "1") if threads is None else threads
-        if type(wanted) not in (int, str):  # 1.0 and True equal 1 as keys, yet are refused
-            return None
-        key = (statement, tuple(formats.items()) if formats else (), tuple(kinds), wanted, _optimize_key(optimize))
-        hash(key)  # a format given as something unhashable
-    except (TypeError, AttributeError, EinsparseError):
-        return None
-    return key
-
-
 def _kernel_for(statement: str | syn.Statement, formats: Formats | None, threads: int | str | None,
                 operands: dict[str, Any], optimize: Optimize = True) -> Compiled:
     """The kernel `evaluate` runs: the statement parsed and checked against its operands, the formats
     not given taken from the operands, the output's chosen."""
     parsed = _parsed(statement)
-    chosen = _checked_formats(formats)
+    chosen = checked_formats(formats)
     output = parsed.output.name
     # Statement errors first, then operands whose rank does not fit the statement: both before any
     # format is derived from an operand, so a wrong rank is reported as the operand's, not a format's.

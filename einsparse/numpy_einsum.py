@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from einsparse import semirings
-from einsparse.api import _call_key, _calls, evaluate
+from einsparse.api import _calls, evaluate
+from einsparse.call_keys import call_key as _call_key
 from einsparse.cluster import client as clients
 from einsparse.cluster.arrays import einsum as dask_einsum
 from einsparse.cluster.arrays import is_dask_array

@@ -17,7 +17,7 @@ from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import FUNCTIONS
 from einsparse.compiler.reductions import REDUCTIONS
 from einsparse.errors import StatementError
-from einsparse.notation import Expr, IndexVar, _as_expr
+from einsparse.index_expressions import Expr, IndexVar, _as_expr
 from einsparse.runtime.tensor import Tensor
 
 def _function(name: str):

@@ -17,6 +17,7 @@ MODULES = [
     "einsparse.runtime.array_methods",
     "einsparse.runtime.kernel",
     "einsparse.notation",
+    "einsparse.index_expressions",
     "einsparse.new_tensors",
     "einsparse.operators",
     "einsparse.diagnostics",

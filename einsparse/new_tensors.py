@@ -15,7 +15,7 @@ from einsparse.runtime.convert import from_coo, from_numpy
 from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES, Tensor
 
 if TYPE_CHECKING:
-    from einsparse.types import FormatSpec
+    from einsparse.runtime.annotations import FormatSpec
 
 
 def empty(shape: int | Iterable[int], format: FormatSpec = "dense", dtype: npt.DTypeLike = np.float64,  # noqa: A002

@@ -8,20 +8,21 @@ type information, so their types are `Any` to a type checker; the aliases still 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import numpy.typing as npt
 
+from einsparse.cluster.client import ClusterClient  # where a call runs
+from einsparse.runtime.annotations import Array, FormatSpec  # a NumPy array; a storage format
+
 if TYPE_CHECKING:
     from dask.array import Array as DaskArray
-    from distributed import Client
     from scipy.sparse import sparray, spmatrix
     from sparse import SparseArray
 
     from einsparse.cluster.persisted import PersistedTensor
     from einsparse.cluster.run import ClusterKernel
-    from einsparse.compiler.formats import Format
     from einsparse.planned import PlannedKernel
     from einsparse.runtime.kernel import Kernel
     from einsparse.runtime.tensor import Tensor
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Array", "ClusterClient", "Compiled", "EinsumResult", "FormatSpec", "Formats", "Operand", "Optimize",
            "Result"]
-
-# A NumPy array of any shape and value type.
-Array = np.ndarray[Any, np.dtype[Any]]
 
 # What a statement reads as an operand: NumPy arrays, numbers and nested lists, einsparse tensors,
 # scipy.sparse matrices and arrays, pydata/sparse arrays, and tensors persisted on a cluster.
@@ -44,21 +42,12 @@ Result = Union[Array, "Tensor", np.generic]
 # What `einsum` returns: a `Result`, or a dask array (computed later) when an operand is one.
 EinsumResult = Union[Result, "DaskArray"]
 
-# A storage format: a name ("csr", "dense", ...), letters with an optional mode order ("dc:1,0"), or
-# a `Format`.
-FormatSpec = Union[str, "Format"]
-
 # Formats by tensor name, as `compile` and `evaluate` take them: {"A": "csr", "C": "dense"}.
 Formats = Mapping[str, FormatSpec]
 
 # NumPy's `optimize=`: False, True, "greedy", "optimal", or a contraction path such as
 # ["einsum_path", (0, 1), (0, 1)] (the leading "einsum_path" may be left out).
 Optimize = Union[bool, str, Sequence[Union[str, Sequence[int]]]]
-
-# Where a call runs: a `distributed.Client`, "local" or "local:N" (a local cluster of N worker
-# processes), a scheduler's address ("tcp://host:8786"), None (an enclosing `es.on_cluster`, else
-# here) or False (here, whatever encloses the call).
-ClusterClient = Union["Client", str, bool, None]
 
 # What `compile` returns: a `Kernel`; a `PlannedKernel` around one for a product of three or more
 # tensors; a `SemiringKernel` for `semiring=`; a `ClusterKernel` for `client=`. Each is called with the

@@ -16,12 +16,17 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from einsparse.errors import ClusterError, NotSupportedError, OperandError
 
 if TYPE_CHECKING:
-    from einsparse.types import ClusterClient
+    from distributed import Client
+
+# Where a call runs: a `distributed.Client`, "local" or "local:N" (a local cluster of N worker
+# processes), a scheduler's address ("tcp://host:8786"), None (an enclosing `es.on_cluster`, else
+# here) or False (here, whatever encloses the call).
+ClusterClient = Union["Client", str, bool, None]
 
 CONNECT_SECONDS = 5   # how long a client waits for a scheduler before saying it cannot reach it
 LOCAL_WORKERS = 2     # worker processes of "local" (one thread each)

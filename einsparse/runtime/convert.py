@@ -40,7 +40,7 @@ from einsparse.runtime.stored import as_stored, is_scipy as _is_scipy
 from einsparse.runtime.tensor import SUPPORTED_DTYPES, VALUE_DTYPES, Tensor
 
 if TYPE_CHECKING:
-    from einsparse.types import FormatSpec
+    from einsparse.runtime.annotations import FormatSpec
 
 # Input value types the kernels do not compute with, and the supported type each becomes.
 _PROMOTE = {

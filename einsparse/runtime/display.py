@@ -19,7 +19,6 @@ import zlib
 import numpy as np
 
 from einsparse.compiler.formats import Format
-from einsparse.runtime.stored import storage_bytes
 
 MOST_CELLS = 100  # cells along the longer side of a spy picture
 MOST_PIXELS = 200  # pixels along the longer side of a spy picture
@@ -28,7 +27,7 @@ MOST_PIXELS = 200  # pixels along the longer side of a spy picture
 def tensor_html(tensor) -> str:
     """A table of the tensor's facts, with a spy picture of a 2-d tensor beside it."""
     size = math.prod(tensor.shape)
-    stored_bytes = storage_bytes(tensor)
+    stored_bytes = tensor.nbytes
     rows = [("shape", str(tensor.shape)),
             ("format", format_text(tensor.format)),
             ("dtype", str(tensor.dtype)),

@@ -96,9 +96,8 @@ def operand_fill(obj: Any) -> Any:
 def storage_bytes(obj) -> int:
     """The bytes an operand's arrays take: a tensor's values and level arrays, a scipy matrix's or a
     pydata/sparse array's index and value arrays, an array's buffer (a number's 8 or so)."""
-    if isinstance(obj, Tensor):  # every array a level holds: pos and crd, a band's lo, a bitmap's tbl
-        return obj.vals.nbytes + sum(array.nbytes for level in obj.levels for array in vars(level).values()
-                                     if isinstance(array, np.ndarray))
+    if isinstance(obj, Tensor):
+        return obj.nbytes
     arrays = [getattr(obj, name, None) for name in ("data", "indices", "indptr", "row", "col", "coords")]
     arrays = [a for a in arrays if isinstance(a, np.ndarray)]
     if arrays and not isinstance(obj, np.ndarray):

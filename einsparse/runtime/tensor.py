@@ -22,10 +22,11 @@ from einsparse.errors import DTypeError, FormatError, NotSupportedError, Operand
 from einsparse.levels import DenseLevel, LevelStorage
 from einsparse.runtime import storage
 from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
+from einsparse.runtime.display import tensor_html
 from einsparse.runtime.scipy_export import to_scipy
 
 if TYPE_CHECKING:
-    from einsparse.types import Array
+    from einsparse.runtime.annotations import Array
 
 # The value dtypes the kernels compute with; convert.normalize_dtype maps other inputs onto these.
 # The value types kernels compute with: NumPy's numeric types but float16 (Numba has no half-precision
@@ -368,9 +369,15 @@ class Tensor(ArrayMethods):
             f"Tensor(shape={self.shape}, format={self.format.name!r}, dtype={self.dtype}, nnz={self.nnz}{fill})"
         )
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes its arrays take: the values and every array a level holds (pos and crd, a band's lo, a
+        bitmap's tbl), as pydata/sparse's ``nbytes``."""
+        return int(self.vals.nbytes) + sum(int(array.nbytes) for level in self.levels for array in vars(level).values()
+                                           if isinstance(array, np.ndarray))
+
     def _repr_html_(self) -> str:
         """How Jupyter shows a tensor: a table of its facts and a spy picture of a matrix."""
-        from einsparse.runtime.display import tensor_html  # display reads stored.py, which imports this module
         return tensor_html(self)
 
 

@@ -16,6 +16,7 @@ MODULES = [
     "einsparse.runtime.tensor",
     "einsparse.runtime.array_methods",
     "einsparse.runtime.export_methods",
+    "einsparse.runtime.reduction_methods",
     "einsparse.runtime.kernel",
     "einsparse.notation",
     "einsparse.index_expressions",

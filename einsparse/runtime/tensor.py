@@ -5,7 +5,7 @@ code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s, and writ
 (`to_numpy`, `to_scipy`, `to_coo`, `to_pydata`) `export_methods.py`'s, which `Tensor` inherits. Index
 notation on a tensor (`A[i, k]`, `C[i, j] = ...`) belongs to the front end, `einsparse.notation`, which
 installs itself with `use_notation` when imported: the runtime never imports it. Operators and NumPy's
-protocols are `array_methods.py`'s, which `Tensor` inherits too.
+protocols are `array_methods.py`'s, reductions `reduction_methods.py`'s; `Tensor` inherits them too.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from einsparse.levels import DenseLevel, LevelStorage
 from einsparse.runtime import storage
 from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
 from einsparse.runtime.export_methods import ExportMethods
+from einsparse.runtime.reduction_methods import ReductionMethods
 
 if TYPE_CHECKING:
     from einsparse.types import Array
@@ -39,13 +40,13 @@ SUPPORTED_DTYPES = ("use a NumPy number type (bool, int8 to int64, uint8 to uint
                     "complex64 or complex128)")
 
 
-class Tensor(ExportMethods, ArrayMethods):
+class Tensor(ExportMethods, ArrayMethods, ReductionMethods):
     """A tensor in TACO's level storage: a shape, a `Format`, one level per mode, and values.
 
     Build one with `einsparse.tensor(...)`, not directly. It behaves as an array: operators
     (``A @ x``, ``A + B``, ``A * 2``, comparisons), ``.T``, reductions and NumPy's functions compile
-    statements (see `array_methods.ArrayMethods`); indexed with index variables (``A[i, k]``) it
-    builds index notation.
+    statements (see `array_methods.ArrayMethods` and `reduction_methods.ReductionMethods`); indexed
+    with index variables (``A[i, k]``) it builds index notation.
 
     `nnz` is the number of stored values, ``len(vals)``: for formats with a dense innermost level this
     counts the zero padding the dense level implies, not only the nonzeros.

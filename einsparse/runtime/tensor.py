@@ -21,7 +21,7 @@ from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, NotSupportedError, OperandError, ShapeError
 from einsparse.levels import DenseLevel, LevelStorage
 from einsparse.runtime import storage
-from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
+from einsparse.runtime.array_methods import ArrayMethods
 from einsparse.runtime.export_methods import ExportMethods
 from einsparse.runtime.reduction_methods import ReductionMethods
 

@@ -156,12 +156,18 @@ class Tensor(ExportMethods, ArrayMethods, ReductionMethods):
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        """The type of the values."""
+        """The type of the values.
+
+        One of the NumPy number types einsparse computes with, or float16 (which kernels read as float32).
+        """
         return self.vals.dtype
 
     @property
     def ndim(self) -> int:
-        """The number of modes."""
+        """The number of modes.
+
+        ``len(shape)``: 0 for a scalar (`es.scalar`), 2 for a matrix.
+        """
         return len(self.shape)
 
     @property

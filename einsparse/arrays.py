@@ -21,7 +21,8 @@ from einsparse.arg_reductions import arg_reduced
 from einsparse.errors import EinsparseError, NotSupportedError, ShapeError
 from einsparse.numpy_einsum import broadcast, einsum
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
-from einsparse.runtime.tensor import Tensor, use_arrays
+from einsparse.runtime.array_methods import use_arrays
+from einsparse.runtime.tensor import Tensor
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SYMBOLS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "power", "%": "mod",

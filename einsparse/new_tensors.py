@@ -44,6 +44,8 @@ def empty(shape: int | Iterable[int], format: FormatSpec = "dense", dtype: npt.D
         A value type einsparse does not compute with, or a fill it cannot hold.
     FormatError
         A malformed format, or one of another rank.
+    OperandError
+        A name that is not one.
 
     Examples
     --------
@@ -69,6 +71,27 @@ def empty(shape: int | Iterable[int], format: FormatSpec = "dense", dtype: npt.D
 
 def scalar(dtype: npt.DTypeLike = np.float64, name: str | None = None) -> Tensor:
     """A new 0-d tensor to assign to with ``s[()] = ...``; read it with ``s.item()``.
+
+    Its value is 0 until assigned.
+
+    Parameters
+    ----------
+    dtype : dtype, default float64
+        The value's type.
+    name : str, optional
+        Its operand name in index notation.
+
+    Returns
+    -------
+    Tensor
+        Of shape ``()``, format ``scalar``.
+
+    Raises
+    ------
+    DTypeError
+        A value type einsparse does not compute with.
+    OperandError
+        A name that is not one.
 
     Examples
     --------

@@ -167,6 +167,14 @@ def test_format_objects_parse_and_print():
     assert es.Format.parse("csf", rank=3).name == "csf" and es.Format.parse("c").name == "c"
 
 
+def test_format_of_letters_refuses_an_unknown_letter_with_a_format_error():
+    assert es.Format.of_letters("dc", (1, 0)).name == "csc"
+    with pytest.raises(es.FormatError, match="unknown level letter 'x' in 'dx'"):
+        es.Format.of_letters("dx")
+    with pytest.raises(es.FormatError, match="unknown level letter 'D'"):
+        es.Format.of_letters("DC")
+
+
 
 @pytest.mark.parametrize("columns, rows", [(32, 5000), (5, 40000)])  # 1.3 and 1.6 MB: rows prefetched
 def test_rows_of_large_dense_operands_are_prefetched_without_changing_results(columns, rows):

@@ -15,6 +15,8 @@ MODULES = [
     "einsparse.compiler.formats",
     "einsparse.runtime.tensor",
     "einsparse.runtime.array_methods",
+    "einsparse.runtime.export_methods",
+    "einsparse.runtime.reduction_methods",
     "einsparse.runtime.kernel",
     "einsparse.notation",
     "einsparse.index_expressions",

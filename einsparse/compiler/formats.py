@@ -123,14 +123,38 @@ class Format:
 
     @property
     def unique_levels(self) -> "Format":
-        """The format a kernel assembles for an output of this format: every level's `merged` kind, so a
-        COO-like format has its repeated coordinates merged (`us` -> `cc`)."""
+        """This format with every level's `merged` kind: a COO-like format has its repeated coordinates
+        merged (``us`` -> ``cc``).
+
+        For formats of dense, compressed and singleton levels it is the format a kernel assembles for
+        an output of this format (`assembled` is that format in general). The compiler gives these
+        levels to a sparse result whose format follows one of its operands'.
+
+        Returns
+        -------
+        Format
+            Of the same rank and mode order; equal to this format when no level repeats coordinates.
+
+        Examples
+        --------
+        >>> from einsparse import Format
+        >>> coo = Format.parse("coo", rank=2)
+        >>> str(coo), str(coo.unique_levels), coo.unique_levels.name
+        ('us', 'cc', 'dcsr')
+        >>> Format.parse("csc").unique_levels.name
+        'csc'
+        """
         return Format(tuple(kind.merged() for kind in self.levels), self.mode_order)
 
     @property
     def assembled(self) -> "Format":
         """The format a kernel assembles for an output of this format (each level's `assembled_as`); the
-        runtime converts the result to this format when they differ."""
+        runtime converts the result to this format when they differ.
+
+        Internal: the compiler reads it when it plans a sparse output, and users need not call it. A
+        COO output is assembled as CSF, a bitmap level as a dense one, a band level as a compressed
+        one unless it is the last level under dense ones.
+        """
         kinds: list[LevelKind] = []
         for k, kind in enumerate(self.levels):
             kinds.append(kind.assembled_as(tuple(kinds), k == self.rank - 1))
@@ -138,6 +162,21 @@ class Format:
 
     def level_of_mode(self, mode: int) -> int:
         """The level that stores tensor mode `mode`.
+
+        Parameters
+        ----------
+        mode : int
+            A mode of the tensor, 0 to ``rank - 1``.
+
+        Returns
+        -------
+        int
+            The level's position, 0 for the outermost.
+
+        Raises
+        ------
+        ValueError
+            `mode` is not a mode of this format.
 
         Examples
         --------
@@ -213,6 +252,15 @@ class Format:
     def dense(rank: int) -> "Format":
         """The all-dense format of `rank` modes, in mode order 0, 1, ...
 
+        Parameters
+        ----------
+        rank : int
+            The number of modes; 0 gives the format of a scalar.
+
+        Returns
+        -------
+        Format
+
         Examples
         --------
         >>> from einsparse import Format
@@ -225,10 +273,23 @@ class Format:
     def of_letters(letters: str, mode_order: "tuple[int, ...] | None" = None) -> "Format":
         """A format of one letter per level, in mode order `mode_order` (default 0, 1, ...).
 
+        Parameters
+        ----------
+        letters : str
+            One lowercase letter per level, outermost first (see the module's list: ``d``, ``c``,
+            ``u``, ``s``, ...).
+        mode_order : tuple of int, optional
+            Level ``k`` stores tensor mode ``mode_order[k]``.
+
+        Returns
+        -------
+        Format
+
         Raises
         ------
         FormatError
-            An unknown letter, or a mode order that does not fit.
+            An unknown letter, a mode order that does not fit, or levels in an order no format
+            has (a non-unique level not followed by a singleton).
 
         Examples
         --------
@@ -236,6 +297,9 @@ class Format:
         >>> Format.of_letters("dc").name
         'csr'
         """
+        unknown = [letter for letter in letters if letter not in level_kinds.letters()]
+        if unknown:
+            raise FormatError(f"unknown level letter {unknown[0]!r} in {letters!r}: use {level_kinds.described()}")
         return Format(level_kinds.kinds_of(letters), tuple(range(len(letters))) if mode_order is None else mode_order)
 
 

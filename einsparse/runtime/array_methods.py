@@ -1,5 +1,5 @@
-"""`Tensor`'s array methods: operators, `.T`, reductions, `.dot`, `.reshape`, `.astype` and NumPy's
-`__array_ufunc__` / `__array_function__` protocols.
+"""`Tensor`'s array methods: operators, `.T`, `.transpose`, `.dot`, `.reshape`, `.astype` and NumPy's
+`__array_ufunc__` / `__array_function__` protocols (the reductions are `reduction_methods.py`'s).
 
 Each one hands the tensor to the front end's array operations (`einsparse.arrays`), which installs
 itself with `use_arrays` when imported: they compile statements through `evaluate`, and the runtime
@@ -55,7 +55,8 @@ def _operations() -> ArrayOperations:
 
 
 class ArrayMethods:
-    """The array methods of `Tensor` (its base class), as NumPy's and pydata/sparse's.
+    """The array methods of `Tensor` (its base class), as NumPy's and pydata/sparse's (its reductions
+    are `reduction_methods.ReductionMethods`').
 
     Arithmetic is a statement run through `evaluate`'s memoized path (``A @ x`` is
     ``einsum("ij,j->i", A, x)``), with NumPy's broadcasting. A result is an einsparse tensor when it
@@ -177,104 +178,50 @@ class ArrayMethods:
         ----------
         *axes : int, or one tuple or list of int
             The permutation, as NumPy's; none reverses the axes.
+
+        Returns
+        -------
+        Tensor
+            Over the same storage, of the permuted shape.
+
+        Raises
+        ------
+        ShapeError
+            Axes that are not a permutation of the tensor's, or out of range.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import einsparse as es
+        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
+        >>> A.transpose(1, 0)
+        Tensor(shape=(3, 2), format='csc', dtype=int64, nnz=3)
+        >>> A.transpose().to_numpy()
+        array([[1, 0],
+               [0, 3],
+               [2, 0]])
         """
         return _operations().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
                                        else axes)
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, dtype: npt.DTypeLike | None = None,
-            keepdims: bool = False) -> Result:
-        """NumPy's `sum`: small integers and booleans are summed in int64 (uint64 for unsigned ones).
+    def dot(self, other: Operand) -> Result:
+        """NumPy's `dot`: the last axis of this tensor with the second-to-last of `other` (the only
+        one of a vector); a number scales.
 
         Parameters
         ----------
-        axis : int or tuple of int, optional
-            The axes summed over; all by default.
-        dtype : dtype, optional
-            The type of the sum.
-        keepdims : bool, default False
-            Keep the summed axes with extent 1.
+        other : array_like, Tensor, scipy.sparse matrix or number
+            Any operand a statement reads.
 
         Returns
         -------
         numpy.ndarray, Tensor or numpy scalar
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import einsparse as es
-        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
-        >>> print(A.sum())
-        6
-        >>> A.sum(axis=1).to_numpy()
-        array([3, 3])
-        """
-        return _operations().total(self, axis, dtype, keepdims)
-
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `min` over `axis` (all by default), counting the unstored entries as the fill.
-
-        The result is sparse where the reduction of the fill keeps it so. `max`, `prod`, `any` and
-        `all` take the same arguments.
+            A tensor when the result is sparse, a NumPy array when it is dense.
 
         Raises
         ------
         ShapeError
-            An axis of extent 0 (no identity), or out of range.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import einsparse as es
-        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
-        >>> print(A.min(), A.max())
-        0 3
-        >>> A.max(axis=0).to_numpy()
-        array([1, 3, 2])
-        """
-        return _operations().reduced(self, "min", axis, keepdims)
-
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `max` over `axis` (all by default); as `min`."""
-        return _operations().reduced(self, "max", axis, keepdims)
-
-    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `prod` over `axis` (all by default); small integers multiply in 64 bits, as NumPy's."""
-        return _operations().reduced(self, "prod", axis, keepdims)
-
-    def any(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `any` over `axis` (all by default): whether an entry is nonzero; as `min`."""
-        return _operations().reduced(self, "any", axis, keepdims)
-
-    def all(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `all` over `axis` (all by default): whether every entry is nonzero; as `min`."""
-        return _operations().reduced(self, "all", axis, keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `argmin`: the first smallest coordinate along `axis` (of the flattened tensor by
-        default); `argmax` likewise.
-
-        Raises
-        ------
-        ShapeError
-            An axis of extent 0, or out of range.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import einsparse as es
-        >>> A = es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr")
-        >>> A.argmax(axis=1)
-        array([2, 1])
-        """
-        return _operations().arg_reduced(self, "argmin", axis, keepdims)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Result:
-        """NumPy's `argmax`: the first largest coordinate along `axis`; as `argmin`."""
-        return _operations().arg_reduced(self, "argmax", axis, keepdims)
-
-    def dot(self, other: Operand) -> Result:
-        """NumPy's `dot`: the last axis of this tensor with the second-to-last of `other` (the only
-        one of a vector); a number scales.
+            The axes do not align.
 
         Examples
         --------
@@ -288,6 +235,18 @@ class ArrayMethods:
     def reshape(self, *shape: int | tuple[int, ...], order: str = "C") -> Tensor:
         """Entries moved to the coordinates of `shape` in C order (one extent may be -1); the format
         is kept when the rank does not change.
+
+        Parameters
+        ----------
+        *shape : int, or one tuple of int
+            The new shape, of the same size.
+        order : str, default "C"
+            Only ``"C"``.
+
+        Returns
+        -------
+        Tensor
+            The same entries and fill, at their new coordinates.
 
         Raises
         ------
@@ -309,6 +268,21 @@ class ArrayMethods:
 
     def astype(self, dtype: npt.DTypeLike) -> Tensor:
         """The same entries in another value type (the fill cast too).
+
+        Parameters
+        ----------
+        dtype : dtype
+            A NumPy number type einsparse computes with.
+
+        Returns
+        -------
+        Tensor
+            Of the same format and stored positions.
+
+        Raises
+        ------
+        DTypeError
+            A value type einsparse does not compute with.
 
         Examples
         --------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from einsparse.compiler import index_ir as ir
-from einsparse.compiler.check import check_operand_ranks, written
+from einsparse.compiler.check import check_operand_ranks
 from einsparse.compiler.dtypes import checked_rhs, early_wrap, literal_overflow, result_dtype, type_error
 from einsparse.compiler.fills import same, value
 from einsparse.compiler.pipeline import compile_plan
@@ -29,13 +29,14 @@ from einsparse.runtime.call import Call
 from einsparse.runtime.compile_log import kernel_label
 from einsparse.runtime.convert import as_tensor, operand_shape
 from einsparse.runtime.display import kernel_html
+from einsparse.runtime.extents import index_extents
 from einsparse.runtime.shim import FULL, make_shim
 from einsparse.runtime.stored import stored_reader
 from einsparse.runtime.parallel import thread_count
 from einsparse.runtime.tensor import Tensor
 
 if TYPE_CHECKING:
-    from einsparse.types import Array, Operand, Result
+    from einsparse.types import Operand, Result
 
 
 class Kernel:
@@ -117,7 +118,24 @@ class Kernel:
 
     def explain(self) -> str:
         """A report of the compiled statement: its index notation, formats, loop order, the
-        co-iteration at each loop, temporaries and prepared operands."""
+        co-iteration at each loop, temporaries and prepared operands.
+
+        Returns
+        -------
+        str
+            Lines of ``topic: facts``, the nested ones indented below their topic.
+
+        Examples
+        --------
+        >>> import einsparse as es
+        >>> report = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"}).explain()
+        >>> for line in report.splitlines()[:4]:
+        ...     print(line)
+        statement:      y[i] = A[i,j]*x[j]
+        index notation: y[i] = Sum(j, A[i,j]*x[j])
+        formats:        y=dense, A=csr, x=dense
+        loop order:     i, j
+        """
         return self.plan.explanation
 
     def __repr__(self) -> str:
@@ -258,14 +276,14 @@ class Kernel:
         return call
 
     def _extents(self, tensors: dict[str, Tensor], given_output: Operand | None, shape: Any) -> dict[str, int]:
-        """The extent of every index; any disagreement is reported by `_extents` with its culprits."""
+        """The extent of every index; any disagreement is reported by `index_extents` with its culprits."""
         extents: dict[str, int] = {}
         for name, mode, index in self._extent_checks:
             extent = tensors[name].shape[mode]
             if extents.setdefault(index, extent) != extent:
-                return _extents(self.plan, tensors, given_output, shape)
+                return index_extents(self.plan, tensors, given_output, shape)
         if given_output is not None or shape is not None or any(i not in extents for i in self.plan.output.indices):
-            return _extents(self.plan, tensors, given_output, shape)
+            return index_extents(self.plan, tensors, given_output, shape)
         return extents
 
 
@@ -337,60 +355,6 @@ def _arg_reductions(plan: Plan) -> tuple[tuple[str, str], ...]:
     """(argmin or argmax, the index it reduces) of each such reduction in the statement."""
     return tuple((BY_OP[s.op].name, plan.index_notation.origin(s.indices[0]))
                  for s in ir.arg_reductions(plan.index_notation.rhs))
-
-
-def _extents(plan: Plan, tensors: dict[str, Tensor], given_output: Operand | None,
-             shape: Any = None) -> dict[str, int]:
-    """One extent per index, checked against every operand that uses it."""
-    extents: dict[str, tuple[int, str]] = {}
-    text = plan.statement.text or str(plan.statement)
-
-    def record(access: ir.Access, shape: tuple[int, ...]) -> None:
-        for mode, index in enumerate(access.indices):
-            name = plan.origin(index)
-            extent = int(shape[mode])
-            where = f"{written(access, text)} (mode {mode})"
-            if name in extents and extents[name][0] != extent:
-                raise ShapeError(f"index {name} has extent {extents[name][0]} in {extents[name][1]} "
-                                 f"but {extent} in {where}")
-            extents.setdefault(name, (extent, where))
-
-    for access in ir.accesses(plan.index_notation.rhs):
-        record(access, tensors[access.tensor].shape)
-    output = plan.output
-    if given_output is not None:
-        given_shape = np.shape(given_output) if not isinstance(given_output, Tensor) else given_output.shape
-        if len(given_shape) != len(output.indices):
-            raise ShapeError(f"output {output.tensor} has rank {len(given_shape)} but the statement indexes it "
-                             f"with {len(output.indices)} indices")
-        record(output, given_shape)
-    if shape is not None:
-        record(output, _output_shape(shape, output))
-    for index in output.indices:
-        if index not in extents:
-            message = (f"the extent of index {index} is unknown: no operand is indexed by it; pass "
-                       f"shape=(...) or {output.tensor}=<array> to give the output's shape")
-            written_at = [i.span for i in getattr(plan.statement.output, "indices", ()) if i.name == index]
-            raise ShapeError(point_at(message, text, written_at[0].start, written_at[0].end)
-                             if written_at and plan.statement.text else message)
-    return {name: extent for name, (extent, _) in extents.items()}
-
-
-def _output_shape(shape: Any, output: ir.Access) -> tuple[int, ...]:
-    """`shape=` as a tuple of extents of the output's rank; ShapeError naming what is wrong."""
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        extents = tuple(int(n) for n in shape)
-        valid = all(n >= 0 and n == m for n, m in zip(extents, shape))
-    except (TypeError, ValueError):
-        valid = False
-    if not valid:
-        raise ShapeError(f"shape={shape!r} is not a shape: give non-negative integers, such as (3, 4)")
-    if len(extents) != len(output.indices):
-        raise ShapeError(f"shape={shape!r} has {len(extents)} extent{'s' * (len(extents) != 1)} but the "
-                         f"output {output.tensor} has {len(output.indices)} ind{'ex' if len(output.indices) == 1 else 'ices'}")
-    return extents
 
 
 _HALF = np.dtype(np.float16)

@@ -1,10 +1,11 @@
 """`Tensor`: a shape, a `Format`, one level per mode in the format's mode order, and a values array.
 
 Building levels from coordinates and walking them back is `storage.py`'s (with each level kind's own
-code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s. Index notation on a tensor
-(`A[i, k]`, `C[i, j] = ...`) belongs to the front end, `einsparse.notation`, which installs itself with
-`use_notation` when imported: the runtime never imports it. Operators and NumPy's protocols are
-`array_methods.py`'s, which `Tensor` inherits.
+code); reading NumPy, scipy and pydata/sparse inputs is `convert.py`'s, and writing them
+(`to_numpy`, `to_scipy`, `to_coo`, `to_pydata`) `export_methods.py`'s, which `Tensor` inherits. Index
+notation on a tensor (`A[i, k]`, `C[i, j] = ...`) belongs to the front end, `einsparse.notation`, which
+installs itself with `use_notation` when imported: the runtime never imports it. Operators and NumPy's
+protocols are `array_methods.py`'s, reductions `reduction_methods.py`'s; `Tensor` inherits them too.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from einsparse.compiler.formats import Format, parse_format
 from einsparse.errors import DTypeError, FormatError, NotSupportedError, OperandError, ShapeError
 from einsparse.levels import DenseLevel, LevelStorage
 from einsparse.runtime import storage
-from einsparse.runtime.array_methods import ArrayMethods, use_arrays  # noqa: F401  (use_arrays re-exported)
+from einsparse.runtime.array_methods import ArrayMethods
 from einsparse.runtime.display import tensor_html
-from einsparse.runtime.scipy_export import to_scipy
+from einsparse.runtime.export_methods import ExportMethods
+from einsparse.runtime.reduction_methods import ReductionMethods
 
 if TYPE_CHECKING:
     from einsparse.runtime.annotations import Array
@@ -40,13 +41,13 @@ SUPPORTED_DTYPES = ("use a NumPy number type (bool, int8 to int64, uint8 to uint
                     "complex64 or complex128)")
 
 
-class Tensor(ArrayMethods):
+class Tensor(ExportMethods, ArrayMethods, ReductionMethods):
     """A tensor in TACO's level storage: a shape, a `Format`, one level per mode, and values.
 
     Build one with `einsparse.tensor(...)`, not directly. It behaves as an array: operators
     (``A @ x``, ``A + B``, ``A * 2``, comparisons), ``.T``, reductions and NumPy's functions compile
-    statements (see `array_methods.ArrayMethods`); indexed with index variables (``A[i, k]``) it
-    builds index notation.
+    statements (see `array_methods.ArrayMethods` and `reduction_methods.ReductionMethods`); indexed
+    with index variables (``A[i, k]``) it builds index notation.
 
     `nnz` is the number of stored values, ``len(vals)``: for formats with a dense innermost level this
     counts the zero padding the dense level implies, not only the nonzeros.
@@ -156,12 +157,18 @@ class Tensor(ArrayMethods):
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        """The type of the values."""
+        """The type of the values.
+
+        One of the NumPy number types einsparse computes with, or float16 (which kernels read as float32).
+        """
         return self.vals.dtype
 
     @property
     def ndim(self) -> int:
-        """The number of modes."""
+        """The number of modes.
+
+        ``len(shape)``: 0 for a scalar (`es.scalar`), 2 for a matrix.
+        """
         return len(self.shape)
 
     @property
@@ -177,83 +184,6 @@ class Tensor(ArrayMethods):
         """
         return len(self.vals)
 
-    def to_numpy(self) -> Array:
-        """The tensor as a dense NumPy array, `fill` where nothing is stored.
-
-        For an all-dense format it may be a view of `vals` (no copy).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import einsparse as es
-        >>> es.tensor(np.array([[1, 0], [0, 2]]), "csc").to_numpy()
-        array([[1, 0],
-               [0, 2]])
-        """
-        return storage.dense_array(self.format, self.shape, self.levels, self.vals, self._fill)
-
-    def to_scipy(self) -> Any:  # scipy.sparse has no type information
-        """The tensor as a scipy.sparse matrix: csc_matrix for csc, coo_matrix for coo, else csr_matrix.
-
-        csr, csc and coo share the tensor's arrays; other formats are converted to csr first.
-
-        Raises
-        ------
-        ShapeError
-            The tensor is not 2-d.
-        FormatError
-            Its fill is not 0 (a scipy.sparse matrix is 0 where nothing is stored).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import einsparse as es
-        >>> type(es.tensor(np.eye(2), "csc").to_scipy()).__name__
-        'csc_matrix'
-        """
-        if self._fill is not None:
-            raise FormatError(f"to_scipy: this tensor's fill is {self._fill}, and a scipy.sparse matrix is 0 "
-                              f"where nothing is stored; use to_numpy()")
-        return to_scipy(self)  # type: ignore[no-untyped-call]
-
-    def to_coo(self) -> tuple[Array, Array]:
-        """The stored entries as coordinates and values, sorted row-major over the tensor's modes.
-
-        Padding zeros are dropped (and entries equal to the fill, for a dense tensor with another fill).
-
-        Returns
-        -------
-        coords : numpy.ndarray
-            int64, of shape (ndim, n).
-        values : numpy.ndarray
-            The n values.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import einsparse as es
-        >>> coords, values = es.tensor(np.array([[0, 5], [6, 0]]), "csc").to_coo()
-        >>> coords.tolist(), values.tolist()
-        ([[0, 1], [1, 0]], [5, 6])
-        """
-        return storage.entries(self.format, self.levels, self.vals, range(self.ndim), self._fill)
-
-    def to_pydata(self) -> Any:  # nor has pydata/sparse
-        """The tensor as a pydata/sparse COO array of the same entries and fill.
-
-        Raises
-        ------
-        NotSupportedError
-            pydata/sparse is not installed.
-        """
-        try:
-            import sparse
-        except ImportError:
-            raise NotSupportedError("to_pydata needs pydata/sparse: pip install sparse") from None
-        coords, values = self.to_coo()
-        return sparse.COO(coords, values, shape=self.shape, fill_value=self.fill, sorted=True,
-                          has_duplicates=False)
-
     def asformat(self, format: str | Format) -> Tensor:
         """The same tensor in another format of the same rank (`self` when the format is unchanged).
 
@@ -261,6 +191,11 @@ class Tensor(ArrayMethods):
         ----------
         format : str or Format
             The target format, such as ``"csc"`` or ``"dc:1,0"``.
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same entries and fill, or `self`.
 
         Raises
         ------
@@ -287,6 +222,15 @@ class Tensor(ArrayMethods):
     def with_fill(self, fill: complex | np.generic) -> Tensor:
         """The same stored entries (shared, not copied) with `fill` where nothing is stored.
 
+        Parameters
+        ----------
+        fill : number
+            The value of every entry not stored; 0 makes an ordinary tensor.
+
+        Returns
+        -------
+        Tensor
+
         Raises
         ------
         DTypeError
@@ -306,6 +250,11 @@ class Tensor(ArrayMethods):
 
     def item(self) -> np.generic:
         """The value of a 0-d tensor, as a NumPy scalar.
+
+        Returns
+        -------
+        numpy scalar
+            Of the tensor's value type.
 
         Raises
         ------
@@ -347,21 +296,6 @@ class Tensor(ArrayMethods):
         array([3, 7])
         """
         _notation_of(key).assign(self, key, value)
-
-    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> Array:
-        dense = self.to_numpy()
-        shares = np.shares_memory(dense, self.vals)
-        if copy is False and (not shares or (dtype is not None and np.dtype(dtype) != dense.dtype)):
-            raise ValueError(f"a {self.format.name} tensor cannot become a NumPy array without a copy")
-        if dtype is not None:
-            dense = dense.astype(dtype, copy=False)
-        if copy and np.shares_memory(dense, self.vals):
-            dense = dense.copy()
-        return dense
-
-    def todense(self) -> Array:
-        """The tensor as a dense array (pydata/sparse's name for `to_numpy`)."""
-        return self.to_numpy()
 
     def __repr__(self) -> str:
         fill = "" if self._fill is None else f", fill={self._fill}"

@@ -9,16 +9,21 @@ never imports a front end.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, Union, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from einsparse.errors import NotSupportedError
 
+from einsparse.runtime.annotations import Array, Operand
+
 if TYPE_CHECKING:
-    from einsparse.runtime.tensor import Tensor
-    from einsparse.types import Operand, Result
+    from typing_extensions import Self
+
+# What an operation on tensors returns: a dense NumPy array, a sparse tensor (this class is every
+# `Tensor`'s base: the runtime's modules below `tensor.py` name it so), or a NumPy scalar.
+Result = Union[Array, "ArrayMethods", np.generic]
 
 class ArrayOperations(Protocol):
     """What `einsparse.arrays` provides to tensors (the module itself is the implementation)."""
@@ -28,12 +33,12 @@ class ArrayOperations(Protocol):
     def matmul(self, left: Any, right: Any) -> Result: ...
     def compare(self, op: str, left: Any, right: Any) -> Result: ...
     def dot(self, left: Any, right: Any) -> Result: ...
-    def transpose(self, tensor: Any, axes: Any = None) -> Tensor: ...
+    def transpose(self, tensor: Any, axes: Any = None) -> Any: ...
     def total(self, tensor: Any, axis: Any, dtype: Any, keepdims: bool) -> Result: ...
     def reduced(self, tensor: Any, name: str, axis: Any, keepdims: bool) -> Result: ...
     def arg_reduced(self, tensor: Any, name: str, axis: Any, keepdims: bool) -> Result: ...
-    def reshape(self, tensor: Any, shape: Any, order: str) -> Tensor: ...
-    def astype(self, tensor: Any, dtype: Any) -> Tensor: ...
+    def reshape(self, tensor: Any, shape: Any, order: str) -> Any: ...
+    def astype(self, tensor: Any, dtype: Any) -> Any: ...
     def apply_ufunc(self, ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
     def apply_function(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
@@ -133,8 +138,8 @@ class ArrayMethods:
     def __neg__(self) -> Result:
         return _operations().negative(self)
 
-    def __pos__(self) -> Tensor:
-        return cast("Tensor", self)
+    def __pos__(self) -> Self:
+        return self
 
     def __lt__(self, other: Operand) -> Result:
         return _operations().compare("<", self, other)
@@ -158,7 +163,7 @@ class ArrayMethods:
     __hash__ = object.__hash__  # == compares entries, as NumPy's does; a tensor stays usable as a key
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 (NumPy's name)
+    def T(self) -> Self:  # noqa: N802 (NumPy's name)
         """The transpose: the same storage read in another mode order (no copy, as scipy's `.T` of a
         CSR matrix is a CSC matrix).
 
@@ -169,9 +174,9 @@ class ArrayMethods:
         >>> es.tensor(np.array([[1, 0, 2], [0, 3, 0]]), "csr").T
         Tensor(shape=(3, 2), format='csc', dtype=int64, nnz=3)
         """
-        return _operations().transpose(self)
+        return cast("Self", _operations().transpose(self))
 
-    def transpose(self, *axes: int | tuple[int, ...] | list[int]) -> Tensor:
+    def transpose(self, *axes: int | tuple[int, ...] | list[int]) -> Self:
         """The tensor with its axes permuted (no copy: the format's mode order changes).
 
         Parameters
@@ -201,8 +206,8 @@ class ArrayMethods:
                [0, 3],
                [2, 0]])
         """
-        return _operations().transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int)
-                                       else axes)
+        order = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        return cast("Self", _operations().transpose(self, order))
 
     def dot(self, other: Operand) -> Result:
         """NumPy's `dot`: the last axis of this tensor with the second-to-last of `other` (the only
@@ -232,7 +237,7 @@ class ArrayMethods:
         """
         return _operations().dot(self, other)
 
-    def reshape(self, *shape: int | tuple[int, ...], order: str = "C") -> Tensor:
+    def reshape(self, *shape: int | tuple[int, ...], order: str = "C") -> Self:
         """Entries moved to the coordinates of `shape` in C order (one extent may be -1); the format
         is kept when the rank does not change.
 
@@ -264,9 +269,9 @@ class ArrayMethods:
                [2, 0],
                [3, 0]])
         """
-        return _operations().reshape(self, shape[0] if len(shape) == 1 else shape, order)
+        return cast("Self", _operations().reshape(self, shape[0] if len(shape) == 1 else shape, order))
 
-    def astype(self, dtype: npt.DTypeLike) -> Tensor:
+    def astype(self, dtype: npt.DTypeLike) -> Self:
         """The same entries in another value type (the fill cast too).
 
         Parameters
@@ -291,7 +296,7 @@ class ArrayMethods:
         >>> es.tensor(np.array([[1, 0], [0, 3]]), "csr").astype(np.float32).dtype
         dtype('float32')
         """
-        return _operations().astype(self, dtype)
+        return cast("Self", _operations().astype(self, dtype))
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         return _operations().apply_ufunc(ufunc, method, inputs, kwargs)

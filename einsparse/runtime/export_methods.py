@@ -21,7 +21,7 @@ from einsparse.runtime.scipy_export import to_scipy
 if TYPE_CHECKING:
     from einsparse.compiler.formats import Format
     from einsparse.levels import LevelStorage
-    from einsparse.types import Array
+    from einsparse.runtime.annotations import Array
 
 
 class ExportMethods:

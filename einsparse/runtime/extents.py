@@ -18,7 +18,7 @@ from einsparse.runtime.tensor import Tensor
 
 if TYPE_CHECKING:
     from einsparse.compiler.plan import Plan
-    from einsparse.types import Operand
+    from einsparse.runtime.annotations import Operand
 
 
 def index_extents(plan: Plan, tensors: dict[str, Tensor], given_output: Operand | None,

@@ -9,7 +9,7 @@ flat arrays to the Numba function.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -36,7 +36,10 @@ from einsparse.runtime.parallel import thread_count
 from einsparse.runtime.tensor import Tensor
 
 if TYPE_CHECKING:
-    from einsparse.types import Operand, Result
+    from einsparse.runtime.annotations import Array, Operand
+
+    # What a call returns: a dense NumPy array, a sparse tensor, or a NumPy scalar for a 0-d output.
+    Result = Union[Array, Tensor, np.generic]
 
 
 class Kernel:

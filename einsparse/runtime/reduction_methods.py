@@ -15,7 +15,7 @@ import numpy.typing as npt
 from einsparse.runtime.array_methods import _operations
 
 if TYPE_CHECKING:
-    from einsparse.types import Result
+    from einsparse.runtime.array_methods import Result
 
 
 class ReductionMethods:

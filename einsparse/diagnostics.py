@@ -12,6 +12,7 @@ import importlib.util
 import os
 import platform
 import sys
+from typing import Any
 
 from einsparse.version import __version__
 
@@ -23,8 +24,12 @@ OPTIONAL = (("dask", "dask", "dask"), ("distributed", "distributed", "distribute
             ("python-graphblas", "graphblas", "python-graphblas"), ("sparse", "sparse", "sparse (pydata)"))
 MODES = ("stdout", "dicts")
 
+# The report: section names to a version string, or to a dict of the section's settings (strings,
+# numbers, None), as `show_config(mode="dicts")` documents them.
+Report = dict[str, Any]
 
-def show_config(mode: str = "stdout") -> "dict | None":
+
+def show_config(mode: str = "stdout") -> Report | None:
     """Print what a bug report needs: versions, platform, the kernel cache and the thread settings.
 
     As `numpy.show_config`: the versions of einsparse, Python, NumPy, Numba, llvmlite, lark and scipy
@@ -68,7 +73,7 @@ def show_config(mode: str = "stdout") -> "dict | None":
     return None
 
 
-def config() -> dict:
+def config() -> Report:
     from einsparse.runtime import cache
 
     return {
@@ -98,10 +103,11 @@ def installed_version(distribution: str, module: str) -> str:
         return f"{NOT_INSTALLED} ({type(error).__name__}: {error})"
 
 
-def _threads() -> dict:
+def _threads() -> dict[str, int | str | None]:
     from einsparse.errors import OperandError
     from einsparse.runtime.parallel import thread_count
 
+    default: int | str
     try:
         default = thread_count(None)
     except OperandError as error:  # a malformed EINSPARSE_THREADS: the report says why calls fail
@@ -118,12 +124,13 @@ def _numba_threading_layer() -> "str | None":
     if numba is None:
         return None
     try:
-        return numba.threading_layer()
+        layer: str = numba.threading_layer()
+        return layer
     except ValueError:  # "Threading layer is not initialized."
         return None
 
 
-def format_config(report: dict) -> str:
+def format_config(report: Report) -> str:
     python, cache, threads = report["python"], report["kernel_cache"], report["threads"]
     names = {distribution: name for distribution, _, name in REQUIRED + OPTIONAL}
     width = max(len(name) for name in names.values())
@@ -153,9 +160,10 @@ def _setting(value: "str | None") -> str:
     return "not set" if value is None else repr(value)
 
 
-def readable_size(count: float) -> str:  # noqa: RET503 - the loop returns at "GB" at the latest
+def readable_size(count: float) -> str:
     """`512 bytes`, `1.5 KB`, `3.2 MB`, `1.0 GB` (powers of 1024)."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1024:
             return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
         count /= 1024
+    return f"{count:.1f} GB"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Callable
+from typing import Any, Union, cast
 
 import numpy as np
 
@@ -20,6 +22,10 @@ from einsparse.naming import renamed as _renamed
 from einsparse.runtime.tensor import Tensor
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# What an index expression combines with: another expression, an index variable (its coordinate as a
+# value), or a real number, Python's or NumPy's. Anything else raises StatementError at run time.
+ExprLike = Union["Expr", "IndexVar", float, "np.integer[Any]", "np.floating[Any]"]
 
 # ---------------------------------------------------------------------------------------------- indices
 
@@ -32,7 +38,7 @@ class IndexVar:
     def __init__(self, name: str):
         self.name = name
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, IndexVar) and other.name == self.name
 
     def __hash__(self) -> int:
@@ -49,31 +55,31 @@ class IndexVar:
         """This index as a value (an int64 coordinate) in an index expression."""
         return Expr(syn.IndexValue(self.name), {})
 
-    def __add__(self, other):
+    def __add__(self, other: ExprLike) -> Expr:
         return _combine("+", self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: ExprLike) -> Expr:
         return _combine("+", other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: ExprLike) -> Expr:
         return _combine("-", self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: ExprLike) -> Expr:
         return _combine("-", other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: ExprLike) -> Expr:
         return _combine("*", self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: ExprLike) -> Expr:
         return _combine("*", other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: ExprLike) -> Expr:
         return _combine("/", self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: ExprLike) -> Expr:
         return _combine("/", other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Expr:
         return -self.value()
 
 
@@ -140,63 +146,64 @@ class Expr:
     # NumPy defers to our reflected operators (`array * expr`) instead of broadcasting over `expr`.
     __array_ufunc__ = None
 
-    def __init__(self, node, tensors: dict, accumulated=None):
+    def __init__(self, node: syn.Expr, tensors: dict[str, Tensor],
+                 accumulated: tuple[Expr, Expr] | None = None):
         self.node = node
         self.tensors = tensors  # placeholder -> Tensor, every tensor the tree reads
         # `C[i, j] += x` is `C.__setitem__((i, j), C[i, j].__iadd__(x))`: the sum remembers its parts
         # so that the assignment can accumulate into C instead of reading C on the right side.
         self.accumulated = accumulated
 
-    def __add__(self, other):
+    def __add__(self, other: ExprLike) -> Expr:
         return _combine("+", self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: ExprLike) -> Expr:
         return _combine("+", other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: ExprLike) -> Expr:
         return _combine("-", self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: ExprLike) -> Expr:
         return _combine("-", other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: ExprLike) -> Expr:
         return _combine("*", self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: ExprLike) -> Expr:
         return _combine("*", other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: ExprLike) -> Expr:
         return _combine("/", self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: ExprLike) -> Expr:
         return _combine("/", other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Expr:
         return Expr(syn.Neg(self.node), self.tensors)
 
     # The language's other operators are set below the class (see `einsparse.operators` for exp, max,
     # where and the rest); `==` builds a comparison, as NumPy's, so hashing stays by identity.
     __hash__ = object.__hash__
 
-    def __invert__(self):
+    def __invert__(self) -> Expr:
         return Expr(syn.Not(self.node), self.tensors)
 
-    def __abs__(self):
+    def __abs__(self) -> Expr:
         return Expr(syn.Call("abs", (self.node,)), self.tensors)
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: ExprLike) -> Expr:
         total = self + other
         if isinstance(self.node, syn.Access):
             total.accumulated = (self, _as_expr(other))
         return total
 
-    def __isub__(self, other):
+    def __isub__(self, other: ExprLike) -> Expr:
         difference = self - other
         if isinstance(self.node, syn.Access):
             difference.accumulated = (self, -_as_expr(other))
         return difference
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         raise StatementError(f"the index expression {self} has no truth value; assign it to an output "
                              f"to compute it, such as C[i, j] = ...")
 
@@ -207,7 +214,7 @@ class Expr:
         return f"<index expression {self}>"
 
 
-def _operator(op: str, reflected: bool = False):
+def _operator(op: str, reflected: bool = False) -> Callable[[Expr, ExprLike], Expr]:
     if reflected:
         return lambda self, other: _combine(op, other, self)
     return lambda self, other: _combine(op, self, other)
@@ -220,7 +227,7 @@ for _name, _op in {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne
     setattr(Expr, f"__{_name}__", _operator(_op))
 
 
-def _as_expr(value) -> Expr:
+def _as_expr(value: object) -> Expr:
     """A number or an expression as an `Expr`; StatementError naming anything else."""
     if isinstance(value, Expr):
         return value
@@ -229,7 +236,7 @@ def _as_expr(value) -> Expr:
     return Expr(_number(value), {})
 
 
-def _number(value):
+def _number(value: object) -> syn.Number | syn.Neg:
     """A Python or NumPy real number as a syntax node; a negative one is `-` applied to its magnitude,
     as the string parser reads `-2`."""
     if isinstance(value, Tensor):
@@ -249,9 +256,9 @@ def _number(value):
     return syn.Neg(node) if math.copysign(1, number) < 0 else node
 
 
-def _combine(op: str, left, right) -> Expr:
-    left, right = _as_expr(left), _as_expr(right)
-    return Expr(syn.BinOp(op, left.node, right.node), {**left.tensors, **right.tensors})
+def _combine(op: str, left: object, right: object) -> Expr:
+    left_expr, right_expr = _as_expr(left), _as_expr(right)
+    return Expr(syn.BinOp(op, left_expr.node, right_expr.node), {**left_expr.tensors, **right_expr.tensors})
 
 
 def _example_access(tensor: Tensor) -> str:
@@ -259,14 +266,14 @@ def _example_access(tensor: Tensor) -> str:
     return f"{tensor.name or 'A'}[{', '.join(letters)}]" if tensor.ndim else f"{tensor.name or 'A'}[()]"
 
 
-def access(tensor: Tensor, key) -> Expr:
+def access(tensor: Tensor, key: object) -> Expr:
     """`tensor[key]` with index variables: the access expression `A[i, k]` (`A[()]` for a 0-d tensor)."""
     variables = _index_variables(tensor, key)
     node = syn.Access(_placeholder(tensor), tuple(syn.Index(v.name) for v in variables))
     return Expr(node, {node.name: tensor})
 
 
-def _index_variables(tensor: Tensor, key) -> tuple[IndexVar, ...]:
+def _index_variables(tensor: Tensor, key: object) -> tuple[IndexVar, ...]:
     key = key if isinstance(key, tuple) else (key,)
     what = f"tensor {tensor.name}" if tensor.name else "a tensor"
     if not all(isinstance(k, IndexVar) for k in key):
@@ -280,4 +287,4 @@ def _index_variables(tensor: Tensor, key) -> tuple[IndexVar, ...]:
         count = f"{len(key)} index variable{'' if len(key) == 1 else 's'}"
         raise OperandError(f"{what} has rank {tensor.ndim} (shape {tensor.shape}) "
                            f"but is indexed with {count}")
-    return key
+    return cast("tuple[IndexVar, ...]", key)  # each an IndexVar, as checked above

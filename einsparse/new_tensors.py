@@ -55,17 +55,19 @@ def empty(shape: int | Iterable[int], format: FormatSpec = "dense", dtype: npt.D
     >>> es.empty(2, fill=7.0).to_numpy()
     array([7., 7.])
     """
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    # numbers.Integral takes NumPy's integers too (a checker does not know int is one).
+    dims: tuple[int, ...] = ((shape,) if isinstance(shape, (int, numbers.Integral))
+                             else tuple(shape))
     dtype = np.dtype(dtype)
     if dtype not in VALUE_DTYPES:
         raise DTypeError(f"empty: dtype {dtype} is not one einsparse computes with; "
                          f"{SUPPORTED_DTYPES}")
-    fmt = parse_format(format, len(shape), what="format of the new tensor")
+    fmt = parse_format(format, len(dims), what="format of the new tensor")
     if fmt.is_dense:
-        made = from_numpy(np.full(shape, 0 if fill is None else fill, dtype), fmt, name="the new tensor")
+        made = from_numpy(np.full(dims, 0 if fill is None else fill, dtype), fmt, name="the new tensor")
     else:
-        no_entries = np.zeros((len(shape), 0), np.int64)
-        made = from_coo(no_entries, np.zeros(0, dtype), shape, fmt, name="the new tensor")
+        no_entries = np.zeros((len(dims), 0), np.int64)
+        made = from_coo(no_entries, np.zeros(0, dtype), dims, fmt, name="the new tensor")
     return Tensor(made.shape, made.format, made.levels, made.vals, name=name, fill=None if fmt.is_dense else fill)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -28,8 +29,12 @@ from einsparse.naming import names as _names
 from einsparse.naming import renamed as _renamed
 from einsparse.new_tensors import empty, scalar  # noqa: F401  (re-exported: es.empty, es.scalar)
 from einsparse.index_expressions import (  # noqa: F401  (re-exported: es.indices; tensors call access)
-    Expr, IndexVar, _as_expr, access, indices)
+    Expr, ExprLike, IndexVar, _as_expr, access, indices)
 from einsparse.runtime.tensor import Tensor, use_notation
+
+if TYPE_CHECKING:
+    from einsparse.compiler.formats import Format
+    from einsparse.runtime.annotations import Operand  # what Kernel.__call__ takes by name
 
 __all__ = ["IndexVar", "Expr", "Statement", "indices", "statement", "empty", "scalar"]
 
@@ -50,10 +55,13 @@ class Statement(BuiltStatement):
         built = syn.Statement(_renamed(target.node, names), op, _renamed(rhs.node, names))
         self.syntax = _spanned(built)
         self.tensors = {names[p]: t for p, t in {**target.tensors, **rhs.tensors}.items()}
-        self.output = names[target.node.name]
+        # The target is an access, `C[i, j]`: statement() checks it, assign() builds it with access().
+        self.output = names[cast(syn.Access, target.node).name]
 
+    # BuiltStatement declares `formats` as an attribute; a Statement computes it from its tensors, and
+    # it is read-only here (nothing assigns it).
     @property
-    def formats(self) -> dict:
+    def formats(self) -> dict[str, Format]:  # type: ignore[override]
         return {name: tensor.format for name, tensor in self.tensors.items()}
 
     @property
@@ -61,7 +69,7 @@ class Statement(BuiltStatement):
         """The operands a kernel for this statement is called with, by name (the output left out)."""
         return {name: tensor for name, tensor in self.tensors.items() if name != self.output}
 
-    def run(self, threads=None) -> Tensor:
+    def run(self, threads: int | str | None = None) -> Tensor:
         """Compile (cached) and run on `threads` (as for `es.compile`); the output tensor is filled and
         returned."""
         kernel = compile_statement(self.syntax, self.formats, threads)
@@ -71,9 +79,12 @@ class Statement(BuiltStatement):
                 raise OperandError(f"output {self.output} holds a read-only array, so it cannot be assigned "
                                    f"to; make it with es.empty(...) or from a writable array")
             # The kernel writes into a view of the output's values (it accumulates into them for `+=`).
-            kernel(**self.inputs, **{self.output: output.to_numpy()})
+            operands: dict[str, Operand] = {**self.inputs, self.output: output.to_numpy()}
+            kernel(**operands)
         else:
-            _replace_storage(output, kernel(**self.inputs, **{self.output: output}), self.output)
+            operands = {**self.inputs, self.output: output}
+            # A sparse output comes back as a tensor of the output's format.
+            _replace_storage(output, cast(Tensor, kernel(**operands)), self.output)
         return output
 
     def __str__(self) -> str:
@@ -102,7 +113,7 @@ def _replace_storage(output: Tensor, result: Tensor, name: str) -> None:
     output.levels, output.vals = result.levels, vals
 
 
-def statement(target: Expr, value: Expr | IndexVar | float, op: str = "=") -> Statement:
+def statement(target: Expr, value: ExprLike, op: str = "=") -> Statement:
     """The statement ``target op value``, built but not run: for `es.compile` and `es.evaluate`.
 
     Parameters
@@ -143,7 +154,7 @@ def statement(target: Expr, value: Expr | IndexVar | float, op: str = "=") -> St
     return Statement(target, op, _as_expr(value))
 
 
-def assign(tensor: Tensor, key, value) -> None:
+def assign(tensor: Tensor, key: object, value: ExprLike) -> None:
     """`tensor[key] = value` and `tensor[key] += value`: build the statement, compile (cached), run."""
     target = access(tensor, key)
     if isinstance(value, Expr) and value.accumulated is not None:

@@ -11,26 +11,32 @@ do (`es.exp(A)` is `np.exp(A)`: a tensor of the same pattern and fill exp(fill))
 from __future__ import annotations
 
 import builtins  # this module defines any, all and sum of its own
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, Union
 
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import FUNCTIONS
 from einsparse.compiler.reductions import REDUCTIONS
 from einsparse.errors import StatementError
-from einsparse.index_expressions import Expr, IndexVar, _as_expr
+from einsparse.index_expressions import Expr, ExprLike, IndexVar, _as_expr
 from einsparse.runtime.tensor import Tensor
 
-def _function(name: str):
+# What `over=` takes: the index variable, or the index variables, a reduction runs over.
+Over = Union[IndexVar, tuple[IndexVar, ...], list[IndexVar]]
+
+
+def _function(name: str) -> StatementFunction:
     function = FUNCTIONS[name]
 
-    def call(*args, over=None):
+    def call(*args: ExprLike | Tensor, over: Over | None = None) -> Expr | Result:
         if over is not None and name in REDUCTIONS:  # `es.max(expr, over=k)` is the reduction max[k](expr)
             return _reduce(name, args, over)
         if len(args) != function.arity:
             raise StatementError(f"{name} takes {function.arity} argument{'s' if function.arity > 1 else ''}, "
                                  f"not {len(args)}")
         if function.arity == 1 and isinstance(args[0], Tensor):
-            return function.numpy(args[0])
+            applied: Result = function.numpy(args[0])  # NumPy's function, on a tensor: a tensor
+            return applied
         if not builtins.any(isinstance(arg, (Expr, IndexVar)) for arg in args):
             raise StatementError(f"es.{name} builds index expressions: pass tensors indexed with index "
                                  f"variables, such as es.{name}(A[i, j]{', 0' * (function.arity - 1)})")
@@ -72,18 +78,19 @@ def _function_doc(name: str, arity: int, numpy_name: str) -> str:
             f"Raises\n------\nStatementError\n    With other than {arity} argument{'s' if arity > 1 else ''}, "
             f"or none of them an index expression.\n\nExamples\n--------\n" + example.replace("\n    ", "\n")[4:])
 
-def _reduce(name: str, args: tuple, over):
+def _reduce(name: str, args: tuple[object, ...], over: object) -> Expr:
     """The reduction `name[over](args[0])` as an index expression."""
-    indices = tuple(over) if isinstance(over, (tuple, list)) else (over,)
-    if len(args) != 1 or not indices or not builtins.all(isinstance(v, IndexVar) for v in indices):
+    given = tuple(over) if isinstance(over, (tuple, list)) else (over,)
+    indices = [v for v in given if isinstance(v, IndexVar)]
+    if len(args) != 1 or not given or len(indices) != len(given):
         raise StatementError(f"es.{name}(expr, over=k) reduces one index expression over index variables, "
                              f"such as es.{name}(A[i, k], over=k)")
     expr = _as_expr(args[0])
     return Expr(syn.Reduce(name, tuple(syn.Index(v.name) for v in indices), expr.node), expr.tensors)
 
 
-def _reduction(name: str):
-    def reduce(expr, over):
+def _reduction(name: str) -> Callable[[ExprLike, Over], Expr]:
+    def reduce(expr: ExprLike, over: Over) -> Expr:
         return _reduce(name, (expr,), over)
 
     reduce.__name__ = reduce.__qualname__ = name
@@ -105,7 +112,7 @@ if TYPE_CHECKING:  # made by the loops below; declared for type checkers
         """`es.exp(A[i, j])`, `es.max(A[i, k], 0)`, `es.min(expr, over=k)`: an index expression; a
         one-input function given a tensor applies elementwise."""
 
-        def __call__(self, *args: Any, over: Any = None) -> Expr | Result: ...
+        def __call__(self, *args: ExprLike | Tensor, over: Over | None = None) -> Expr | Result: ...
 
     def _declared() -> StatementFunction: ...
 

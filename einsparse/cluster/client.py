@@ -31,7 +31,7 @@ ClusterClient = Union["Client", str, bool, None]
 CONNECT_SECONDS = 5   # how long a client waits for a scheduler before saying it cannot reach it
 LOCAL_WORKERS = 2     # worker processes of "local" (one thread each)
 
-_local: dict = {}      # workers -> (LocalCluster, Client) started by this process
+_local: dict[int, tuple[Any, Any]] = {}  # workers -> (LocalCluster, Client) started by this process
 _lock = threading.Lock()
 _active = contextvars.ContextVar("einsparse_cluster", default=None)
 _ADDRESS = re.compile(r"^([a-z]+://)?[^\s:/]+:\d+$")  # tcp://host:8786, or host:8786
@@ -86,7 +86,7 @@ def on_cluster(client: ClusterClient = "local") -> Iterator[Any]:
         _active.reset(token)
 
 
-def distributed():
+def distributed() -> Any:  # the checker skips dask.distributed (pyproject.toml): its names are Any
     """The dask.distributed module, or a clear error when it is not installed."""
     try:
         import distributed as module
@@ -120,7 +120,7 @@ def _workers(text: str) -> int:
     return int(count)
 
 
-def local(workers: int = LOCAL_WORKERS):
+def local(workers: int = LOCAL_WORKERS) -> Any:
     """A client of a LocalCluster of `workers` processes of one thread each, on loopback, kept for the
     session and closed at exit."""
     module = distributed()
@@ -138,7 +138,7 @@ def local(workers: int = LOCAL_WORKERS):
         return client
 
 
-def connect(address: str):
+def connect(address: str) -> Any:
     """A client of the scheduler at `address`; ClusterError within `CONNECT_SECONDS` when nobody answers
     there as a Dask scheduler."""
     module = distributed()
@@ -154,10 +154,11 @@ def connect(address: str):
                            f"({reason})") from None
 
 
-def _close_half_made(error: Exception, client_class) -> None:
+def _close_half_made(error: Exception, client_class: type[Any]) -> None:
     """Close the client a failed constructor left behind now, quietly: left to the garbage collector,
     it would print a traceback of its own at exit after a 10-second wait."""
-    frame, made = error.__traceback__, []
+    frame = error.__traceback__
+    made: list[Any] = []  # the Client objects the frames hold
     while frame is not None:
         candidate = frame.tb_frame.f_locals.get("self")
         if isinstance(candidate, client_class) and candidate not in made:

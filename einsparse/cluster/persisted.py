@@ -6,7 +6,7 @@ the call cuts differently is cut again, on the workers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +20,11 @@ from einsparse.runtime.stored import is_scipy, operand_fill
 from einsparse.runtime.tensor import Tensor
 
 if TYPE_CHECKING:
+    from einsparse.compiler.formats import Format
     from einsparse.compiler.planner import Stats
+    from einsparse.runtime.annotations import Array, Operand
+
+# dask.distributed's clients and futures are Any: the checker skips dask.distributed (pyproject.toml).
 
 HELD_SEMIRING = ("semiring= on persisted operands: not supported (the semiring reads absent entries as its own "
                  "fill); persist es.tensor(A, fill=...) and write the semiring's operators in the statement")
@@ -59,14 +63,15 @@ class PersistedTensor:
     >>> held.release()  # doctest: +SKIP
     """
 
-    def __init__(self, client, shape: tuple, fmt, dtype, fill, along: int, ranges: list, parts: list,
-                 counts: dict, as_tensor_back: bool = False):
+    def __init__(self, client: Any, shape: tuple[int, ...], fmt: Format, dtype: np.dtype[Any],
+                 fill: complex | np.generic, along: int, ranges: list[tuple[int, int]], parts: list[Any],
+                 counts: dict[int, Array], as_tensor_back: bool = False):
         self.client, self.shape, self.format, self.dtype, self.fill = client, shape, fmt, dtype, fill
         self.along, self.ranges, self.parts, self.counts = along, ranges, parts, counts
         self.planning_stats: Stats | None = None  # shape, stored entries and occupied coordinates, for the planner
         self._as_tensor_back = as_tensor_back
-        self._whole = None
-        self._stand_in = None
+        self._whole: Any = None  # a future, once joined
+        self._stand_in: Array | Tensor | None = None
         self.released = False
 
     @property
@@ -82,7 +87,7 @@ class PersistedTensor:
         return _is_zero(self.fill)
 
     @property
-    def stand_in(self):
+    def stand_in(self) -> Array | Tensor:
         """What compiling a statement sees of this tensor: its shape, format, dtype and fill, no entries."""
         if self._stand_in is None:
             if self.format.is_dense:
@@ -93,7 +98,7 @@ class PersistedTensor:
                 self._stand_in = empty if _is_zero(self.fill) else empty.with_fill(self.fill)
         return self._stand_in
 
-    def check_client(self, client, name: str) -> None:
+    def check_client(self, client: Any, name: str) -> None:
         """ClusterError unless `client` talks to the scheduler that holds this tensor's blocks."""
         if self.released:
             raise ClusterError(f"operand {name} was released from its cluster; persist it again")
@@ -101,18 +106,18 @@ class PersistedTensor:
             raise ClusterError(f"operand {name} is persisted on the cluster at {self.client.scheduler.address}, "
                                f"not on the one at {client.scheduler.address} this call runs on")
 
-    def futures(self) -> list:
+    def futures(self) -> list[Any]:
         """The futures holding the tensor on the workers: its blocks, and the whole once joined."""
         return [*self.parts, *([self._whole] if self._whole is not None else [])]
 
-    def whole(self):
+    def whole(self) -> Any:
         """A future of the whole tensor, joined from its blocks on a worker (made once)."""
         if self._whole is None:
             self._whole = self.client.submit(rejoined, self.parts, self.along,
                                              key=f"einsparse-whole-{uuid.uuid4().hex[:12]}", pure=False)
         return self._whole
 
-    def pieces(self, mode: int, ranges: list) -> list:
+    def pieces(self, mode: int, ranges: Sequence[Sequence[int]]) -> list[Any]:
         """Futures of the tensor restricted to each range of `mode`: its own blocks when they are those,
         else cut from the whole on the workers."""
         if mode == self.along and [tuple(r) for r in ranges] == self.ranges:
@@ -120,7 +125,7 @@ class PersistedTensor:
         whole = self.whole()
         return [self.client.submit(_piece, whole, mode, lo, hi, pure=False) for lo, hi in ranges]
 
-    def gather(self):
+    def gather(self) -> Operand:
         """The tensor, brought back to this process.
 
         Returns
@@ -150,7 +155,7 @@ class PersistedTensor:
                 f"{self.client.scheduler.address})")
 
 
-def persist(value, client, along: int = 0) -> PersistedTensor:
+def persist(value: Operand, client: Any, along: int = 0) -> PersistedTensor:
     """`value` cut along mode `along` into blocks balanced by stored entries (two per worker thread,
     none under `sizing.SMALLEST_BLOCK` entries), each scattered to a worker of `client`."""
     if isinstance(value, PersistedTensor):
@@ -171,7 +176,7 @@ def persist(value, client, along: int = 0) -> PersistedTensor:
                            ranges, parts, counts, as_tensor_back=isinstance(value, Tensor))
 
 
-def rejoined(parts: list, mode: int):
+def rejoined(parts: list[Any], mode: int) -> Operand:
     """Blocks cut by `runtime.blocks.slices` along `mode`, joined back into one of their kind."""
     first = parts[0]
     if is_scipy(first):
@@ -184,15 +189,15 @@ def rejoined(parts: list, mode: int):
     return joined(parts, mode)
 
 
-def _piece(whole, mode: int, lo: int, hi: int):
+def _piece(whole: Operand, mode: int, lo: int, hi: int) -> Operand:
     return slices(whole, mode, [(lo, hi)])[0]
 
 
-def _is_pydata(value) -> bool:
+def _is_pydata(value: object) -> bool:
     return hasattr(value, "coords") and hasattr(value, "fill_value")
 
 
-def _is_zero(fill) -> bool:
+def _is_zero(fill: object) -> bool:
     try:
         return bool(fill == 0)
     except (TypeError, ValueError):

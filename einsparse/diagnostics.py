@@ -7,6 +7,7 @@ packages' metadata, so nothing heavy is imported), the platform, the kernel cach
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
@@ -91,10 +92,8 @@ def config() -> Report:
 def installed_version(distribution: str, module: str) -> str:
     """The version of an installed package, from its metadata; a module importable without metadata
     (a source checkout on the path) is asked for its `__version__`."""
-    try:
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        pass
     try:
         if importlib.util.find_spec(module) is None:
             return NOT_INSTALLED

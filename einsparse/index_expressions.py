@@ -30,30 +30,8 @@ ExprLike = Union["Expr", "IndexVar", float, "np.integer[Any]", "np.floating[Any]
 # ---------------------------------------------------------------------------------------------- indices
 
 
-class IndexVar:
-    """An index variable such as `i`; two variables with the same name are the same index."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, IndexVar) and other.name == self.name
-
-    def __hash__(self) -> int:
-        return hash(("IndexVar", self.name))
-
-    def __str__(self) -> str:
-        return self.name
-
-    def __repr__(self) -> str:
-        return f"IndexVar({self.name!r})"
-
-    # Used as a value, an index variable is its coordinate: `b[i, j]*(i*4 + j)`, `y[i] = A[i, j]*j`.
-    def value(self) -> "Expr":
-        """This index as a value (an int64 coordinate) in an index expression."""
-        return Expr(syn.IndexValue(self.name), {})
+class _Arithmetic:
+    """`+ - * /` on index variables and expressions alike, each side an `ExprLike`."""
 
     def __add__(self, other: ExprLike) -> Expr:
         return _combine("+", self, other)
@@ -78,6 +56,32 @@ class IndexVar:
 
     def __rtruediv__(self, other: ExprLike) -> Expr:
         return _combine("/", other, self)
+
+
+class IndexVar(_Arithmetic):
+    """An index variable such as `i`; two variables with the same name are the same index."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IndexVar) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("IndexVar", self.name))
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"IndexVar({self.name!r})"
+
+    # Used as a value, an index variable is its coordinate: `b[i, j]*(i*4 + j)`, `y[i] = A[i, j]*j`.
+    def value(self) -> "Expr":
+        """This index as a value (an int64 coordinate) in an index expression."""
+        return Expr(syn.IndexValue(self.name), {})
 
     def __neg__(self) -> Expr:
         return -self.value()
@@ -136,7 +140,7 @@ def _placeholder(tensor: Tensor) -> str:
     return f"#{id(tensor)}"
 
 
-class Expr:
+class Expr(_Arithmetic):
     """An index expression: a syntax tree over placeholders, and the tensors they stand for.
 
     `print(expr)` shows its deparse, such as `A[i,k]*B[k,j]`.
@@ -153,30 +157,6 @@ class Expr:
         # `C[i, j] += x` is `C.__setitem__((i, j), C[i, j].__iadd__(x))`: the sum remembers its parts
         # so that the assignment can accumulate into C instead of reading C on the right side.
         self.accumulated = accumulated
-
-    def __add__(self, other: ExprLike) -> Expr:
-        return _combine("+", self, other)
-
-    def __radd__(self, other: ExprLike) -> Expr:
-        return _combine("+", other, self)
-
-    def __sub__(self, other: ExprLike) -> Expr:
-        return _combine("-", self, other)
-
-    def __rsub__(self, other: ExprLike) -> Expr:
-        return _combine("-", other, self)
-
-    def __mul__(self, other: ExprLike) -> Expr:
-        return _combine("*", self, other)
-
-    def __rmul__(self, other: ExprLike) -> Expr:
-        return _combine("*", other, self)
-
-    def __truediv__(self, other: ExprLike) -> Expr:
-        return _combine("/", self, other)
-
-    def __rtruediv__(self, other: ExprLike) -> Expr:
-        return _combine("/", other, self)
 
     def __neg__(self) -> Expr:
         return Expr(syn.Neg(self.node), self.tensors)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Callable
 from typing import Any, Union, cast
 
 import numpy as np
@@ -31,7 +30,8 @@ ExprLike = Union["Expr", "IndexVar", float, "np.integer[Any]", "np.floating[Any]
 
 
 class _Arithmetic:
-    """`+ - * /` on index variables and expressions alike, each side an `ExprLike`."""
+    """`+ - * / ** %`, `&` (and), `|` (or) and `< <= > >=` on index variables and expressions alike,
+    each side an `ExprLike`; `==` and `!=` are `Expr`'s only (an index variable compares by name)."""
 
     def __add__(self, other: ExprLike) -> Expr:
         return _combine("+", self, other)
@@ -57,9 +57,49 @@ class _Arithmetic:
     def __rtruediv__(self, other: ExprLike) -> Expr:
         return _combine("/", other, self)
 
+    def __pow__(self, other: ExprLike) -> Expr:
+        return _combine("**", self, other)
+
+    def __rpow__(self, other: ExprLike) -> Expr:
+        return _combine("**", other, self)
+
+    def __mod__(self, other: ExprLike) -> Expr:
+        return _combine("%", self, other)
+
+    def __rmod__(self, other: ExprLike) -> Expr:
+        return _combine("%", other, self)
+
+    def __and__(self, other: ExprLike) -> Expr:
+        return _combine("and", self, other)
+
+    def __rand__(self, other: ExprLike) -> Expr:
+        return _combine("and", other, self)
+
+    def __or__(self, other: ExprLike) -> Expr:
+        return _combine("or", self, other)
+
+    def __ror__(self, other: ExprLike) -> Expr:
+        return _combine("or", other, self)
+
+    def __lt__(self, other: ExprLike) -> Expr:
+        return _combine("<", self, other)
+
+    def __le__(self, other: ExprLike) -> Expr:
+        return _combine("<=", self, other)
+
+    def __gt__(self, other: ExprLike) -> Expr:
+        return _combine(">", self, other)
+
+    def __ge__(self, other: ExprLike) -> Expr:
+        return _combine(">=", self, other)
+
 
 class IndexVar(_Arithmetic):
-    """An index variable such as `i`; two variables with the same name are the same index."""
+    """An index variable such as `i`; two variables with the same name are the same index.
+
+    `i == j` compares names (index variables key dictionaries); to compare coordinates in an expression
+    write ``i.value() == j``. The other operators build expressions: ``es.where(i < j, A[i, j], 0)``.
+    """
 
     __slots__ = ("name",)
 
@@ -87,7 +127,9 @@ class IndexVar(_Arithmetic):
         return -self.value()
 
 
-def indices(names: str) -> IndexVar | tuple[IndexVar, ...]:
+# Typed Any: how many variables come back depends on the string, which a type checker cannot read, and
+# a union would make `i, j = es.indices("i j")` an error in users' strictly checked code.
+def indices(names: str) -> Any:
     """Index variables for index notation: ``i, j, k = es.indices("i j k")``.
 
     Parameters
@@ -161,9 +203,15 @@ class Expr(_Arithmetic):
     def __neg__(self) -> Expr:
         return Expr(syn.Neg(self.node), self.tensors)
 
-    # The language's other operators are set below the class (see `einsparse.operators` for exp, max,
-    # where and the rest); `==` builds a comparison, as NumPy's, so hashing stays by identity.
+    # `==` and `!=` build comparisons, as NumPy's, so hashing stays by identity (see
+    # `einsparse.operators` for exp, max, where and the rest of the language).
     __hash__ = object.__hash__
+
+    def __eq__(self, other: ExprLike) -> Expr:  # type: ignore[override]
+        return _combine("==", self, other)
+
+    def __ne__(self, other: ExprLike) -> Expr:  # type: ignore[override]
+        return _combine("!=", self, other)
 
     def __invert__(self) -> Expr:
         return Expr(syn.Not(self.node), self.tensors)
@@ -192,19 +240,6 @@ class Expr(_Arithmetic):
 
     def __repr__(self) -> str:
         return f"<index expression {self}>"
-
-
-def _operator(op: str, reflected: bool = False) -> Callable[[Expr, ExprLike], Expr]:
-    if reflected:
-        return lambda self, other: _combine(op, other, self)
-    return lambda self, other: _combine(op, self, other)
-
-
-for _name, _op in {"pow": "**", "mod": "%", "and": "and", "or": "or"}.items():
-    setattr(Expr, f"__{_name}__", _operator(_op))
-    setattr(Expr, f"__r{_name}__", _operator(_op, reflected=True))
-for _name, _op in {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}.items():
-    setattr(Expr, f"__{_name}__", _operator(_op))
 
 
 def _as_expr(value: object) -> Expr:

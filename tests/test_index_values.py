@@ -147,6 +147,19 @@ def test_index_notation_uses_index_variables_as_values():
     assert str(es.statement(y[i], values[i, j]*j)) == "out[i] = A[i,j]*j"
 
 
+def test_index_variables_compare_and_combine_in_index_notation():
+    i, j = es.indices("i j")
+    values = es.tensor(b)
+    upper = es.empty((7, 6))
+    upper[i, j] = es.where(i < j, values[i, j], 0)
+    np.testing.assert_array_equal(upper.to_numpy(), np.where(rows < cols, b, 0))
+    mixed = es.empty((7, 6))
+    mixed[i, j] = es.where(i.value() == j, values[i, j] * (i % 2), 0) + (i**2 >= 4) + (2 ** j > 3)
+    expected = np.where(rows == cols, b * (rows % 2), 0) + (rows**2 >= 4) + (2**cols > 3)
+    np.testing.assert_array_equal(mixed.to_numpy(), expected)
+    assert i == es.indices("i") and i != j  # names, so index variables key dictionaries
+
+
 def test_the_command_line_takes_the_output_shape_for_index_values(capsys):
     status = cli.main(["run", "a[i,j] = i*j", "--shape", "a=2,3"])
     out, err = capsys.readouterr()

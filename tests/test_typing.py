@@ -32,7 +32,10 @@ def test_a_user_sees_the_types_of_the_lazily_imported_names(tmp_path):
                     "x = np.arange(3.0)\n"
                     "kernel = es.compile('y[i] = A[i,j]*x[j]')\n"
                     "source: str = kernel.source\n"
-                    "wrong: int = es.evaluate('y[i] = A[i,j]*x[j]', A=np.eye(3), x=x)\n")
+                    "wrong: int = es.evaluate('y[i] = A[i,j]*x[j]', A=np.eye(3), x=x)\n"
+                    "i, j = es.indices('i j')\n"
+                    "A, C = es.tensor(np.eye(3)), es.empty((3, 3))\n"
+                    "C[i, j] = (A[i, j] > 0) * A[j, i] ** 2 + es.exp(A[i, j]) - i\n")
     checked = run_mypy("--strict", "--follow-imports", "silent", "--ignore-missing-imports",
                        "--config-file", "", str(user), cache_dir=tmp_path / "cache")
     assert checked.returncode == 1, checked.stdout + checked.stderr

@@ -225,3 +225,15 @@ def test_png_round_trips_any_gray_levels():
     encoded = base64.b64encode(png(gray)).decode()
     np.testing.assert_array_equal(_pixels({"src": f"data:image/png;base64,{encoded}"}), gray)
 
+
+
+def test_ipython_displays_the_table_and_keeps_the_one_line_repr():
+    """What Jupyter asks of an object: IPython's display formatter, which a notebook kernel runs."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    tensor = es.tensor(np.diag([1.0, 2.0, 0.0, 4.0]), format="csr")
+    data, _ = formatters.DisplayFormatter().format(tensor)
+    assert set(data) == {"text/plain", "text/html"}
+    assert data["text/plain"] == repr(tensor) and data["text/html"] == tensor._repr_html_()
+    kernel = es.compile("y[i] = A[i,j]*x[j]", {"A": "csr"})
+    data, _ = formatters.DisplayFormatter().format(kernel)
+    assert _Parts(data["text/html"]).caption == "Kernel: y[i] = A[i,j]*x[j]"

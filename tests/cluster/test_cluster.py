@@ -16,20 +16,6 @@ import einsparse as es
 
 distributed = pytest.importorskip("distributed")
 
-from einsparse.cluster import client as clients  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    return clients.local(2)
-
-
-@pytest.fixture(autouse=True)
-def small_blocks(monkeypatch):
-    """These operands are small: cut them into blocks all the same, so that joining and combining run."""
-    from einsparse.cluster import sizing
-
-    monkeypatch.setattr(sizing, "SMALLEST_BLOCK", 1)
 
 
 def _sparse(rows, cols, density, seed, integers=False):

@@ -1,5 +1,5 @@
 """Operands persisted on a cluster's workers (`es.persist`), on the 2-worker LocalCluster of
-test_cluster.py: the same results as one process, blocks read where they are, clear refusals."""
+conftest.py: the same results as one process, blocks read where they are, clear refusals."""
 
 from __future__ import annotations
 
@@ -11,19 +11,6 @@ import einsparse as es
 
 distributed = pytest.importorskip("distributed")
 
-from einsparse.cluster import client as clients  # noqa: E402
-from einsparse.cluster import sizing  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    return clients.local(2)
-
-
-@pytest.fixture(autouse=True)
-def small_blocks(monkeypatch):
-    """Small operands, cut into blocks all the same."""
-    monkeypatch.setattr(sizing, "SMALLEST_BLOCK", 1)
 
 
 def _ints(rows, cols, density, seed):

@@ -76,14 +76,17 @@ class PersistedTensor:
 
     @property
     def ndim(self) -> int:
+        """The number of modes."""
         return len(self.shape)
 
     @property
     def nnz(self) -> int:
+        """Stored entries, over all the blocks."""
         return int(self.counts[self.along].sum())
 
     @property
     def fill_is_zero(self) -> bool:
+        """Whether the unstored entries are 0 (of any sign)."""
         return _is_zero(self.fill)
 
     @property
@@ -99,7 +102,15 @@ class PersistedTensor:
         return self._stand_in
 
     def check_client(self, client: Any, name: str) -> None:
-        """ClusterError unless `client` talks to the scheduler that holds this tensor's blocks."""
+        """ClusterError unless `client` talks to the scheduler that holds this tensor's blocks.
+
+        Parameters
+        ----------
+        client : distributed.Client
+            The client a call runs on.
+        name : str
+            The operand's name in the statement, for the message.
+        """
         if self.released:
             raise ClusterError(f"operand {name} was released from its cluster; persist it again")
         if client is not self.client and client.scheduler.address != self.client.scheduler.address:
@@ -119,7 +130,15 @@ class PersistedTensor:
 
     def pieces(self, mode: int, ranges: Sequence[Sequence[int]]) -> list[Any]:
         """Futures of the tensor restricted to each range of `mode`: its own blocks when they are those,
-        else cut from the whole on the workers."""
+        else cut from the whole on the workers.
+
+        Parameters
+        ----------
+        mode : int
+            The mode a call is cut along.
+        ranges : sequence of (int, int)
+            Each block's coordinates ``lo..hi-1`` along `mode`.
+        """
         if mode == self.along and [tuple(r) for r in ranges] == self.ranges:
             return list(self.parts)
         whole = self.whole()

@@ -85,7 +85,15 @@ class Tensor(ExportMethods, ArrayMethods, ReductionMethods):
            [0, 6, 0]])
     """
 
-    __slots__ = ("shape", "format", "levels", "vals", "name", "_fill")
+    # The slots' docstrings are the attributes' documentation (help(), the API pages).
+    __slots__ = {
+        "shape": "The extent of each mode (tuple of int).",
+        "format": "The `Format`: one level kind per mode, and the order the modes are stored in.",
+        "levels": "The levels' storage, outermost first (tuple of LevelStorage).",
+        "vals": "The stored values (1-d numpy.ndarray), in storage order.",
+        "name": "The operand name in index notation (str), or None: named by its role.",
+        "_fill": "The fill when it is not 0; None for 0.",
+    }
     shape: tuple[int, ...]
     format: Format
     levels: tuple[LevelStorage, ...]
@@ -114,6 +122,15 @@ class Tensor(ExportMethods, ArrayMethods, ReductionMethods):
 
         For a canonical scipy matrix or a C-ordered array: the call path of a kernel skips `_check`
         for these.
+
+        Parameters
+        ----------
+        shape : tuple of int
+        format : Format
+        levels : tuple of LevelStorage
+            One per level of `format`, outermost first.
+        vals : numpy.ndarray
+            The stored values, 1-d.
         """
         tensor = object.__new__(cls)
         tensor.shape, tensor.format, tensor.levels, tensor.vals, tensor.name = shape, format, levels, vals, None

@@ -48,6 +48,15 @@ class Statement(BuiltStatement):
     `.syntax` is the very `syntax.Statement` the string parser gives for `str(statement)` (with spans, so
     errors point into that text); `.tensors` maps each operand name to its Tensor, the output included.
     `es.compile(statement)` compiles it for the tensors' formats; `es.evaluate(statement)` runs it.
+
+    Parameters
+    ----------
+    target : Expr
+        The output's access, such as ``C[i, j]``.
+    op : {"=", "+="}
+        Assign, or accumulate into the output.
+    rhs : Expr
+        The right side.
     """
 
     def __init__(self, target: Expr, op: str, rhs: Expr):
@@ -62,6 +71,7 @@ class Statement(BuiltStatement):
     # it is read-only here (nothing assigns it).
     @property
     def formats(self) -> dict[str, Format]:  # type: ignore[override]
+        """The format of each tensor, by operand name (the output included)."""
         return {name: tensor.format for name, tensor in self.tensors.items()}
 
     @property

@@ -25,12 +25,10 @@ from einsparse.runtime.tensor import Tensor
 Over = Union[IndexVar, tuple[IndexVar, ...], list[IndexVar]]
 
 
-def _function(name: str) -> StatementFunction:
+def _function(name: str) -> StatementFunction | ReducingFunction:
     function = FUNCTIONS[name]
 
-    def call(*args: ExprLike | Tensor, over: Over | None = None) -> Expr | Result:
-        if over is not None and name in REDUCTIONS:  # `es.max(expr, over=k)` is the reduction max[k](expr)
-            return _reduce(name, args, over)
+    def apply(*args: ExprLike | Tensor) -> Expr | Result:
         if len(args) != function.arity:
             raise StatementError(f"{name} takes {function.arity} argument{'s' if function.arity > 1 else ''}, "
                                  f"not {len(args)}")
@@ -44,6 +42,13 @@ def _function(name: str) -> StatementFunction:
         tensors = {placeholder: t for e in exprs for placeholder, t in e.tensors.items()}
         return Expr(syn.Call(name, tuple(e.node for e in exprs)), tensors)
 
+    def reduce_or_apply(*args: ExprLike | Tensor, over: Over | None = None) -> Expr | Result:
+        if over is not None:  # `es.max(expr, over=k)` is the reduction max[k](expr)
+            return _reduce(name, args, over)
+        return apply(*args)
+
+    # Only the functions that are also reductions take `over=`: `es.exp(x, over=k)` is a TypeError.
+    call = reduce_or_apply if name in REDUCTIONS else apply
     call.__name__ = call.__qualname__ = name
     numpy_name = getattr(function.numpy, "__name__", name)
     call.__doc__ = _function_doc(name, function.arity, name if numpy_name.startswith("_") else numpy_name)
@@ -109,16 +114,31 @@ if TYPE_CHECKING:  # made by the loops below; declared for type checkers
     from einsparse.types import Result
 
     class StatementFunction(Protocol):
-        """`es.exp(A[i, j])`, `es.max(A[i, k], 0)`, `es.min(expr, over=k)`: an index expression; a
-        one-input function given a tensor applies elementwise."""
+        """`es.exp(A[i, j])`, `es.where(M[i, j], A[i, j], 0)`: an index expression; a one-input
+        function given a tensor applies elementwise."""
+
+        def __call__(self, *args: ExprLike | Tensor) -> Expr | Result: ...
+
+    class ReducingFunction(Protocol):
+        """`es.max(A[i, k], 0)` elementwise, `es.max(A[i, k], over=k)` the reduction max[k]."""
 
         def __call__(self, *args: ExprLike | Tensor, over: Over | None = None) -> Expr | Result: ...
 
+    class Reduction(Protocol):
+        """`es.sum(A[i, k], over=k)`: the reduction sum[k] as an index expression."""
+
+        def __call__(self, expr: ExprLike, over: Over) -> Expr: ...
+
     def _declared() -> StatementFunction: ...
 
+    def _declared_reduction() -> Reduction: ...
+
+    def _declared_reducing() -> ReducingFunction: ...
+
     abs = sqrt = exp = expm1 = log = log1p = sin = cos = tan = tanh = sinh = arcsin = arctan = sigmoid = relu = \
-        sign = floor = ceil = round = conj = real = imag = max = min = pow = where = maximum = minimum = power = \
-        sum = prod = any = all = argmin = argmax = _declared()
+        sign = floor = ceil = round = conj = real = imag = pow = where = power = _declared()
+    max = min = maximum = minimum = _declared_reducing()
+    sum = prod = any = all = argmin = argmax = _declared_reduction()
 
 for _name in FUNCTIONS:
     globals()[_name] = _function(_name)

@@ -94,8 +94,11 @@ def _reduce(name: str, args: tuple[object, ...], over: object) -> Expr:
     return Expr(syn.Reduce(name, tuple(syn.Index(v.name) for v in indices), expr.node), expr.tensors)
 
 
-def _reduction(name: str) -> Callable[[ExprLike, Over], Expr]:
-    def reduce(expr: ExprLike, over: Over) -> Expr:
+def _reduction(name: str) -> Callable[[ExprLike, Over | None], Expr]:
+    def reduce(expr: ExprLike, over: Over | None = None) -> Expr:
+        if over is None:  # a missing `over=` is a user's slip: say what it is, not Python's TypeError
+            raise StatementError(f"es.{name}(expr, over=k) needs over=, the index variables it reduces over; "
+                                 f"a tensor's {name} over axes is A.{name}(axis=...) or np.{name}(A)")
         return _reduce(name, (expr,), over)
 
     reduce.__name__ = reduce.__qualname__ = name
@@ -104,7 +107,8 @@ def _reduction(name: str) -> Callable[[ExprLike, Over], Expr]:
         f"Parameters\n----------\nexpr : Expr\n    The index expression reduced.\n"
         f"over : IndexVar or tuple of IndexVar\n    The indices it is reduced over.\n\n"
         f"Returns\n-------\nExpr\n    The index expression.\n\n"
-        f"Raises\n------\nStatementError\n    When `over` is empty or holds something other than index variables.\n\n"
+        f"Raises\n------\nStatementError\n    When `over` is missing, empty or holds something other than "
+        f"index variables.\n\n"
         f"Examples\n--------\n" + (_EXAMPLE_SETUP + f"    >>> print(es.{name}(A[i, j], over=j))\n"
                                     f"    {name}[j](A[i,j])\n").replace("\n    ", "\n")[4:])
     return reduce

@@ -174,6 +174,10 @@ def test_index_notation_reductions_build_the_string_statements():
     np.testing.assert_array_equal(y.to_numpy(), (a < 0).any(axis=1))
     with pytest.raises(es.StatementError, match=r"es.sum\(expr, over=k\) reduces one index expression"):
         es.sum(A[i, k], over="k")
+    with pytest.raises(es.StatementError) as raised:
+        es.sum(A[i, k])
+    assert str(raised.value) == ("es.sum(expr, over=k) needs over=, the index variables it reduces over; "
+                                 "a tensor's sum over axes is A.sum(axis=...) or np.sum(A)")
     with pytest.raises(TypeError, match=r"^exp\(\) got an unexpected keyword argument 'over'$"):
         es.exp(A[i, k], over=k)  # not a reduction: over= is refused, not ignored
 

@@ -34,14 +34,17 @@ root_doc = "index"
 
 # The API pages are autodoc + numpydoc. numpydoc checks that every documented parameter exists and
 # every parameter is documented (PR01, PR02), and the sections' form (PR10: "name : type"; GL07: their
-# order). PersistedTensor is exempt: `es.persist` makes it, and its constructor takes internal types.
+# order). PersistedTensor and Expr are exempt: `es.persist` and indexing make them, and their
+# constructors take internal types.
 numpydoc_validation_checks = {"PR01", "PR02", "PR10", "GL07"}
-numpydoc_validation_exclude = {r"\.PersistedTensor$"}
+numpydoc_validation_exclude = {r"\.PersistedTensor$", r"\.Expr$"}
 numpydoc_show_class_members = False
 autodoc_member_order = "bysource"
 # Signatures are shown without their annotations: the numpydoc sections say each parameter's type in
-# words, and the annotations' aliases (`einsparse.types`) and NumPy's typing names would be cross-
-# references that cannot resolve offline. Editors and type checkers read the annotations themselves.
+# words, and the aliases' names (`einsparse.types`, listed on the API page) do not survive autodoc:
+# Sphinx 9 prints an optional alias as `TypeAliasForwardRef('einsparse.types.Formats') | None`, and
+# expanded unions reach into NumPy's private typing names. Editors and type checkers read the
+# annotations themselves.
 autodoc_typehints = "none"
 
 # Nitpicky (-n): every cross-reference must resolve. No intersphinx (the build is offline), so the

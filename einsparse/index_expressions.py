@@ -99,6 +99,11 @@ class IndexVar(_Arithmetic):
 
     `i == j` compares names (index variables key dictionaries); to compare coordinates in an expression
     write ``i.value() == j``. The other operators build expressions: ``es.where(i < j, A[i, j], 0)``.
+
+    Parameters
+    ----------
+    name : str
+        The index's name (`es.indices` checks it).
     """
 
     __slots__ = ("name",)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins  # this module defines any, all and sum of its own
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, Union
+from typing import TYPE_CHECKING, Protocol
 
 from einsparse.compiler import syntax as syn
 from einsparse.compiler.functions import FUNCTIONS
@@ -20,9 +20,6 @@ from einsparse.compiler.reductions import REDUCTIONS
 from einsparse.errors import StatementError
 from einsparse.index_expressions import Expr, ExprLike, IndexVar, _as_expr
 from einsparse.runtime.tensor import Tensor
-
-# What `over=` takes: the index variable, or the index variables, a reduction runs over.
-Over = Union[IndexVar, tuple[IndexVar, ...], list[IndexVar]]
 
 
 def _function(name: str) -> StatementFunction | ReducingFunction:
@@ -115,7 +112,7 @@ def _reduction(name: str) -> Callable[[ExprLike, Over | None], Expr]:
 
 
 if TYPE_CHECKING:  # made by the loops below; declared for type checkers
-    from einsparse.types import Result
+    from einsparse.types import Over, Result
 
     class StatementFunction(Protocol):
         """`es.exp(A[i, j])`, `es.where(M[i, j], A[i, j], 0)`: an index expression; a one-input

@@ -75,6 +75,10 @@ def test_the_api_reference_lists_every_public_name(built):
     absent = [name for name in names if f'id="einsparse.{name}"' not in text]
     assert not absent, f"not in the API reference: {absent}"
     assert 'id="einsparse.cluster.persisted.PersistedTensor"' in text
+    import einsparse.types
+
+    aliases = [name for name in einsparse.types.__all__ if f'id="einsparse.types.{name}"' not in text]
+    assert not aliases, f"type aliases not in the API reference: {aliases}"
 
 
 def test_the_example_pages_show_what_the_examples_print(built):

@@ -32,28 +32,28 @@ if TYPE_CHECKING:
 __all__ = ["Array", "ClusterClient", "Compiled", "EinsumResult", "ExprLike", "FormatSpec", "Formats", "Operand",
            "Optimize", "Over", "Result"]
 
-#: What a statement reads as an operand: NumPy arrays, numbers and nested lists, einsparse tensors,
-#: scipy.sparse matrices and arrays, pydata/sparse arrays, and tensors persisted on a cluster.
+# What a statement reads as an operand: NumPy arrays, numbers and nested lists, einsparse tensors,
+# scipy.sparse matrices and arrays, pydata/sparse arrays, and tensors persisted on a cluster.
 Operand = Union[npt.ArrayLike, "Tensor", "spmatrix", "sparray", "SparseArray", "PersistedTensor"]
 
-#: What a statement returns: a dense NumPy array, a sparse einsparse tensor, or a NumPy scalar for a
-#: 0-d output.
+# What a statement returns: a dense NumPy array, a sparse einsparse tensor, or a NumPy scalar for a
+# 0-d output.
 Result = Union[Array, "Tensor", np.generic]
 
-#: What a reduction's `over=` takes: the index variable, or the index variables, it reduces over.
+# What a reduction's `over=` takes: the index variable, or the index variables, it reduces over.
 Over = Union[IndexVar, tuple[IndexVar, ...], list[IndexVar]]
 
-#: What `einsum` returns: a `Result`, or a dask array (computed later) when an operand is one.
+# What `einsum` returns: a `Result`, or a dask array (computed later) when an operand is one.
 EinsumResult = Union[Result, "DaskArray"]
 
-#: Formats by tensor name, as `compile` and `evaluate` take them: {"A": "csr", "C": "dense"}.
+# Formats by tensor name, as `compile` and `evaluate` take them: {"A": "csr", "C": "dense"}.
 Formats = Mapping[str, FormatSpec]
 
-#: NumPy's `optimize=`: False, True, "greedy", "optimal", or a contraction path such as
-#: ["einsum_path", (0, 1), (0, 1)] (the leading "einsum_path" may be left out).
+# NumPy's `optimize=`: False, True, "greedy", "optimal", or a contraction path such as
+# ["einsum_path", (0, 1), (0, 1)] (the leading "einsum_path" may be left out).
 Optimize = Union[bool, str, Sequence[Union[str, Sequence[int]]]]
 
-#: What `compile` returns: a `Kernel`; a `PlannedKernel` around one for a product of three or more
-#: tensors; a `SemiringKernel` for `semiring=`; a `ClusterKernel` for `client=`. Each is called with the
-#: operands by name and answers what a `Kernel` does (`source`, `explain()`, `formats`, ...).
+# What `compile` returns: a `Kernel`; a `PlannedKernel` around one for a product of three or more
+# tensors; a `SemiringKernel` for `semiring=`; a `ClusterKernel` for `client=`. Each is called with the
+# operands by name and answers what a `Kernel` does (`source`, `explain()`, `formats`, ...).
 Compiled = Union["Kernel", "PlannedKernel", "SemiringKernel", "ClusterKernel"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
@@ -155,9 +155,21 @@ def _parsed(statement: object) -> syn.Statement:
                      f"not {type(statement).__name__}")
 
 
+@overload
 def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
              shape: int | tuple[int, ...] | None = None, semiring: str | None = None, optimize: Optimize = True,
-             client: ClusterClient = None, **operands: Operand) -> Result:
+             client: ClusterClient = None, *, persist: Literal[False] = False, **operands: Operand) -> Result: ...
+
+
+@overload
+def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
+             shape: int | tuple[int, ...] | None = None, semiring: str | None = None, optimize: Optimize = True,
+             client: ClusterClient = None, *, persist: Literal[True], **operands: Operand) -> PersistedTensor: ...
+
+
+def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, threads: int | str | None = None,
+             shape: int | tuple[int, ...] | None = None, semiring: str | None = None, optimize: Optimize = True,
+             client: ClusterClient = None, *, persist: bool = False, **operands: Operand) -> Result | PersistedTensor:
     """Compile (cached) and run a statement on the operands given by name.
 
     Formats default to the operands' own. Without a format for the output, it is sparse when the
@@ -185,21 +197,27 @@ def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, th
         cluster of N worker processes kept for the session, or a scheduler address): the outermost
         loop is cut into blocks balanced by stored entries, each run on a worker, the results joined
         (`einsparse.cluster`). False runs here even inside ``es.on_cluster``.
+    persist : bool, default False
+        On a cluster: leave the result's blocks on the workers, where they were computed, and return
+        them as a `PersistedTensor` (as `persist` would) for the next call, instead of joining them
+        here. For iterations such as ``x = es.evaluate("y[i] = A[i,j]*x[j]", A=A, x=x, persist=True)``.
     **operands
         The tensors by name: NumPy arrays, numbers, scipy.sparse matrices, pydata/sparse arrays,
         einsparse tensors, persisted tensors; the output too for ``+=`` (or to be written in place).
 
     Returns
     -------
-    numpy.ndarray, Tensor or numpy scalar
-        A dense result as an array, a sparse one as a `Tensor`, a 0-d one as a scalar.
+    numpy.ndarray, Tensor, numpy scalar or PersistedTensor
+        A dense result as an array, a sparse one as a `Tensor`, a 0-d one as a scalar; with
+        ``persist=True``, a `PersistedTensor`.
 
     Raises
     ------
     ParseError, StatementError
         The statement is malformed or means nothing valid.
     OperandError
-        An operand is missing, unexpected, of the wrong rank or unreadable.
+        An operand is missing, unexpected, of the wrong rank or unreadable; ``persist=True`` off a
+        cluster.
     ShapeError
         Extents of one index disagree, or an output extent is unknown.
     FormatError, DTypeError, NotSupportedError
@@ -224,6 +242,8 @@ def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, th
     array([[0, 1],
            [1, 2]])
     """
+    if persist is not False:
+        return _persisted_result(statement, formats, threads, optimize, shape, semiring, client, persist, operands)
     if semiring is not None:
         ring = semirings.semiring(semiring)
         if persisted_client(operands.values()) is not None:
@@ -239,7 +259,8 @@ def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, th
     if client is None:
         client = clients.active()
     if client is not None and client is not False:
-        return _on_cluster(client, statement, formats, threads, optimize, shape, operands)
+        joined: Result = _on_cluster(client, statement, formats, threads, optimize, shape, operands)
+        return joined
     key = call_key(statement, formats, threads, operands, optimize)
     kernel = _calls.get(key) if key is not None else None
     if kernel is None:
@@ -247,7 +268,8 @@ def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, th
         if holder is not None:
             if client is False:
                 raise OperandError("client=False: an operand is persisted on a cluster; gather() it to run here")
-            return _on_cluster(holder, statement, formats, threads, optimize, shape, operands)
+            gathered: Result = _on_cluster(holder, statement, formats, threads, optimize, shape, operands)
+            return gathered
         kernel = _kernel_for(statement, formats, threads, operands, optimize)
         if key is not None:
             _calls.put(key, kernel)
@@ -256,7 +278,8 @@ def evaluate(statement: str | BuiltStatement, formats: Formats | None = None, th
 
 
 def _on_cluster(client: ClusterClient, statement: str | BuiltStatement, formats: Formats | None,
-                threads: int | str | None, optimize: Optimize, shape: Any, operands: dict[str, Operand]) -> Result:
+                threads: int | str | None, optimize: Optimize, shape: Any, operands: dict[str, Operand],
+                keep: bool = False) -> Any:
     from einsparse.cluster import run
 
     if isinstance(statement, BuiltStatement):
@@ -269,9 +292,28 @@ def _on_cluster(client: ClusterClient, statement: str | BuiltStatement, formats:
     seen = {name: value.stand_in if isinstance(value, PersistedTensor) else value for name, value in operands.items()}
     kernel = _kernel_for(statement, formats, threads, seen, optimize)
     formats = {name: fmt for name, fmt in kernel.plan.formats.items()}
-    result: Result = run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads,
-                             optimize)
-    return result
+    return run.run(clients.resolve(client), evaluate, kernel, statement, formats, operands, threads, optimize,
+                   keep=keep)
+
+
+def _persisted_result(statement: str | BuiltStatement, formats: Formats | None, threads: int | str | None,
+                      optimize: Optimize, shape: Any, semiring: str | None, client: ClusterClient, persist: object,
+                      operands: dict[str, Operand]) -> PersistedTensor:
+    """`evaluate(..., persist=True)`: the result left on the workers of the call's cluster."""
+    if persist is not True:
+        raise OperandError(f"persist= takes True or False, not {persist!r}")
+    if client is None:
+        client = clients.active() or persisted_client(operands.values())
+    if client is None or client is False:
+        raise OperandError("persist=True leaves the result on a cluster's workers: pass client= (or run inside "
+                           "es.on_cluster, or on a persisted operand)")
+    if semiring is not None or isinstance(statement, BuiltStatement) or shape is not None:
+        raise NotSupportedError("persist=True takes a statement as text and its operands by name, without "
+                                "semiring= or shape=")
+    if optimize is not True:
+        check_optimize(optimize)
+    kept: PersistedTensor = _on_cluster(client, statement, formats, threads, optimize, shape, operands, keep=True)
+    return kept
 
 
 def _kernel_for(statement: str | syn.Statement, formats: Formats | None, threads: int | str | None,

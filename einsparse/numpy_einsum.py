@@ -170,8 +170,9 @@ def _on_held(subscripts: str, operands: tuple[Any, ...], client: ClusterClient, 
         raise NotSupportedError("einsum on persisted operands: name every index (no '...'), give operands "
                                 "of one dtype and no dtype=")
     _, _, statement, names = _letters_only(subscripts, len(operands))
-    return evaluate(statement, {} if format is None else {"out": format}, threads, optimize=optimize,
-                    client=client, **dict(zip(names, operands)))
+    result: Result = evaluate(statement, {} if format is None else {"out": format}, threads, optimize=optimize,
+                              client=client, **dict(zip(names, operands)))
+    return result
 
 
 @functools.lru_cache(maxsize=512)

@@ -195,6 +195,27 @@ def persist(value: Operand, client: Any, along: int = 0) -> PersistedTensor:
                            ranges, parts, counts, as_tensor_back=isinstance(value, Tensor))
 
 
+def kept_on_workers(client: Any, parts: list[Any], along: int, ranges: list[tuple[int, int]],
+                    fmt: Format) -> PersistedTensor:
+    """The blocks a call computed on the workers (`parts`, futures along mode `along` over `ranges`) as a
+    persisted tensor, where they are: only their dtype, fill and stored entries per coordinate come here."""
+    facts = client.gather([client.submit(_facts, part, pure=False) for part in parts])
+    shape = list(facts[0][0])
+    shape[along] = ranges[-1][1]
+    counts = {mode: np.concatenate([fact[3][mode] for fact in facts]) if mode == along
+              else np.sum([fact[3][mode] for fact in facts], axis=0) for mode in range(len(shape))}
+    return PersistedTensor(client, tuple(shape), fmt, facts[0][1], facts[0][2], along, list(ranges), parts,
+                           counts, as_tensor_back=facts[0][4])
+
+
+def _facts(block: Operand) -> tuple[tuple[int, ...], np.dtype[Any], Any, dict[int, Array], bool]:
+    """A block's shape, dtype, fill, entries stored at each coordinate of each mode, and whether it is a
+    Tensor (computed on its worker)."""
+    shape = operand_shape(block, name="block")
+    counts = {mode: entries_along(block, mode, extent) for mode, extent in enumerate(shape)}
+    return tuple(shape), np.dtype(block.dtype), operand_fill(block), counts, isinstance(block, Tensor)
+
+
 def rejoined(parts: list[Any], mode: int) -> Operand:
     """Blocks cut by `runtime.blocks.slices` along `mode`, joined back into one of their kind."""
     first = parts[0]

@@ -19,7 +19,7 @@ import numpy as np
 
 from einsparse.cluster import sizing
 from einsparse.cluster.client import distributed
-from einsparse.cluster.persisted import PersistedTensor
+from einsparse.cluster.persisted import PersistedTensor, kept_on_workers
 from einsparse.cluster.reads import separate_reads
 from einsparse.compiler import index_ir as ir
 from einsparse.compiler import syntax as syn
@@ -54,7 +54,7 @@ class ClusterKernel:
         self.kernel, self.statement, self.client = kernel, statement, client
         self._evaluate, self._threads, self._optimize = evaluate, threads, optimize
 
-    def __call__(self, *positional, shape=None, **operands):
+    def __call__(self, *positional, shape=None, persist=False, **operands):
         if positional:
             raise OperandError(f"{self.statement}: on a cluster, operands are given by name")
         if shape is not None:
@@ -62,7 +62,7 @@ class ClusterKernel:
                                     f"output by name instead")
         formats = dict(self.kernel.plan.formats)
         return run(self.client, self._evaluate, self.kernel, self.statement, formats, operands, self._threads,
-                   self._optimize)
+                   self._optimize, keep=persist)
 
     def explain(self) -> str:
         """The kernel's explanation, then how a call is cut into blocks for the cluster."""
@@ -156,17 +156,24 @@ def _reads_apart(plan, statement: str, formats: dict, operands: dict):
 
 
 def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict, threads=None, optimize=True,
-        blocks: "int | None" = None):
+        blocks: "int | None" = None, keep: bool = False):
     """`statement` on `operands` (with the formats `kernel` was compiled for) on `client`'s workers. A
     long product planned into steps (`planned.PlannedKernel`) runs step by step, each step cut on its
-    own; a step of dense operands only runs here (NumPy's BLAS)."""
+    own; a step of dense operands only runs here (NumPy's BLAS). `keep`: the output's blocks stay on
+    the workers, returned as a `PersistedTensor`."""
     for name, value in operands.items():
         if isinstance(value, PersistedTensor):
             value.check_client(client, name)
     if isinstance(operands.get(kernel.plan.output.tensor), PersistedTensor):
         raise OperandError(f"{statement}: the output {kernel.plan.output.tensor} is a persisted tensor; a call "
                            f"writes its output here (gather() it, or leave it out for a new one)")
+    if keep and kernel.plan.output.tensor in operands:
+        raise OperandError(f"{statement}: persist=True makes a new output on the workers; leave the output "
+                           f"{kernel.plan.output.tensor} out")
     found = kernel.steps_for(_for_planning(operands)) if hasattr(kernel, "steps_for") else None
+    if found is not None and keep:
+        raise NotSupportedError(f"{statement}: persist=True on a product planned in steps (their temporaries "
+                                f"come back here); pass optimize=False to run it as one kernel")
     if found is not None:
         def step_on_cluster(step, step_kernel, given):
             if not hasattr(step_kernel, "plan"):  # dense operands only: here, with NumPy
@@ -175,18 +182,23 @@ def run(client, evaluate, kernel, statement: str, formats: dict, operands: dict,
             return _run_cut(client, evaluate, step_kernel, step.statement, dict(step_kernel.plan.formats), given,
                             threads, False, blocks)
         return kernel.run_steps(*found, operands, call=step_on_cluster)
-    return _run_cut(client, evaluate, kernel, statement, formats, operands, threads, optimize, blocks)
+    return _run_cut(client, evaluate, kernel, statement, formats, operands, threads, optimize, blocks, keep)
 
 
 def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: dict, threads, optimize,
-             blocks: "int | None"):
-    """One kernel's statement on the cluster, in blocks of its outermost loop."""
+             blocks: "int | None", keep: bool = False):
+    """One kernel's statement on the cluster, in blocks of its outermost loop; `keep`: the output's
+    blocks stay where they were computed (a `PersistedTensor`)."""
     module = distributed()
     if blocks is None:
         blocks = sizing.BLOCKS_PER_THREAD * sizing.thread_count(client)
     plan, statement, formats, operands = _reads_apart(kernel.plan, statement, formats, operands)
     cut, ranges, _ = block_plan(plan, statement, operands, blocks)
     output = plan.output.tensor
+    if keep and (cut.reduced or cut.output_mode is None):
+        raise NotSupportedError(f"{statement}: persist=True keeps the output's blocks where they are computed, "
+                                f"and this call reduces over the index {cut.index} it is cut along; "
+                                f"run it without persist=True")
     extents = _extents(plan, operands)
     given = operands.get(output)
     whole = {name: value for name, value in operands.items() if name not in cut.modes and name != output}
@@ -220,6 +232,9 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
             last = _tree(client, futures, cut.combine, token)
             futures.append(last)
             result = last.result()
+        elif keep:
+            kept |= {future.key for future in futures}  # the output's blocks, left on the workers
+            return kept_on_workers(client, futures, cut.output_mode, ranges, formats[output])
         else:
             result = joined(client.gather(futures), cut.output_mode)
     except module.KilledWorker as error:

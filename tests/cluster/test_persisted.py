@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 import einsparse as es
+from einsparse.cluster.persisted import PersistedTensor
 
 distributed = pytest.importorskip("distributed")
 
@@ -72,6 +73,49 @@ def test_a_long_product_on_a_persisted_matrix_is_planned(client):
     # planned from the statistics persist took: both steps are cut on the cluster
     assert [step.statement for step in plan.steps] == ["T0[j] = A[j,k]*x[k]", "y[i] = A[i,j]*T0[j]"]
     assert measured == {"T0": 500}
+
+
+def test_results_kept_on_the_workers_feed_the_next_call(client):
+    a = _ints(400, 400, 0.03, 6)
+    x = np.arange(400, dtype=np.int64) % 9 - 4
+    held = es.persist(a, client=client)
+    y = es.evaluate("y[i] = A[i,j]*x[j]", A=held, x=x, persist=True)  # a power step: y stays on the workers
+    assert isinstance(y, PersistedTensor) and y.shape == (400,) and y.dtype == np.int64 and y.along == 0
+    assert y.ranges == held.ranges and y.nnz == 400 and y.client is client
+    z = es.evaluate("z[i] = A[i,j]*y[j]", A=held, y=y, persist=True)
+    np.testing.assert_array_equal(y.gather(), a @ x)
+    np.testing.assert_array_equal(z.gather(), a @ (a @ x))
+    square = es.compile("C[i,j] = A[i,k]*B[k,j]", {"A": "csr", "B": "csr", "C": "csr"},
+                        client=client)(A=held, B=a, persist=True)
+    assert square.format.name == "csr" and square.nnz == (a @ a).nnz
+    np.testing.assert_array_equal(square.gather().to_scipy().toarray(), (a @ a).toarray())
+    np.testing.assert_array_equal(es.evaluate("s[j] = A[i,j]*C[i,j]", A=held, C=square),
+                                  np.asarray(a.multiply(a @ a).sum(0)).ravel())
+    for kept in (y, z, square):
+        kept.release()
+
+
+def test_results_kept_on_the_workers_refused_with_reasons(client):
+    a = _ints(200, 200, 0.05, 7)
+    x = np.ones(200, dtype=np.int64)
+    with pytest.raises(es.OperandError) as raised:
+        es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=x, persist=True)
+    assert str(raised.value) == ("persist=True leaves the result on a cluster's workers: pass client= (or run "
+                                 "inside es.on_cluster, or on a persisted operand)")
+    with pytest.raises(es.NotSupportedError) as raised:
+        es.evaluate("z[j] = A[i,j]*x[i]", A=a, x=x, client=client, persist=True)
+    assert str(raised.value) == ("z[j] = A[i,j]*x[i]: persist=True keeps the output's blocks where they are "
+                                 "computed, and this call reduces over the index i it is cut along; run it "
+                                 "without persist=True")
+    with pytest.raises(es.OperandError, match=r"persist=True makes a new output on the workers; leave the output y"):
+        es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=x, y=np.zeros(200, dtype=np.int64), client=client, persist=True)
+    b = _ints(500, 500, 0.04, 5)
+    with pytest.raises(es.NotSupportedError) as raised:  # planned as T0 = A x, then A T0
+        es.evaluate("y[i] = A[i,j]*A[j,k]*x[k]", A=b, x=np.ones(500, dtype=np.int64), client=client, persist=True)
+    assert str(raised.value) == ("y[i] = A[i,j]*A[j,k]*x[k]: persist=True on a product planned in steps (their "
+                                 "temporaries come back here); pass optimize=False to run it as one kernel")
+    with pytest.raises(es.OperandError, match=r"^persist= takes True or False, not 'yes'$"):
+        es.evaluate("y[i] = A[i,j]*x[j]", A=a, x=x, client=client, persist="yes")
 
 
 def test_persisted_operands_refused_with_reasons(client):

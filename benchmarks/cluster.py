@@ -1,6 +1,7 @@
 """Statements on a Dask LocalCluster against one process (`client=`): K1 SpMV, K2 SpMM, K3 SpGEMM and
 K7 MTTKRP through `es.evaluate` as users call it, alone and on 1 and 2 worker processes of one thread
-each, medians of interleaved rounds; K1 with its matrix already on the workers (dask arrays, es.persist); the
+each, medians of interleaved rounds; K1 with its matrix already on the workers (dask arrays, es.persist);
+five steps x <- A x with x back here after each step or kept on the workers (`persist=True`); the
 per-task overhead; and the projection of
 `benchmarks.cluster_projection`, calibrated on these runs, against the measured times.
 
@@ -86,6 +87,44 @@ def resident(scale: float = 1.0, repeat: int = 3) -> tuple[float, float, float]:
     return timed[0][0], timed[1][0], timed[2][0]
 
 
+def iterated(scale: float = 1.0, steps: int = 5, repeat: int = 3) -> tuple[float, float, float]:
+    """`steps` SpMV steps x <- A x of K1 (seconds, medians of interleaved rounds): alone; on 2 workers with
+    A persisted and x back here after each step; with x kept on the workers too (`persist=True`), gathered
+    once at the end. Each result is checked against the one-process run."""
+    from einsparse.cluster.client import local
+
+    two = local(2)
+    _, statement, formats, operands = cases(scale)[0]
+    a, x0 = operands["A"], operands["x"] / 4
+
+    def alone():
+        x = x0
+        for _ in range(steps):
+            x = es.evaluate(statement, formats, A=a, x=x)
+        return x
+
+    held = es.persist(a, client=two)
+
+    def back_each_step():
+        x = x0
+        for _ in range(steps):
+            x = es.evaluate(statement, formats, A=held, x=x)
+        return x
+
+    def kept():
+        x = es.persist(x0, client=two)
+        for _ in range(steps):
+            x = es.evaluate(statement, formats, A=held, x=x, persist=True)
+        return x.gather()
+
+    expected = alone()
+    for run in (back_each_step, kept):
+        np.testing.assert_allclose(run(), expected, rtol=1e-12, atol=0)
+    timed = interleaved([alone, back_each_step, kept], repeat=repeat, budget_s=0.0)
+    held.release()
+    return timed[0][0], timed[1][0], timed[2][0]
+
+
 def task_overhead(repeat: int = 20) -> float:
     """Seconds a block adds to a call: a tiny SpMV (one block) on 2 workers against the same call alone."""
     from einsparse.cluster.client import local
@@ -107,6 +146,9 @@ if __name__ == "__main__":
     alone, on_workers, held = resident(scale)
     print(f"K1 SpMV with A on the 2 workers: {on_workers:.3f} s as persisted dask arrays through es.einsum, "
           f"{held:.3f} s persisted by es.persist through es.evaluate; alone {alone:.3f} s")
+    steps_alone, steps_back, steps_kept = iterated(scale)
+    print(f"5 steps x <- A x of K1: alone {steps_alone:.3f} s; on 2 workers, A persisted, x back here each "
+          f"step {steps_back:.3f} s; x kept there too (persist=True) {steps_kept:.3f} s")
     print()
     from einsparse.cluster.client import local
 

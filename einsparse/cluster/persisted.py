@@ -169,8 +169,9 @@ class PersistedTensor:
         self._whole, self.released = None, True
 
     def __repr__(self) -> str:
+        blocks = f"{len(self.parts)} block{'s' if len(self.parts) != 1 else ''}"
         return (f"PersistedTensor(shape={self.shape}, format={self.format.name}, dtype={self.dtype}, "
-                f"nnz={self.nnz}, {len(self.parts)} blocks along mode {self.along} on "
+                f"nnz={self.nnz}, {blocks} along mode {self.along} on "
                 f"{self.client.scheduler.address})")
 
 

@@ -93,6 +93,10 @@ def test_results_kept_on_the_workers_feed_the_next_call(client):
                                   np.asarray(a.multiply(a @ a).sum(0)).ravel())
     for kept in (y, z, square):
         kept.release()
+    empty = es.evaluate("y[i] = A[i,j]*x[j]", A=_ints(0, 5, 0.5, 8), x=np.ones(5, dtype=np.int64), client=client,
+                        persist=True)
+    assert empty.shape == (0,) and empty.nnz == 0 and "1 block along mode 0" in repr(empty)
+    np.testing.assert_array_equal(empty.gather(), np.zeros(0, dtype=np.int64))
 
 
 def test_results_kept_on_the_workers_refused_with_reasons(client):

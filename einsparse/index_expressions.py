@@ -131,6 +131,9 @@ class IndexVar(_Arithmetic):
     def __neg__(self) -> Expr:
         return -self.value()
 
+    def __abs__(self) -> Expr:
+        return abs(self.value())
+
 
 # Typed Any: how many variables come back depends on the string, which a type checker cannot read, and
 # a union would make `i, j = es.indices("i j")` an error in users' strictly checked code.

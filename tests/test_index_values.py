@@ -157,6 +157,9 @@ def test_index_variables_compare_and_combine_in_index_notation():
     mixed[i, j] = es.where(i.value() == j, values[i, j] * (i % 2), 0) + (i**2 >= 4) + (2 ** j > 3)
     expected = np.where(rows == cols, b * (rows % 2), 0) + (rows**2 >= 4) + (2**cols > 3)
     np.testing.assert_array_equal(mixed.to_numpy(), expected)
+    distance = es.empty((7, 6), dtype=np.int64)
+    distance[i, j] = abs(i - j) + abs(-i) + abs(j)
+    np.testing.assert_array_equal(distance.to_numpy(), np.abs(rows - cols) + rows + cols)
     assert i == es.indices("i") and i != j  # names, so index variables key dictionaries
 
 

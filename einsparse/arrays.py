@@ -19,7 +19,8 @@ import numpy as np
 from einsparse.api import evaluate
 from einsparse.arg_reductions import arg_reduced
 from einsparse.errors import EinsparseError, NotSupportedError, ShapeError
-from einsparse.numpy_einsum import broadcast, einsum
+from einsparse.einsum_broadcast import broadcast
+from einsparse.numpy_einsum import einsum
 from einsparse.runtime.convert import as_tensor, from_coo, natural_format, operand_shape
 from einsparse.runtime.array_methods import use_arrays
 from einsparse.runtime.tensor import Tensor

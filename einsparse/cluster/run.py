@@ -233,8 +233,9 @@ def _run_cut(client, evaluate, kernel, statement: str, formats: dict, operands: 
             futures.append(last)
             result = last.result()
         elif keep:
+            persisted = kept_on_workers(client, futures, cut.output_mode, ranges, formats[output])
             kept |= {future.key for future in futures}  # the output's blocks, left on the workers
-            return kept_on_workers(client, futures, cut.output_mode, ranges, formats[output])
+            return persisted
         else:
             result = joined(client.gather(futures), cut.output_mode)
     except module.KilledWorker as error:

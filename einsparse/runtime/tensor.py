@@ -125,12 +125,8 @@ class Tensor(ExportMethods, ArrayMethods, ReductionMethods):
 
         Parameters
         ----------
-        shape : tuple of int
-        format : Format
-        levels : tuple of LevelStorage
-            One per level of `format`, outermost first.
-        vals : numpy.ndarray
-            The stored values, 1-d.
+        shape, format, levels, vals
+            As for `Tensor`, already tuples and checked.
         """
         tensor = object.__new__(cls)
         tensor.shape, tensor.format, tensor.levels, tensor.vals, tensor.name = shape, format, levels, vals, None
